@@ -1,0 +1,276 @@
+// Command convirza-mcp is an MCP server for a Convirza call-tracking account
+// and Talkdesk Record Lists.
+//
+//	convirza-mcp [serve] [flags]        run the server (stdio by default)
+//	convirza-mcp tools [flags]          list the tools
+//	convirza-mcp call TOOL [JSON] [flags]
+//	                                    run one tool through the same policy
+//
+// Every subcommand accepts --sandbox.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/sethvargo/go-envconfig"
+	"golang.org/x/term"
+
+	"github.com/convirza/convirza-mcp/internal/config"
+	"github.com/convirza/convirza-mcp/internal/logging"
+	"github.com/convirza/convirza-mcp/internal/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := run(ctx, os.Args[1:], env{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
+		lookup: envconfig.OsLookuper(), terminal: isTerminal(os.Stdin),
+	})
+	os.Exit(code)
+}
+
+// env is the process's outside world, replaceable in tests.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lookup         envconfig.Lookuper
+	terminal       bool
+}
+
+const usage = `Usage:
+  convirza-mcp [serve] [flags]             run the MCP server (stdio unless --transport http)
+  convirza-mcp tools [flags]               list the tools: name, toolset, class, summary
+  convirza-mcp call TOOL ['JSON'] [flags]  run one tool through the same validation and policy
+
+Flags:
+`
+
+func run(ctx context.Context, args []string, e env) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("convirza-mcp", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	flags := config.NewFlags(fs)
+	yes := fs.Bool("yes", false, "call: confirm destructive or costly actions without asking")
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, usage)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg, err := config.Load(ctx, e.lookup, flags)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 2
+	}
+	level := cfg.LogLevel
+	if cmd != "serve" {
+		if _, set := e.lookup.Lookup("CONVIRZA_MCP_LOG_LEVEL"); !set {
+			level = "warn" // one-shot commands: only what matters
+		}
+	}
+	log := logging.New(e.stderr, level, cfg.LogFormat)
+
+	switch cmd {
+	case "serve", "tools", "call":
+	case "help":
+		fs.Usage()
+		return 0
+	default:
+		fmt.Fprintf(e.stderr, "convirza-mcp: unknown command %q\n", cmd)
+		fs.Usage()
+		return 2
+	}
+	app, err := server.New(cfg, log)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	defer app.Close()
+
+	switch cmd {
+	case "tools":
+		return listTools(app, e.stdout)
+	case "call":
+		if len(pos) < 1 || len(pos) > 2 {
+			fmt.Fprintln(e.stderr, "convirza-mcp: usage: convirza-mcp call TOOL ['{\"json\":\"args\"}'] [--sandbox] [--yes]")
+			return 2
+		}
+		argJSON := "{}"
+		if len(pos) == 2 {
+			argJSON = pos[1]
+		}
+		return callTool(ctx, app, pos[0], argJSON, *yes, e)
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "convirza-mcp: unexpected argument %q\n", pos[0])
+		return 2
+	}
+	return serve(ctx, app, cfg, e)
+}
+
+// parseInterleaved lets flags come before or after positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func serve(ctx context.Context, app *server.App, cfg *config.Config, e env) int {
+	if cfg.Transport == "stdio" {
+		if err := app.ServeStdio(ctx, e.stdin, e.stdout); err != nil {
+			fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+			return 1
+		}
+		return 0
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	fmt.Fprintf(e.stderr, "convirza-mcp: listening on http://%s (Streamable HTTP /mcp, SSE /sse)\n", ln.Addr())
+	if err := app.NewHTTP().Serve(ctx, ln, 10*time.Second); err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	return 0
+}
+
+func listTools(app *server.App, out io.Writer) int {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOOL\tTOOLSET\tCLASS\tSUMMARY")
+	for _, t := range app.Tools {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Toolset, t.Class, firstSentence(t.Description))
+	}
+	if err := tw.Flush(); err != nil {
+		return 1
+	}
+	return 0
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+// callTool runs one tool through an in-process MCP client, so the call takes
+// exactly the path a remote client's would. Confirmation is the client's
+// elicitation: a y/N prompt on a terminal, --yes, or a refusal.
+func callTool(ctx context.Context, app *server.App, name, argJSON string, yes bool, e env) int {
+	var args map[string]any
+	dec := json.NewDecoder(strings.NewReader(argJSON))
+	dec.UseNumber()
+	if err := dec.Decode(&args); err != nil {
+		fmt.Fprintf(e.stderr, "convirza-mcp: arguments must be a JSON object: %v\n", err)
+		return 2
+	}
+	c, err := client.NewInProcessClientWithOptions(app.MCP, client.WithElicitationHandler(&prompter{yes: yes, e: e}))
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	defer c.Close()
+	if err := c.Start(ctx); err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ClientInfo = mcp.Implementation{Name: "convirza-mcp-cli", Version: server.Version}
+	init.Params.Capabilities.Elicitation = &mcp.ElicitationCapability{}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	if res.IsError {
+		for _, ct := range res.Content {
+			if tc, ok := ct.(mcp.TextContent); ok {
+				fmt.Fprintln(e.stderr, tc.Text)
+			}
+		}
+		return 1
+	}
+	var out any = res.StructuredContent
+	if out == nil {
+		for _, ct := range res.Content {
+			if tc, ok := ct.(mcp.TextContent); ok {
+				fmt.Fprintln(e.stdout, tc.Text)
+			}
+		}
+		return 0
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// prompter answers the server's confirmation question for the command line.
+type prompter struct {
+	yes bool
+	e   env
+}
+
+func (p *prompter) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	accept := &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{
+		Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"confirm": true}}}
+	if p.yes {
+		fmt.Fprintf(p.e.stderr, "%s\nconfirmed by --yes\n", req.Params.Message)
+		return accept, nil
+	}
+	if !p.e.terminal {
+		fmt.Fprintf(p.e.stderr, "%s\nnot confirmed: no terminal to ask on; pass --yes to confirm\n", req.Params.Message)
+		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil
+	}
+	fmt.Fprintf(p.e.stderr, "%s [y/N] ", req.Params.Message)
+	line, _ := bufio.NewReader(p.e.stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
+		return accept, nil
+	}
+	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

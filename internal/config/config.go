@@ -1,0 +1,173 @@
+// Package config loads the server's configuration from the environment
+// (go-envconfig) and lets command-line flags override it.
+package config
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Config is every setting of the server. Secrets are tagged so they never
+// appear in String.
+type Config struct {
+	Convirza Convirza
+	Talkdesk Talkdesk
+
+	Sandbox         bool          `env:"CONVIRZA_MCP_SANDBOX"`
+	Transport       string        `env:"CONVIRZA_MCP_TRANSPORT, default=stdio"`
+	Addr            string        `env:"CONVIRZA_MCP_ADDR, default=127.0.0.1:8080"`
+	AuthToken       string        `env:"CONVIRZA_MCP_AUTH_TOKEN"`
+	AllowedOrigins  []string      `env:"CONVIRZA_MCP_ALLOWED_ORIGINS"`
+	Toolsets        []string      `env:"CONVIRZA_MCP_TOOLSETS"`
+	ReadOnly        bool          `env:"CONVIRZA_MCP_READ_ONLY"`
+	Policy          string        `env:"CONVIRZA_MCP_POLICY"`
+	UpstreamTimeout time.Duration `env:"CONVIRZA_MCP_UPSTREAM_TIMEOUT, default=30s"`
+	LogLevel        string        `env:"CONVIRZA_MCP_LOG_LEVEL, default=info"`
+	LogFormat       string        `env:"CONVIRZA_MCP_LOG_FORMAT, default=text"`
+	ConfirmMode     string        `env:"CONVIRZA_MCP_CONFIRMATION_MODE, default=auto"`
+	ConfirmTTL      time.Duration `env:"CONVIRZA_MCP_CONFIRMATION_TTL, default=5m"`
+	ConfirmKey      string        `env:"CONVIRZA_MCP_CONFIRMATION_KEY"`
+	SessionIdleTTL  time.Duration `env:"CONVIRZA_MCP_SESSION_IDLE_TTL, default=30m"`
+}
+
+// Convirza is the upstream login.
+type Convirza struct {
+	Email        string `env:"CONVIRZA_EMAIL"`
+	Password     string `env:"CONVIRZA_PASSWORD"`
+	AccessToken  string `env:"CONVIRZA_ACCESS_TOKEN"`
+	RefreshToken string `env:"CONVIRZA_REFRESH_TOKEN"`
+	APIURL       string `env:"CONVIRZA_API_URL, default=https://platform-api.convirza.com/v3"`
+	OAuthURL     string `env:"CONVIRZA_OAUTH_URL, default=https://platform-oauth.convirza.com"`
+}
+
+// Talkdesk is the Record Lists login.
+type Talkdesk struct {
+	Account      string `env:"TALKDESK_ACCOUNT"`
+	Region       string `env:"TALKDESK_REGION, default=us"`
+	ClientID     string `env:"TALKDESK_CLIENT_ID"`
+	ClientSecret string `env:"TALKDESK_CLIENT_SECRET"`
+	APIURL       string `env:"TALKDESK_API_URL"`
+	TokenURL     string `env:"TALKDESK_TOKEN_URL"`
+}
+
+// Flags are the command-line overrides.
+type Flags struct {
+	fs        *flag.FlagSet
+	sandbox   bool
+	transport string
+	addr      string
+	toolsets  string
+	readOnly  bool
+	policy    string
+}
+
+// NewFlags registers the shared flags on fs.
+func NewFlags(fs *flag.FlagSet) *Flags {
+	f := &Flags{fs: fs}
+	fs.BoolVar(&f.sandbox, "sandbox", false, "run against the built-in simulator with a demo account (no credentials, no network)")
+	fs.StringVar(&f.transport, "transport", "", "stdio (default), http, or sse (a synonym of http)")
+	fs.StringVar(&f.addr, "addr", "", "listen address for --transport http (default 127.0.0.1:8080)")
+	fs.StringVar(&f.toolsets, "toolsets", "", "comma list of toolsets, \"default\" or \"all\"")
+	fs.BoolVar(&f.readOnly, "read-only", false, "expose and allow read-only tools only")
+	fs.StringVar(&f.policy, "policy", "", "policy file (YAML)")
+	return f
+}
+
+// Load reads the environment through lookup and applies the flags that were
+// set on the command line.
+func Load(ctx context.Context, lookup envconfig.Lookuper, f *Flags) (*Config, error) {
+	var c Config
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: lookup}); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if f != nil {
+		f.fs.Visit(func(fl *flag.Flag) {
+			switch fl.Name {
+			case "sandbox":
+				c.Sandbox = f.sandbox
+			case "transport":
+				c.Transport = f.transport
+			case "addr":
+				c.Addr = f.addr
+			case "toolsets":
+				c.Toolsets = splitList(f.toolsets)
+			case "read-only":
+				// A flag can narrow what the environment allows, never widen it.
+				c.ReadOnly = c.ReadOnly || f.readOnly
+			case "policy":
+				c.Policy = f.policy
+			}
+		})
+	}
+	return &c, c.validate()
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	c.Transport = strings.ToLower(strings.TrimSpace(c.Transport))
+	switch c.Transport {
+	case "stdio":
+	case "http", "sse":
+		c.Transport = "http"
+	default:
+		errs = append(errs, fmt.Errorf("transport must be stdio, http or sse; got %q", c.Transport))
+	}
+	if c.Transport == "http" {
+		host, _, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CONVIRZA_MCP_ADDR / --addr must be host:port; got %q", c.Addr))
+		} else if !isLoopback(host) && c.AuthToken == "" {
+			errs = append(errs, fmt.Errorf("refusing to listen on %s without CONVIRZA_MCP_AUTH_TOKEN: anyone who can reach it could operate the account", c.Addr))
+		}
+	}
+	if c.UpstreamTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_UPSTREAM_TIMEOUT must be positive; got %s", c.UpstreamTimeout))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_LOG_LEVEL must be debug, info, warn or error; got %q", c.LogLevel))
+	}
+	switch strings.ToLower(c.LogFormat) {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_LOG_FORMAT must be text or json; got %q", c.LogFormat))
+	}
+	switch strings.ToLower(c.Talkdesk.Region) {
+	case "us", "eu", "ca":
+	default:
+		errs = append(errs, fmt.Errorf("TALKDESK_REGION must be us, eu or ca; got %q", c.Talkdesk.Region))
+	}
+	if c.ConfirmTTL <= 0 || c.ConfirmTTL > time.Hour {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_CONFIRMATION_TTL must be between 1s and 1h; got %s", c.ConfirmTTL))
+	}
+	if c.ConfirmKey != "" && len(c.ConfirmKey) < 32 {
+		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,245 @@
+// Package convirza is a client of the Convirza Platform API v3: OAuth token
+// management, the {code,message,data,request_id,timestamp} envelope, typed
+// errors, and one service per resource on a shared client.
+package convirza
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/convirza/convirza-mcp/internal/upstream"
+)
+
+// Default base URLs of the two hosts.
+const (
+	DefaultAPIURL   = "https://platform-api.convirza.com/v3"
+	DefaultOAuthURL = "https://platform-oauth.convirza.com"
+)
+
+// Config says where the API is and how to authenticate.
+type Config struct {
+	APIURL       string
+	OAuthURL     string
+	Email        string
+	Password     string
+	AccessToken  string
+	RefreshToken string
+}
+
+// Client is a Convirza v3 API client. It is safe for concurrent use.
+type Client struct {
+	http   *upstream.Client
+	api    string
+	tokens *tokenSource
+	log    *slog.Logger
+
+	Groups *GroupsService
+	Users  *UsersService
+}
+
+type service struct{ c *Client }
+
+// New returns a client. It makes no request: the first call logs in.
+func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if cfg.OAuthURL == "" {
+		cfg.OAuthURL = DefaultOAuthURL
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		http: hc,
+		api:  strings.TrimRight(cfg.APIURL, "/"),
+		log:  log,
+	}
+	c.tokens = newTokenSource(cfg, hc, log)
+	c.Groups = (*GroupsService)(&service{c})
+	c.Users = (*UsersService)(&service{c})
+	return c
+}
+
+// Configured reports whether the client has any way to authenticate, and if
+// not, what to set.
+func (c *Client) Configured() error { return c.tokens.configured() }
+
+// FieldError is one validation problem reported by the API.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// APIError is an HTTP error answer of the API.
+type APIError struct {
+	Method     string
+	Path       string
+	Status     int
+	Message    string
+	RequestID  string
+	Fields     []FieldError
+	RetryAfter string
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Convirza API answered %d %s to %s %s", e.Status, http.StatusText(e.Status), e.Method, e.Path)
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	for _, f := range e.Fields {
+		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
+	}
+	if e.RetryAfter != "" {
+		fmt.Fprintf(&b, " (retry after %ss)", e.RetryAfter)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " [request_id %s]", e.RequestID)
+	}
+	return b.String()
+}
+
+// MalformedError is a 2xx answer whose body is not the documented shape.
+type MalformedError struct {
+	Method, Path string
+	Status       int
+	RequestID    string
+	Err          error
+}
+
+func (e *MalformedError) Error() string {
+	s := fmt.Sprintf("Convirza API sent an unreadable answer (status %d) to %s %s: %v", e.Status, e.Method, e.Path, e.Err)
+	if e.RequestID != "" {
+		s += fmt.Sprintf(" [request_id %s]", e.RequestID)
+	}
+	return s
+}
+
+func (e *MalformedError) Unwrap() error { return e.Err }
+
+// envelope is the documented wrapper of every answer.
+type envelope struct {
+	Code      json.RawMessage `json:"code"`
+	Message   string          `json:"message"`
+	Data      json.RawMessage `json:"data"`
+	RequestID string          `json:"request_id"`
+	Timestamp string          `json:"timestamp"`
+	Errors    []FieldError    `json:"errors"`
+}
+
+// Meta is what a call learnt besides its data.
+type Meta struct {
+	RequestID string
+	Message   string
+}
+
+// do sends one API call and decodes the envelope's data into out (which may
+// be nil). A 401 is answered once by a token refresh and a second attempt.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) (Meta, error) {
+	u := c.api + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return Meta{}, fmt.Errorf("encode %s %s body: %w", method, path, err)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		tok, err := c.tokens.token(ctx)
+		if err != nil {
+			return Meta{}, err
+		}
+		h := http.Header{"Accept": {"application/json"}, "Authorization": {"Bearer " + tok}}
+		if payload != nil {
+			h.Set("Content-Type", "application/json")
+		}
+		resp, err := c.http.Do(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload})
+		if err != nil {
+			return Meta{}, err
+		}
+		if resp.Status == http.StatusUnauthorized && attempt == 0 && c.tokens.canRenew() {
+			c.tokens.invalidate(tok)
+			continue
+		}
+		return decode(method, path, resp, out)
+	}
+}
+
+// doRaw is do for a body that is not JSON (multipart uploads).
+func (c *Client) doRaw(ctx context.Context, method, path, contentType string, payload []byte, out any) (Meta, error) {
+	for attempt := 0; ; attempt++ {
+		tok, err := c.tokens.token(ctx)
+		if err != nil {
+			return Meta{}, err
+		}
+		h := http.Header{"Accept": {"application/json"}, "Authorization": {"Bearer " + tok}, "Content-Type": {contentType}}
+		resp, err := c.http.Do(ctx, upstream.Request{Method: method, URL: c.api + path, Header: h, Body: payload})
+		if err != nil {
+			return Meta{}, err
+		}
+		if resp.Status == http.StatusUnauthorized && attempt == 0 && c.tokens.canRenew() {
+			c.tokens.invalidate(tok)
+			continue
+		}
+		return decode(method, path, resp, out)
+	}
+}
+
+func decode(method, path string, resp *upstream.Response, out any) (Meta, error) {
+	var env envelope
+	jsonErr := json.Unmarshal(bytes.TrimSpace(resp.Body), &env)
+	meta := Meta{RequestID: env.RequestID, Message: env.Message}
+	if meta.RequestID == "" {
+		meta.RequestID = resp.Header.Get("X-Request-Id")
+	}
+	if resp.Status < 200 || resp.Status > 299 {
+		e := &APIError{Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, RetryAfter: resp.Header.Get("Retry-After")}
+		if jsonErr == nil {
+			e.Message, e.Fields = env.Message, env.Errors
+		} else {
+			e.Message = snippet(resp.Body)
+		}
+		return meta, e
+	}
+	if len(bytes.TrimSpace(resp.Body)) == 0 && out == nil {
+		return meta, nil
+	}
+	if jsonErr != nil {
+		return meta, &MalformedError{Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, Err: fmt.Errorf("not JSON: %w", jsonErr)}
+	}
+	if out == nil {
+		return meta, nil
+	}
+	if len(env.Data) == 0 || string(env.Data) == "null" {
+		return meta, &MalformedError{Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, Err: errors.New("the envelope has no data")}
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return meta, &MalformedError{Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, Err: err}
+	}
+	return meta, nil
+}
+
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}
+
+// IsNotFound reports a 404 answer.
+func IsNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}

@@ -1,0 +1,204 @@
+package convirza
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+// GroupsService calls the /groups endpoints (org units). Admin only.
+type GroupsService service
+
+// List returns the immediate children of a unit (GET /groups/list).
+func (s *GroupsService) List(ctx context.Context, f schemas.ListGroupsArgs) (*schemas.GroupList, error) {
+	var out schemas.GroupList
+	if _, err := s.c.do(ctx, http.MethodGet, "/groups/list", Query(f), nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Groups == nil {
+		out.Groups = []schemas.Group{}
+	}
+	return &out, nil
+}
+
+// Get returns one unit (GET /groups/:id). The id is filled in when the
+// answer leaves it out, as the documented example does.
+func (s *GroupsService) Get(ctx context.Context, id int64) (*schemas.GroupDetails, error) {
+	var out schemas.GroupDetails
+	if _, err := s.c.do(ctx, http.MethodGet, fmt.Sprintf("/groups/%d", id), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	if out.OrgUnitID == 0 {
+		out.OrgUnitID = id
+	}
+	return &out, nil
+}
+
+// Hierarchy returns the unit's id followed by every descendant's
+// (GET /groups/org-list/:ouid).
+func (s *GroupsService) Hierarchy(ctx context.Context, ouid int64) ([]int64, error) {
+	var out schemas.Hierarchy
+	if _, err := s.c.do(ctx, http.MethodGet, fmt.Sprintf("/groups/org-list/%d", ouid), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	if out.OrgUnits == nil {
+		out.OrgUnits = []int64{}
+	}
+	return out.OrgUnits, nil
+}
+
+// Tree returns the organisation tree (GET /groups/tree) as nested nodes. The
+// API documents two shapes, a flat list with dotted codes ("1.1.2") and
+// nested children; both are accepted.
+func (s *GroupsService) Tree(ctx context.Context, active *bool) ([]schemas.TreeNode, error) {
+	q := Query(schemas.GroupTreeArgs{Active: active})
+	var raw json.RawMessage
+	if _, err := s.c.do(ctx, http.MethodGet, "/groups/tree", q, nil, &raw); err != nil {
+		return nil, err
+	}
+	nodes, err := parseTree(raw)
+	if err != nil {
+		return nil, &MalformedError{Method: http.MethodGet, Path: "/groups/tree", Status: 200, Err: err}
+	}
+	return nodes, nil
+}
+
+// Create makes a unit (POST /groups) and returns its id.
+func (s *GroupsService) Create(ctx context.Context, g schemas.GroupCreate) (int64, Meta, error) {
+	var out struct {
+		OrgUnitID int64 `json:"orgUnitId"`
+	}
+	meta, err := s.c.do(ctx, http.MethodPost, "/groups", nil, g, &out)
+	if err != nil {
+		return 0, meta, err
+	}
+	if out.OrgUnitID == 0 {
+		return 0, meta, &MalformedError{Method: http.MethodPost, Path: "/groups", Status: 200, RequestID: meta.RequestID, Err: fmt.Errorf("no orgUnitId in the answer")}
+	}
+	return out.OrgUnitID, meta, nil
+}
+
+// Replace updates every editable field (PUT /groups/:id).
+func (s *GroupsService) Replace(ctx context.Context, id int64, g schemas.GroupReplace) (Meta, error) {
+	return s.c.do(ctx, http.MethodPut, fmt.Sprintf("/groups/%d", id), nil, g, nil)
+}
+
+// Update changes some fields (PATCH /groups/:id).
+func (s *GroupsService) Update(ctx context.Context, id int64, p schemas.GroupPatch) (Meta, error) {
+	return s.c.do(ctx, http.MethodPatch, fmt.Sprintf("/groups/%d", id), nil, p, nil)
+}
+
+// Delete soft-deletes a unit (DELETE /groups/:id).
+func (s *GroupsService) Delete(ctx context.Context, id int64) (Meta, error) {
+	return s.c.do(ctx, http.MethodDelete, fmt.Sprintf("/groups/%d", id), nil, nil, nil)
+}
+
+// treeItem is one node as the API may send it.
+type treeItem struct {
+	OrgUnitID   int64      `json:"org_unit_id"`
+	Text        string     `json:"text"`
+	OrgUnitName string     `json:"org_unit_name"`
+	Name        string     `json:"name"`
+	Code        string     `json:"code"`
+	GroupLevel  int        `json:"group_level"`
+	Children    []treeItem `json:"children"`
+}
+
+func parseTree(raw json.RawMessage) ([]schemas.TreeNode, error) {
+	var items []treeItem
+	var wrapped struct {
+		Groups []treeItem `json:"groups"`
+	}
+	if err := json.Unmarshal(raw, &wrapped); err == nil && wrapped.Groups != nil {
+		items = wrapped.Groups
+	} else if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("tree is neither {groups:[...]} nor a list: %w", err)
+	}
+	nested := false
+	for _, it := range items {
+		if len(it.Children) > 0 {
+			nested = true
+		}
+	}
+	if nested {
+		return convertNested(items), nil
+	}
+	return nestByCode(items), nil
+}
+
+func (it treeItem) node() schemas.TreeNode {
+	name := it.Text
+	if name == "" {
+		name = it.OrgUnitName
+	}
+	if name == "" {
+		name = it.Name
+	}
+	return schemas.TreeNode{OrgUnitID: it.OrgUnitID, Name: name, Level: it.GroupLevel, Code: it.Code}
+}
+
+func convertNested(items []treeItem) []schemas.TreeNode {
+	out := make([]schemas.TreeNode, 0, len(items))
+	for _, it := range items {
+		n := it.node()
+		n.Children = convertNested(it.Children)
+		if len(n.Children) == 0 {
+			n.Children = nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// nestByCode builds the tree from dotted codes: "1.2" is the parent of
+// "1.2.3". Items without a known parent are roots.
+func nestByCode(items []treeItem) []schemas.TreeNode {
+	sorted := append([]treeItem(nil), items...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return strings.Count(sorted[i].Code, ".") < strings.Count(sorted[j].Code, ".")
+	})
+	type slot struct {
+		node     schemas.TreeNode
+		children []string
+	}
+	byCode := map[string]*slot{}
+	var roots []string
+	for _, it := range sorted {
+		code := it.Code
+		if code == "" {
+			code = fmt.Sprintf("#%d", it.OrgUnitID)
+		}
+		if _, dup := byCode[code]; dup {
+			code = fmt.Sprintf("%s#%d", code, it.OrgUnitID)
+		}
+		byCode[code] = &slot{node: it.node()}
+		parent := ""
+		if i := strings.LastIndexByte(it.Code, '.'); i > 0 {
+			parent = it.Code[:i]
+		}
+		if p, ok := byCode[parent]; ok && parent != "" {
+			p.children = append(p.children, code)
+		} else {
+			roots = append(roots, code)
+		}
+	}
+	var build func(code string) schemas.TreeNode
+	build = func(code string) schemas.TreeNode {
+		s := byCode[code]
+		n := s.node
+		for _, c := range s.children {
+			n.Children = append(n.Children, build(c))
+		}
+		return n
+	}
+	out := make([]schemas.TreeNode, 0, len(roots))
+	for _, r := range roots {
+		out = append(out, build(r))
+	}
+	return out
+}

@@ -1,0 +1,134 @@
+// Package sandbox simulates the Convirza v3 API (and its OAuth service) over
+// real HTTP on loopback, with a deterministic demo account. It enforces what
+// the documentation says (envelopes, roles, soft deletes, deletion rules,
+// validation, pagination limits, token expiry and single-use refresh
+// rotation) and can inject faults for tests.
+//
+// It deliberately imports neither the API clients nor package schemas: it is
+// an independent restatement of the documented wire format, so a wrong JSON
+// tag on the client side fails a test instead of agreeing with itself.
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Demo credentials of the seeded account.
+const (
+	DemoEmail    = "admin@summit-demo.example"
+	DemoPassword = "sandbox-demo"
+	// StandardEmail and ReadOnlyEmail log in with DemoPassword too.
+	StandardEmail = "standard@summit-demo.example"
+	ReadOnlyEmail = "readonly@summit-demo.example"
+)
+
+// Options tune a simulator.
+type Options struct {
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// AccessTTL and RefreshTTL default to the documented 7 and 180 days.
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+}
+
+// Server is the simulator. It is an http.Handler; Start serves it on loopback.
+type Server struct {
+	opts    Options
+	handler http.Handler
+
+	mu    sync.Mutex
+	st    *state
+	calls []string
+	fault []*Fault
+}
+
+// New returns a simulator seeded with the demo account.
+func New(opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.AccessTTL <= 0 {
+		opts.AccessTTL = 7 * 24 * time.Hour
+	}
+	if opts.RefreshTTL <= 0 {
+		opts.RefreshTTL = 180 * 24 * time.Hour
+	}
+	s := &Server{opts: opts, st: seed(opts.Now())}
+	mux := http.NewServeMux()
+	s.routeAuth(mux)
+	s.routeGroups(mux)
+	s.routeUsers(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil)
+	})
+	s.handler = s.withFaults(mux)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
+	s.mu.Unlock()
+	s.handler.ServeHTTP(w, r)
+}
+
+// Calls returns every request received so far, as "METHOD /path".
+func (s *Server) Calls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.calls...)
+}
+
+// ResetCalls forgets the requests received so far.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+// Running is a simulator served on a loopback port.
+type Running struct {
+	*Server
+	URL      string // http://127.0.0.1:port
+	APIURL   string // URL + "/v3"
+	OAuthURL string // URL
+	srv      *http.Server
+}
+
+// Start serves s on 127.0.0.1 on a free port.
+func (s *Server) Start() (*Running, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox listen: %w", err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = err // the listener is ours; Serve only fails when it is closed
+		}
+	}()
+	base := "http://" + ln.Addr().String()
+	return &Running{Server: s, URL: base, APIURL: base + "/v3", OAuthURL: base, srv: srv}, nil
+}
+
+// Close stops serving.
+func (r *Running) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return r.srv.Shutdown(ctx)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

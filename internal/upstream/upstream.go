@@ -1,0 +1,301 @@
+// Package upstream is the HTTP layer shared by the Convirza and Talkdesk
+// clients: per-attempt timeouts, bounded retries with backoff and jitter for
+// idempotent methods only, Retry-After, and errors that say whether a failed
+// write may have reached the server.
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// maxBodyBytes bounds how much of an upstream answer is read.
+const maxBodyBytes = 32 << 20
+
+// Policy says how long to wait and how often to retry.
+type Policy struct {
+	Timeout       time.Duration // per attempt; 0 means 30s
+	MaxAttempts   int           // attempts for a retryable request; 0 means 3
+	BaseDelay     time.Duration // first backoff; 0 means 250ms
+	MaxDelay      time.Duration // backoff cap; 0 means 4s
+	MaxRetryAfter time.Duration // longest Retry-After honoured; 0 means 10s
+}
+
+func (p Policy) withDefaults() Policy {
+	if p.Timeout <= 0 {
+		p.Timeout = 30 * time.Second
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 3
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = 250 * time.Millisecond
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = 4 * time.Second
+	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = 10 * time.Second
+	}
+	return p
+}
+
+// Client sends requests under a Policy.
+type Client struct {
+	http   *http.Client
+	policy Policy
+	log    *slog.Logger
+	// Sleep waits between attempts; tests replace it to observe delays.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// New returns a Client. hc may be nil (a private client with sane transport
+// limits is made); log may be nil.
+func New(hc *http.Client, p Policy, log *slog.Logger) *Client {
+	if hc == nil {
+		hc = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+			MaxIdleConns:          100,
+			MaxIdleConnsPerHost:   32,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 0, // bounded by the per-attempt context
+		}}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{http: hc, policy: p.withDefaults(), log: log, Sleep: sleepCtx}
+}
+
+// Policy returns the effective policy.
+func (c *Client) Policy() Policy { return c.policy }
+
+// Request is one upstream call. Body is sent as is (and re-sent on retry).
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+	// NoRetry forbids retries even for idempotent methods.
+	NoRetry bool
+}
+
+// Response is a fully read upstream answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// TransportError is a request that got no HTTP answer.
+type TransportError struct {
+	Method string
+	URL    string // without query, so nothing sensitive is echoed
+	// Sent reports that the request was written before it failed, so a write
+	// may have taken effect upstream.
+	Sent    bool
+	Timeout bool
+	Err     error
+}
+
+func (e *TransportError) Error() string {
+	what := "failed"
+	if e.Timeout {
+		what = "timed out"
+	}
+	return fmt.Sprintf("%s %s %s: %v", e.Method, e.URL, what, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// OutcomeUnknown reports whether a write failed after it may have reached
+// the upstream.
+func (e *TransportError) OutcomeUnknown() bool {
+	return e.Sent && !Idempotent(e.Method)
+}
+
+// Idempotent reports whether a method may be retried: GET, HEAD, PUT and
+// DELETE. POST and PATCH never are.
+func Idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// RetryableStatus reports the statuses worth another attempt.
+func RetryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// Do sends r, retrying idempotent requests on 429/502/503/504 and on
+// connection errors. The last answer is returned whatever its status; an
+// error means no answer at all.
+func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
+	retryable := Idempotent(r.Method) && !r.NoRetry
+	for attempt := 1; ; attempt++ {
+		resp, err := c.once(ctx, r)
+		last := !retryable || attempt >= c.policy.MaxAttempts || ctx.Err() != nil
+		var wait time.Duration
+		switch {
+		case err != nil:
+			var te *TransportError
+			if last || !errors.As(err, &te) || te.Timeout || !connectionError(te.Err) {
+				return nil, err
+			}
+			wait = c.backoff(attempt)
+		case RetryableStatus(resp.Status) && !last:
+			wait = c.backoff(attempt)
+			if ra, ok := RetryAfter(resp.Header, time.Now()); ok {
+				if ra > c.policy.MaxRetryAfter {
+					return resp, nil // too long to wait: let the caller report it
+				}
+				wait = ra
+			}
+		default:
+			return resp, nil
+		}
+		c.log.DebugContext(ctx, "upstream retry", "method", r.Method, "url", redactURL(r.URL), "attempt", attempt, "wait", wait)
+		if err := c.Sleep(ctx, wait); err != nil {
+			return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Err: err}
+		}
+	}
+}
+
+func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.policy.Timeout)
+	defer cancel()
+	sent := false
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { sent = true },
+	})
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request %s %s: %w", r.Method, redactURL(r.URL), err)
+	}
+	for k, vs := range r.Header {
+		req.Header[k] = vs
+	}
+	start := time.Now()
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: sent, Timeout: isTimeout(ctx, err), Err: cleanErr(err)}
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: true, Timeout: isTimeout(ctx, err), Err: fmt.Errorf("reading the answer (status %d): %w", res.StatusCode, cleanErr(err))}
+	}
+	if len(data) > maxBodyBytes {
+		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: true, Err: fmt.Errorf("answer larger than %d bytes", maxBodyBytes)}
+	}
+	c.log.DebugContext(ctx, "upstream", "method", r.Method, "url", redactURL(r.URL), "status", res.StatusCode, "ms", time.Since(start).Milliseconds())
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: data}, nil
+}
+
+// backoff is exponential with full jitter: a random wait in [d/2, d].
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.policy.BaseDelay << (attempt - 1)
+	if d <= 0 || d > c.policy.MaxDelay {
+		d = c.policy.MaxDelay
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// RetryAfter parses a Retry-After header (seconds or an HTTP date).
+func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func isTimeout(ctx context.Context, err error) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// connectionError reports failures to connect or a connection lost before
+// any answer: refused, reset, unexpected EOF, DNS.
+func connectionError(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// cleanErr drops the *url.Error wrapper, whose text repeats the full URL.
+func cleanErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// redactURL drops the query string, which may carry personal data.
+func redactURL(raw string) string {
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}

@@ -1,0 +1,83 @@
+// Package policy decides what a tool call may do: tool classes, the
+// confirmation protocol for destructive and costly tools (elicitation or a
+// signed, single-use confirmation_token), and who is asking.
+//
+// It knows tool names, classes and arguments, never an upstream client:
+// previews are handed to it as functions.
+package policy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Class says what a tool does to the world.
+type Class int
+
+const (
+	// Read tools change nothing.
+	Read Class = iota
+	// Write tools change the account, reversibly.
+	Write
+	// Destructive tools delete or give something up; they need confirmation.
+	Destructive
+	// Costly tools spend money or reach people outside the account; they
+	// need confirmation.
+	Costly
+)
+
+// String is the catalog's notation: R, W, D, W$.
+func (c Class) String() string {
+	switch c {
+	case Read:
+		return "R"
+	case Write:
+		return "W"
+	case Destructive:
+		return "D"
+	case Costly:
+		return "W$"
+	}
+	return fmt.Sprintf("Class(%d)", int(c))
+}
+
+// NeedsConfirmation reports whether every call needs a human's yes.
+func (c Class) NeedsConfirmation() bool { return c == Destructive || c == Costly }
+
+// Mode is the confirmation mode.
+type Mode string
+
+const (
+	// ModeAuto asks through elicitation when the client can, else by token.
+	ModeAuto Mode = "auto"
+	// ModeElicitation only asks through elicitation; clients that cannot are refused.
+	ModeElicitation Mode = "elicitation"
+	// ModeToken always uses the two-call token protocol.
+	ModeToken Mode = "token"
+)
+
+// ParseMode reads a confirmation mode.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
+	case "", ModeAuto:
+		return ModeAuto, nil
+	case ModeElicitation, ModeToken:
+		return m, nil
+	}
+	return "", fmt.Errorf("confirmation mode must be auto, elicitation or token; got %q", s)
+}
+
+type principalKey struct{}
+
+// WithPrincipal records who is calling (an authenticated HTTP client's
+// token name, say).
+func WithPrincipal(ctx context.Context, p string) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the caller recorded by WithPrincipal, or "".
+func PrincipalFrom(ctx context.Context) string {
+	p, _ := ctx.Value(principalKey{}).(string)
+	return p
+}

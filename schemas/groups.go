@@ -1,0 +1,165 @@
+package schemas
+
+import "errors"
+
+// Group statuses accepted by list filters.
+const (
+	StatusActive   = "active"
+	StatusInactive = "inactive"
+	StatusDeleted  = "deleted"
+)
+
+// ID is the argument of tools that act on one resource by its numeric id.
+type ID struct {
+	ID int64 `json:"id" jsonschema:"required,minimum=1"`
+}
+
+// Page is the limit/offset pair shared by Convirza list endpoints whose
+// maximum is 200.
+type Page struct {
+	Limit  int `json:"limit,omitempty" jsonschema:"minimum=1,maximum=200"`
+	Offset int `json:"offset,omitempty" jsonschema:"minimum=0"`
+}
+
+// ListGroupsArgs filters GET /groups/list (immediate children of a unit).
+type ListGroupsArgs struct {
+	OrgUnitID int64  `json:"org_unit_id,omitempty" jsonschema:"minimum=1,description=Parent unit; default the account's own unit"`
+	GroupName string `json:"group_name,omitempty" jsonschema:"maxLength=255,description=Partial name match"`
+	Status    string `json:"status,omitempty" jsonschema:"enum=active,enum=inactive,enum=deleted"`
+	Page
+}
+
+// GroupTreeArgs is the argument of GET /groups/tree.
+type GroupTreeArgs struct {
+	Active *bool `json:"active,omitempty" jsonschema:"description=true: only active groups"`
+}
+
+// OrgUnitArgs names an org unit that is the parent or subject of a call.
+type OrgUnitArgs struct {
+	OrgUnitID int64 `json:"org_unit_id" jsonschema:"required,minimum=1"`
+}
+
+// GroupCreate is the body of POST /groups.
+type GroupCreate struct {
+	OrgUnitName     string `json:"org_unit_name" jsonschema:"required,minLength=1,maxLength=255,description=Unique among siblings"`
+	OrgUnitParentID int64  `json:"org_unit_parent_id" jsonschema:"required,minimum=1"`
+	OrgUnitExtID    string `json:"org_unit_ext_id,omitempty" jsonschema:"maxLength=255"`
+	TopOUID         int64  `json:"top_ou_id,omitempty" jsonschema:"minimum=1"`
+	BillingID       int64  `json:"billing_id,omitempty" jsonschema:"minimum=1"`
+	Address         string `json:"address,omitempty" jsonschema:"maxLength=255"`
+	City            string `json:"city,omitempty" jsonschema:"maxLength=100"`
+	State           string `json:"state,omitempty" jsonschema:"pattern=^[A-Z]{2}$"`
+	Zip             string `json:"zip,omitempty" jsonschema:"maxLength=10"`
+	PhoneNumber     string `json:"phone_number,omitempty" jsonschema:"maxLength=20"`
+	IndustryID      int64  `json:"industry_id,omitempty" jsonschema:"minimum=1"`
+	Timezone        string `json:"timezone,omitempty" jsonschema:"maxLength=64,description=IANA name"`
+}
+
+// GroupReplace is the body of PUT /groups/:id: every editable field.
+type GroupReplace struct {
+	OrgUnitName     string `json:"org_unit_name" jsonschema:"required,minLength=1,maxLength=255"`
+	OrgUnitExtID    string `json:"org_unit_ext_id" jsonschema:"required,maxLength=255"`
+	OrgUnitParentID int64  `json:"org_unit_parent_id" jsonschema:"required,minimum=1"`
+	Address         string `json:"address" jsonschema:"required,maxLength=255"`
+	City            string `json:"city" jsonschema:"required,maxLength=100"`
+	State           string `json:"state" jsonschema:"required,pattern=^([A-Z]{2})?$"`
+	Zip             string `json:"zip" jsonschema:"required,maxLength=10"`
+	PhoneNumber     string `json:"phone_number" jsonschema:"required,maxLength=20"`
+	IndustryID      int64  `json:"industry_id" jsonschema:"required,minimum=1"`
+}
+
+// GroupPatch is the body of PATCH /groups/:id: any subset of the editable fields.
+type GroupPatch struct {
+	OrgUnitName     *string `json:"org_unit_name,omitempty" jsonschema:"minLength=1,maxLength=255"`
+	OrgUnitExtID    *string `json:"org_unit_ext_id,omitempty" jsonschema:"maxLength=255"`
+	OrgUnitParentID *int64  `json:"org_unit_parent_id,omitempty" jsonschema:"minimum=1"`
+	Address         *string `json:"address,omitempty" jsonschema:"maxLength=255"`
+	City            *string `json:"city,omitempty" jsonschema:"maxLength=100"`
+	State           *string `json:"state,omitempty" jsonschema:"pattern=^([A-Z]{2})?$"`
+	Zip             *string `json:"zip,omitempty" jsonschema:"maxLength=10"`
+	PhoneNumber     *string `json:"phone_number,omitempty" jsonschema:"maxLength=20"`
+	IndustryID      *int64  `json:"industry_id,omitempty" jsonschema:"minimum=1"`
+}
+
+// ReplaceGroupArgs are the arguments of replace_group.
+type ReplaceGroupArgs struct {
+	ID int64 `json:"id" jsonschema:"required,minimum=1"`
+	GroupReplace
+}
+
+// UpdateGroupArgs are the arguments of update_group.
+type UpdateGroupArgs struct {
+	ID int64 `json:"id" jsonschema:"required,minimum=1"`
+	GroupPatch
+}
+
+// Validate refuses a patch that changes nothing.
+func (a UpdateGroupArgs) Validate() error {
+	p := a.GroupPatch
+	if p == (GroupPatch{}) {
+		return errors.New("give at least one field to change besides id (org_unit_name, org_unit_ext_id, org_unit_parent_id, address, city, state, zip, phone_number, industry_id)")
+	}
+	return nil
+}
+
+// Group is one entry of GET /groups/list.
+type Group struct {
+	OrgUnitID       int64  `json:"org_unit_id"`
+	OrgUnitExtID    string `json:"org_unit_ext_id,omitempty"`
+	OrgUnitName     string `json:"org_unit_name"`
+	OrgUnitParentID int64  `json:"org_unit_parent_id,omitempty"`
+	TopOUID         int64  `json:"top_ou_id,omitempty"`
+	OrgUnitStatus   string `json:"org_unit_status,omitempty"`
+	BillingID       int64  `json:"billing_id,omitempty"`
+	Address         string `json:"address,omitempty"`
+	City            string `json:"city,omitempty"`
+	State           string `json:"state,omitempty"`
+	Zip             string `json:"zip,omitempty"`
+	PhoneNumber     string `json:"phone_number,omitempty"`
+	IndustryID      int64  `json:"industry_id,omitempty"`
+	IndustryName    string `json:"industry_name,omitempty"`
+	OrgUnitCreated  string `json:"org_unit_created,omitempty"`
+	OrgUnitModified string `json:"org_unit_modified,omitempty"`
+}
+
+// GroupList is the data of GET /groups/list.
+type GroupList struct {
+	Groups []Group `json:"groups"`
+	Total  int     `json:"total"`
+}
+
+// GroupDetails is the data of GET /groups/:id. The documented example carries
+// only the editable fields and two timestamps; the id is filled in by the
+// client, and the other fields are kept when the API sends them.
+type GroupDetails struct {
+	OrgUnitID       int64  `json:"org_unit_id,omitempty"`
+	OrgUnitName     string `json:"org_unit_name"`
+	OrgUnitExtID    string `json:"org_unit_ext_id,omitempty"`
+	OrgUnitParentID int64  `json:"org_unit_parent_id,omitempty"`
+	OrgUnitStatus   string `json:"org_unit_status,omitempty"`
+	TopOUID         int64  `json:"top_ou_id,omitempty"`
+	BillingID       int64  `json:"billing_id,omitempty"`
+	Address         string `json:"address,omitempty"`
+	City            string `json:"city,omitempty"`
+	State           string `json:"state,omitempty"`
+	Zip             string `json:"zip,omitempty"`
+	PhoneNumber     string `json:"phone_number,omitempty"`
+	IndustryID      int64  `json:"industry_id,omitempty"`
+	GroupCreated    string `json:"group_created,omitempty"`
+	GroupModified   string `json:"group_modified,omitempty"`
+}
+
+// TreeNode is one unit of the normalised group tree.
+type TreeNode struct {
+	OrgUnitID int64      `json:"org_unit_id"`
+	Name      string     `json:"name"`
+	Level     int        `json:"level,omitempty"`
+	Code      string     `json:"code,omitempty"`
+	Children  []TreeNode `json:"children,omitempty"`
+}
+
+// Hierarchy is the data of GET /groups/org-list/:ouid: the unit first, then
+// every descendant.
+type Hierarchy struct {
+	OrgUnits []int64 `json:"orgUnits"`
+}

@@ -1,0 +1,46 @@
+package schemas
+
+// ListUsersArgs filters GET /users/list.
+type ListUsersArgs struct {
+	OrgUnitID  int64  `json:"org_unit_id,omitempty" jsonschema:"minimum=1,description=Default the account's unit; includes sub-groups"`
+	Name       string `json:"name,omitempty" jsonschema:"maxLength=255,description=Partial match"`
+	Email      string `json:"email,omitempty" jsonschema:"maxLength=255,description=Partial match"`
+	RoleID     int    `json:"role_id,omitempty" jsonschema:"enum=1,enum=2,enum=3,description=1 Admin 2 Standard 3 ReadOnly"`
+	UserStatus string `json:"user_status,omitempty" jsonschema:"enum=active,enum=inactive,enum=deleted"`
+	SortBy     string `json:"sort_by,omitempty" jsonschema:"enum=created_on,enum=name,enum=email"`
+	SortOrder  string `json:"sort_order,omitempty" jsonschema:"enum=asc,enum=desc"`
+	Page
+}
+
+// User is one user as GET /users/list and GET /users/:id return it.
+type User struct {
+	CTUserID              int64  `json:"ct_user_id"`
+	FirstName             string `json:"first_name,omitempty"`
+	LastName              string `json:"last_name,omitempty"`
+	Email                 string `json:"email,omitempty"`
+	UserExtID             string `json:"user_ext_id,omitempty"`
+	Status                string `json:"status,omitempty"`
+	Role                  string `json:"role,omitempty"`
+	UserCreated           string `json:"user_created,omitempty"`
+	AgentRingTo           string `json:"agent_ring_to,omitempty"`
+	AgentID               string `json:"agent_id,omitempty"`
+	Group                 string `json:"group,omitempty"`
+	GroupOrgUnitID        int64  `json:"group_org_unit_id,omitempty"`
+	GroupExternalID       string `json:"group_external_id,omitempty"`
+	Account               string `json:"account,omitempty"`
+	AccountOrgUnitID      int64  `json:"account_org_unit_id,omitempty"`
+	AccountExternalID     string `json:"account_external_id,omitempty"`
+	ParentGroup           string `json:"parent_group,omitempty"`
+	ParentGroupOrgUnitID  int64  `json:"parent_group_org_unit_id,omitempty"`
+	ParentGroupExternalID string `json:"parent_group_external_id,omitempty"`
+	AccessAudio           string `json:"access_audio,omitempty"`
+	GroupAccess           any    `json:"group_access,omitempty"`
+	ReportAccess          any    `json:"report_access,omitempty"`
+	AssignScorecard       any    `json:"assign_scorecard,omitempty"`
+}
+
+// UserList is the data of GET /users/list.
+type UserList struct {
+	Users []User `json:"users"`
+	Total int    `json:"total"`
+}

@@ -1,0 +1,184 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+func groupTools() []Tool {
+	return []Tool{
+		Define(Spec{Name: "list_groups", Title: "List child groups", Class: policy.Read,
+			Description: "List the immediate child groups (org units) of a unit, default the account's own. Filter by name or status. Paged."},
+			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (any, error) {
+				out, err := d.Convirza.Groups.List(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return Page("groups", out.Groups, out.Total, a.Offset), nil
+			}),
+		Define(Spec{Name: "get_group", Title: "Get group details", Class: policy.Read,
+			Description: "Get one group (org unit) by id: name, external id, parent, address, phone, industry."},
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				return d.Convirza.Groups.Get(ctx, a.ID)
+			}),
+		Define(Spec{Name: "get_group_tree", Title: "Get group tree", Class: policy.Read,
+			Description: "The whole org-unit hierarchy as a nested tree of {org_unit_id, name, children}. Start here to find a group's id."},
+			func(ctx context.Context, d *Deps, a schemas.GroupTreeArgs) (any, error) {
+				nodes, err := d.Convirza.Groups.Tree(ctx, a.Active)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"groups": nodes}, nil
+			}),
+		Define(Spec{Name: "get_org_unit_hierarchy", Title: "List a unit and its descendants", Class: policy.Read,
+			Description: "Ids of an org unit and all its descendants (the unit first)."},
+			func(ctx context.Context, d *Deps, a schemas.OrgUnitArgs) (any, error) {
+				ids, err := d.Convirza.Groups.Hierarchy(ctx, a.OrgUnitID)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"org_unit_id": a.OrgUnitID, "org_units": ids, "count": len(ids)}, nil
+			}),
+		Define(Spec{Name: "create_group", Title: "Create group", Class: policy.Write,
+			Description: "Create a group (org unit) under an active parent. Name must be unique among siblings. Returns the new org_unit_id."},
+			func(ctx context.Context, d *Deps, a schemas.GroupCreate) (any, error) {
+				id, meta, err := d.Convirza.Groups.Create(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"status": "created", "org_unit_id": id, "org_unit_name": a.OrgUnitName, "request_id": meta.RequestID}, nil
+			}),
+		Define(Spec{Name: "replace_group", Title: "Replace group", Class: policy.Write, Idempotent: true,
+			Description: "Replace all editable fields of a group (PUT). Use update_group to change only some."},
+			func(ctx context.Context, d *Deps, a schemas.ReplaceGroupArgs) (any, error) {
+				meta, err := d.Convirza.Groups.Replace(ctx, a.ID, a.GroupReplace)
+				return written("replaced", "org_unit_id", a.ID, meta, err)
+			}),
+		Define(Spec{Name: "update_group", Title: "Update group", Class: policy.Write, Idempotent: true,
+			Description: "Change some fields of a group (PATCH); fields left out stay as they are."},
+			func(ctx context.Context, d *Deps, a schemas.UpdateGroupArgs) (any, error) {
+				meta, err := d.Convirza.Groups.Update(ctx, a.ID, a.GroupPatch)
+				return written("updated", "org_unit_id", a.ID, meta, err)
+			}),
+		DefineConfirmable(Spec{Name: "delete_group", Title: "Delete group", Class: policy.Destructive, Idempotent: true,
+			Description: "Soft-delete a group; not reversible through the API. Refused while it has active sub-groups or users, or is a root/billing unit. Needs the user's confirmation."},
+			previewDeleteGroup,
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				meta, err := d.Convirza.Groups.Delete(ctx, a.ID)
+				return written("deleted", "org_unit_id", a.ID, meta, err)
+			}),
+	}
+}
+
+// previewDeleteGroup reads the group, its active sub-groups and its users,
+// and says what deleting it will do, or why it cannot be done.
+func previewDeleteGroup(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
+	g, err := d.Convirza.Groups.Get(ctx, a.ID)
+	if err != nil {
+		if convirza.IsNotFound(err) {
+			return &policy.Preview{Blocked: fmt.Sprintf("Group %d does not exist.", a.ID)}, nil
+		}
+		return nil, err
+	}
+	label := fmt.Sprintf("group %d %q", a.ID, g.OrgUnitName)
+	if g.OrgUnitStatus == schemas.StatusDeleted {
+		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is already deleted.", label)}, nil
+	}
+	if g.OrgUnitParentID == 0 || g.TopOUID == a.ID || g.BillingID == a.ID {
+		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is a root/billing-level unit, which the API never deletes.", label)}, nil
+	}
+	parent := ""
+	if p, err := d.Convirza.Groups.Get(ctx, g.OrgUnitParentID); err == nil {
+		parent = p.OrgUnitName
+	}
+	children, err := d.Convirza.Groups.List(ctx, schemas.ListGroupsArgs{OrgUnitID: a.ID, Status: schemas.StatusActive, Page: schemas.Page{Limit: 200}})
+	if err != nil {
+		return nil, fmt.Errorf("reading the sub-groups of group %d: %w", a.ID, err)
+	}
+	users, err := usersOfGroup(ctx, d, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the users of group %d: %w", a.ID, err)
+	}
+	details := map[string]any{
+		"org_unit_id":       a.ID,
+		"org_unit_name":     g.OrgUnitName,
+		"parent_id":         g.OrgUnitParentID,
+		"parent_name":       parent,
+		"active_sub_groups": children.Total,
+		"users":             len(users),
+	}
+	if children.Total > 0 {
+		names := make([]string, 0, 5)
+		for i, c := range children.Groups {
+			if i == 5 {
+				names = append(names, "...")
+				break
+			}
+			names = append(names, fmt.Sprintf("%d %q", c.OrgUnitID, c.OrgUnitName))
+		}
+		return &policy.Preview{Details: details, Blocked: fmt.Sprintf("Cannot delete %s: it has %d active sub-group(s) (%s); delete or move them first.", label, children.Total, strings.Join(names, ", "))}, nil
+	}
+	if len(users) > 0 {
+		names := make([]string, 0, 5)
+		for i, u := range users {
+			if i == 5 {
+				names = append(names, "...")
+				break
+			}
+			names = append(names, fmt.Sprintf("%d %s %s", u.CTUserID, u.FirstName, u.LastName))
+		}
+		return &policy.Preview{Details: details, Blocked: fmt.Sprintf("Cannot delete %s: %d user(s) are assigned to it (%s); reassign or delete them first.", label, len(users), strings.Join(names, ", "))}, nil
+	}
+	where := ""
+	if parent != "" {
+		where = fmt.Sprintf(" (parent %q)", parent)
+	}
+	return &policy.Preview{
+		Action:  fmt.Sprintf("Delete group %d %q%s, 0 sub-groups, 0 users. Soft delete, not reversible through the API.", a.ID, g.OrgUnitName, where),
+		Details: details,
+	}, nil
+}
+
+// usersOfGroup lists the active and inactive users assigned to the group
+// itself (the list endpoint also returns sub-groups' users).
+func usersOfGroup(ctx context.Context, d *Deps, id int64) ([]schemas.User, error) {
+	var mine []schemas.User
+	for offset := 0; ; {
+		page, err := d.Convirza.Users.List(ctx, schemas.ListUsersArgs{OrgUnitID: id, Page: schemas.Page{Limit: 200, Offset: offset}})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range page.Users {
+			if u.GroupOrgUnitID == id && u.Status != schemas.StatusDeleted {
+				mine = append(mine, u)
+			}
+		}
+		offset += len(page.Users)
+		if len(page.Users) == 0 || offset >= page.Total || offset >= 2000 {
+			return mine, nil
+		}
+	}
+}
+
+// Page shapes one page of a list: the items under key, the total, and the
+// offset of the next page when there is one.
+func Page[T any](key string, items []T, total, offset int) map[string]any {
+	out := map[string]any{key: items, "total": total, "count": len(items)}
+	if next := offset + len(items); len(items) > 0 && next < total {
+		out["next_offset"] = next
+	}
+	return out
+}
+
+// written is the answer of a write that returns no body.
+func written(status, idKey string, id int64, meta convirza.Meta, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"status": status, idKey: id, "request_id": meta.RequestID}, nil
+}

@@ -1,0 +1,101 @@
+package tools
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/convirza/convirza-mcp/policy"
+)
+
+// Toolset is a named group of tools that can be enabled together.
+type Toolset struct {
+	Name        string
+	Description string
+	// Default toolsets are enabled when none are named.
+	Default bool
+	tools   func() []Tool
+}
+
+// Toolsets lists every toolset in catalog order.
+func Toolsets() []Toolset {
+	return []Toolset{
+		{Name: "groups", Description: "Org units (groups): list, tree, details, create, edit, delete", Default: true, tools: groupTools},
+	}
+}
+
+// All returns every tool of every toolset, in catalog order.
+func All() []Tool {
+	var out []Tool
+	for _, ts := range Toolsets() {
+		for _, t := range ts.tools() {
+			t.Toolset = ts.Name
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Select returns the tools of the named toolsets ("all", "default" or
+// names); with readOnly, only tools that change nothing.
+func Select(names []string, readOnly bool) ([]Tool, error) {
+	sets := Toolsets()
+	want := map[string]bool{}
+	if len(names) == 0 {
+		names = []string{"default"}
+	}
+	for _, n := range names {
+		n = strings.TrimSpace(strings.ToLower(n))
+		switch n {
+		case "":
+		case "all":
+			for _, ts := range sets {
+				want[ts.Name] = true
+			}
+		case "default":
+			for _, ts := range sets {
+				if ts.Default {
+					want[ts.Name] = true
+				}
+			}
+		default:
+			if !slices.ContainsFunc(sets, func(ts Toolset) bool { return ts.Name == n }) {
+				return nil, fmt.Errorf("unknown toolset %q; known: all, default, %s", n, strings.Join(ToolsetNames(), ", "))
+			}
+			want[n] = true
+		}
+	}
+	var out []Tool
+	for _, t := range All() {
+		if want[t.Toolset] && (!readOnly || t.Class == policy.Read) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// ToolsetNames lists the toolset names, sorted.
+func ToolsetNames() []string {
+	var names []string
+	for _, ts := range Toolsets() {
+		names = append(names, ts.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Register adds the tools to an MCP server.
+func Register(s *server.MCPServer, ts []Tool, d *Deps, c *policy.Confirmer) error {
+	for i := range ts {
+		t := &ts[i]
+		mt, err := t.MCPTool()
+		if err != nil {
+			return err
+		}
+		s.AddTool(mt, t.Handler(d, c))
+	}
+	return nil
+}

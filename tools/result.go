@@ -1,0 +1,164 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+// Handler returns the MCP handler of t: arguments decoded and validated,
+// confirmation asked where the class needs it, the tool run, and its result
+// or error turned into a tool result. It never returns a Go error: every
+// failure is an isError result the model can read.
+func (t *Tool) Handler(d *Deps, confirm *policy.Confirmer) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		p, err := t.prepare(rawArguments(req))
+		if err != nil {
+			return errorResult(t.Name, err), nil
+		}
+		if t.Confirmable() {
+			out, err := confirm.Check(ctx, policy.Call{Tool: t.Name, Args: p.canonical, Token: p.token, Request: req},
+				func(ctx context.Context) (*policy.Preview, error) { return t.Preview(ctx, d, p.canonical) })
+			if err != nil {
+				return errorResult(t.Name, err), nil
+			}
+			if !out.Proceed {
+				return out.Result, nil
+			}
+		}
+		v, err := t.run(ctx, d, p.canonical)
+		if err != nil {
+			return errorResult(t.Name, err), nil
+		}
+		return Result(v)
+	}
+}
+
+// Preview runs the tool's preview, or describes the call plainly when the
+// tool has none.
+func (t *Tool) Preview(ctx context.Context, d *Deps, canonical []byte) (*policy.Preview, error) {
+	if t.preview != nil {
+		return t.preview(ctx, d, canonical)
+	}
+	return &policy.Preview{Action: fmt.Sprintf("Run %s with %s.", t.Name, canonical)}, nil
+}
+
+func rawArguments(req mcp.CallToolRequest) []byte {
+	if len(req.Params.RawArguments) > 0 {
+		return req.Params.RawArguments
+	}
+	if req.Params.Arguments == nil {
+		return nil
+	}
+	b, err := json.Marshal(req.Params.Arguments)
+	if err != nil {
+		return []byte("<unencodable>")
+	}
+	return b
+}
+
+// Result renders v as structured content plus the same compact JSON as
+// text. Null and empty fields are dropped; a value that is not an object is
+// wrapped as {"result": v}, since structured content must be an object.
+func Result(v any) (*mcp.CallToolResult, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return mcp.NewToolResultError(fmt.Sprintf("internal error encoding the result: %v", err)), nil
+	}
+	var generic any
+	if err := json.Unmarshal(b, &generic); err != nil {
+		return mcp.NewToolResultError(fmt.Sprintf("internal error encoding the result: %v", err)), nil
+	}
+	generic = prune(generic)
+	obj, ok := generic.(map[string]any)
+	if !ok {
+		obj = map[string]any{"result": generic}
+	}
+	text, err := json.Marshal(obj)
+	if err != nil {
+		return mcp.NewToolResultError(fmt.Sprintf("internal error encoding the result: %v", err)), nil
+	}
+	return mcp.NewToolResultStructured(obj, string(text)), nil
+}
+
+// prune drops nulls, empty strings, empty arrays and empty objects from
+// objects (array items are kept, so positions stay meaningful).
+func prune(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			val = prune(val)
+			if empty(val) {
+				delete(x, k)
+				continue
+			}
+			x[k] = val
+		}
+		return x
+	case []any:
+		for i, val := range x {
+			x[i] = prune(val)
+		}
+		return x
+	}
+	return v
+}
+
+func empty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// errorResult turns any failure into a message a model can act on.
+func errorResult(tool string, err error) *mcp.CallToolResult {
+	var (
+		ve *schemas.ValidationError
+		ae *convirza.APIError
+		me *convirza.MalformedError
+		te *upstream.TransportError
+	)
+	switch {
+	case errors.As(err, &ve):
+		return mcp.NewToolResultError(ve.Error() + ". Nothing was sent upstream.")
+	case errors.As(err, &ae):
+		return mcp.NewToolResultError(ae.Error())
+	case errors.As(err, &me):
+		return mcp.NewToolResultError(me.Error())
+	case errors.As(err, &te):
+		if te.OutcomeUnknown() {
+			return mcp.NewToolResultError(fmt.Sprintf("%s: the request was sent but no answer came back (%v). The change may or may not have been made: check with a read tool before retrying.", tool, te))
+		}
+		if te.Timeout {
+			return mcp.NewToolResultError(fmt.Sprintf("%s: the upstream did not answer in time (%v). Nothing is known to have changed; retry later.", tool, te))
+		}
+		return mcp.NewToolResultError(fmt.Sprintf("%s: the upstream could not be reached (%v).", tool, te))
+	case errors.Is(err, context.Canceled):
+		return mcp.NewToolResultError(tool + ": cancelled.")
+	case errors.Is(err, context.DeadlineExceeded):
+		return mcp.NewToolResultError(tool + ": timed out.")
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, tool) {
+		msg = tool + ": " + msg
+	}
+	return mcp.NewToolResultError(msg)
+}
