@@ -122,12 +122,6 @@ type Group struct {
 	OrgUnitModified string `json:"org_unit_modified,omitempty"`
 }
 
-// GroupList is the data of GET /groups/list.
-type GroupList struct {
-	Groups []Group `json:"groups"`
-	Total  int     `json:"total"`
-}
-
 // GroupDetails is the data of GET /groups/:id. The documented example carries
 // only the editable fields and two timestamps; the id is filled in by the
 // client, and the other fields are kept when the API sends them.

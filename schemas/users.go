@@ -39,8 +39,3 @@ type User struct {
 	AssignScorecard       any    `json:"assign_scorecard,omitempty"`
 }
 
-// UserList is the data of GET /users/list.
-type UserList struct {
-	Users []User `json:"users"`
-	Total int    `json:"total"`
-}

@@ -19,7 +19,7 @@ func groupTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				return Page("groups", out.Groups, out.Total, a.Offset), nil
+				return Page("groups", out.Items, out.Total, a.Offset), nil
 			}),
 		Define(Spec{Name: "get_group", Title: "Get group details", Class: policy.Read,
 			Description: "Get one group (org unit) by id: name, external id, parent, address, phone, industry."},
@@ -114,7 +114,7 @@ func previewDeleteGroup(ctx context.Context, d *Deps, a schemas.ID) (*policy.Pre
 	}
 	if children.Total > 0 {
 		names := make([]string, 0, 5)
-		for i, c := range children.Groups {
+		for i, c := range children.Items {
 			if i == 5 {
 				names = append(names, "...")
 				break
@@ -153,13 +153,13 @@ func usersOfGroup(ctx context.Context, d *Deps, id int64) ([]schemas.User, error
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range page.Users {
+		for _, u := range page.Items {
 			if u.GroupOrgUnitID == id && u.Status != schemas.StatusDeleted {
 				mine = append(mine, u)
 			}
 		}
-		offset += len(page.Users)
-		if len(page.Users) == 0 || offset >= page.Total || offset >= 2000 {
+		offset += len(page.Items)
+		if len(page.Items) == 0 || offset >= page.Total || offset >= 2000 {
 			return mine, nil
 		}
 	}

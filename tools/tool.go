@@ -207,4 +207,3 @@ func (t *Tool) MCPTool() (mcp.Tool, error) {
 	}
 	return mt, nil
 }
-

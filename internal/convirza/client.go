@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/convirza/convirza-mcp/internal/upstream"
+	"github.com/convirza/convirza-mcp/schemas"
 )
 
 // Default base URLs of the two hosts.
@@ -44,8 +45,6 @@ type Client struct {
 	Users  *UsersService
 }
 
-type service struct{ c *Client }
-
 // New returns a client. It makes no request: the first call logs in.
 func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 	if cfg.APIURL == "" {
@@ -63,8 +62,8 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 		log:  log,
 	}
 	c.tokens = newTokenSource(cfg, hc, log)
-	c.Groups = (*GroupsService)(&service{c})
-	c.Users = (*UsersService)(&service{c})
+	c.Groups = &GroupsService{r: resource[schemas.Group]{c: c, path: "/groups", listPath: "/groups/list", listKey: "groups"}}
+	c.Users = &UsersService{r: resource[schemas.User]{c: c, path: "/users", listPath: "/users/list", listKey: "users"}}
 	return c
 }
 

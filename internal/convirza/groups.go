@@ -12,38 +12,36 @@ import (
 )
 
 // GroupsService calls the /groups endpoints (org units). Admin only.
-type GroupsService service
+type GroupsService struct{ r resource[schemas.Group] }
+
+func (s *GroupsService) details() resource[schemas.GroupDetails] {
+	return resource[schemas.GroupDetails]{c: s.r.c, path: s.r.path}
+}
 
 // List returns the immediate children of a unit (GET /groups/list).
-func (s *GroupsService) List(ctx context.Context, f schemas.ListGroupsArgs) (*schemas.GroupList, error) {
-	var out schemas.GroupList
-	if _, err := s.c.do(ctx, http.MethodGet, "/groups/list", Query(f), nil, &out); err != nil {
-		return nil, err
-	}
-	if out.Groups == nil {
-		out.Groups = []schemas.Group{}
-	}
-	return &out, nil
+func (s *GroupsService) List(ctx context.Context, f schemas.ListGroupsArgs) (*List[schemas.Group], error) {
+	out, _, err := s.r.list(ctx, Query(f))
+	return out, err
 }
 
 // Get returns one unit (GET /groups/:id). The id is filled in when the
 // answer leaves it out, as the documented example does.
 func (s *GroupsService) Get(ctx context.Context, id int64) (*schemas.GroupDetails, error) {
-	var out schemas.GroupDetails
-	if _, err := s.c.do(ctx, http.MethodGet, fmt.Sprintf("/groups/%d", id), nil, nil, &out); err != nil {
+	out, _, err := s.details().get(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	if out.OrgUnitID == 0 {
 		out.OrgUnitID = id
 	}
-	return &out, nil
+	return out, nil
 }
 
 // Hierarchy returns the unit's id followed by every descendant's
 // (GET /groups/org-list/:ouid).
 func (s *GroupsService) Hierarchy(ctx context.Context, ouid int64) ([]int64, error) {
 	var out schemas.Hierarchy
-	if _, err := s.c.do(ctx, http.MethodGet, fmt.Sprintf("/groups/org-list/%d", ouid), nil, nil, &out); err != nil {
+	if _, err := s.r.c.do(ctx, http.MethodGet, fmt.Sprintf("/groups/org-list/%d", ouid), nil, nil, &out); err != nil {
 		return nil, err
 	}
 	if out.OrgUnits == nil {
@@ -58,7 +56,7 @@ func (s *GroupsService) Hierarchy(ctx context.Context, ouid int64) ([]int64, err
 func (s *GroupsService) Tree(ctx context.Context, active *bool) ([]schemas.TreeNode, error) {
 	q := Query(schemas.GroupTreeArgs{Active: active})
 	var raw json.RawMessage
-	if _, err := s.c.do(ctx, http.MethodGet, "/groups/tree", q, nil, &raw); err != nil {
+	if _, err := s.r.c.do(ctx, http.MethodGet, "/groups/tree", q, nil, &raw); err != nil {
 		return nil, err
 	}
 	nodes, err := parseTree(raw)
@@ -70,32 +68,22 @@ func (s *GroupsService) Tree(ctx context.Context, active *bool) ([]schemas.TreeN
 
 // Create makes a unit (POST /groups) and returns its id.
 func (s *GroupsService) Create(ctx context.Context, g schemas.GroupCreate) (int64, Meta, error) {
-	var out struct {
-		OrgUnitID int64 `json:"orgUnitId"`
-	}
-	meta, err := s.c.do(ctx, http.MethodPost, "/groups", nil, g, &out)
-	if err != nil {
-		return 0, meta, err
-	}
-	if out.OrgUnitID == 0 {
-		return 0, meta, &MalformedError{Method: http.MethodPost, Path: "/groups", Status: 200, RequestID: meta.RequestID, Err: fmt.Errorf("no orgUnitId in the answer")}
-	}
-	return out.OrgUnitID, meta, nil
+	return s.r.create(ctx, g)
 }
 
 // Replace updates every editable field (PUT /groups/:id).
 func (s *GroupsService) Replace(ctx context.Context, id int64, g schemas.GroupReplace) (Meta, error) {
-	return s.c.do(ctx, http.MethodPut, fmt.Sprintf("/groups/%d", id), nil, g, nil)
+	return s.r.replace(ctx, id, g)
 }
 
 // Update changes some fields (PATCH /groups/:id).
 func (s *GroupsService) Update(ctx context.Context, id int64, p schemas.GroupPatch) (Meta, error) {
-	return s.c.do(ctx, http.MethodPatch, fmt.Sprintf("/groups/%d", id), nil, p, nil)
+	return s.r.update(ctx, id, p)
 }
 
 // Delete soft-deletes a unit (DELETE /groups/:id).
 func (s *GroupsService) Delete(ctx context.Context, id int64) (Meta, error) {
-	return s.c.do(ctx, http.MethodDelete, fmt.Sprintf("/groups/%d", id), nil, nil, nil)
+	return s.r.delete(ctx, id)
 }
 
 // treeItem is one node as the API may send it.

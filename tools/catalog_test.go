@@ -1,0 +1,170 @@
+package tools_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/tools"
+)
+
+var update = flag.Bool("update", false, "rewrite schemas/generated from the tool declarations")
+
+const snapshotDir = "../schemas/generated"
+
+// TestSchemaSnapshots keeps schemas/generated equal to what the declarations
+// generate. Regenerate: go test ./tools -run TestSchemaSnapshots -update
+func TestSchemaSnapshots(t *testing.T) {
+	all := tools.All()
+	want := map[string]bool{}
+	for _, tl := range all {
+		mt, err := tl.MCPTool()
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap := map[string]any{
+			"name":        mt.Name,
+			"title":       mt.Annotations.Title,
+			"description": mt.Description,
+			"toolset":     tl.Toolset,
+			"class":       tl.Class.String(),
+			"annotations": mt.Annotations,
+			"inputSchema": json.RawMessage(mt.RawInputSchema),
+		}
+		got, err := json.MarshalIndent(snap, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, '\n')
+		path := filepath.Join(snapshotDir, tl.Name+".json")
+		want[tl.Name+".json"] = true
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		old, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: no snapshot (run: go test ./tools -run TestSchemaSnapshots -update): %v", tl.Name, err)
+			continue
+		}
+		if !bytes.Equal(old, got) {
+			t.Errorf("%s: schema differs from %s (review, then run: go test ./tools -run TestSchemaSnapshots -update)\n--- got ---\n%s", tl.Name, path, got)
+		}
+	}
+	entries, err := os.ReadDir(snapshotDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".json") && !want[e.Name()] {
+			if *update {
+				_ = os.Remove(filepath.Join(snapshotDir, e.Name()))
+				continue
+			}
+			t.Errorf("stale snapshot %s: no such tool", e.Name())
+		}
+	}
+}
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+// TestCatalogRules holds every tool to the catalog's rules: names, titles,
+// descriptions, explicit and truthful annotations, and the confirmation
+// argument on exactly the confirmable tools.
+func TestCatalogRules(t *testing.T) {
+	seen := map[string]bool{}
+	for _, tl := range tools.All() {
+		mt, err := tl.MCPTool()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !namePattern.MatchString(mt.Name) {
+			t.Errorf("%s: name does not match %s", mt.Name, namePattern)
+		}
+		if seen[mt.Name] {
+			t.Errorf("%s: declared twice", mt.Name)
+		}
+		seen[mt.Name] = true
+		a := mt.Annotations
+		if a.Title == "" || mt.Description == "" {
+			t.Errorf("%s: needs a title and a description", mt.Name)
+		}
+		if a.ReadOnlyHint == nil || a.DestructiveHint == nil || a.IdempotentHint == nil || a.OpenWorldHint == nil {
+			t.Fatalf("%s: every annotation hint must be set explicitly: %+v", mt.Name, a)
+		}
+		ro, de, id := *a.ReadOnlyHint, *a.DestructiveHint, *a.IdempotentHint
+		switch tl.Class {
+		case policy.Read:
+			if !ro || de || !id {
+				t.Errorf("%s: a read tool must be readOnly, not destructive, idempotent", mt.Name)
+			}
+		case policy.Write, policy.Costly:
+			if ro || de {
+				t.Errorf("%s: a write tool must be neither readOnly nor destructive", mt.Name)
+			}
+		case policy.Destructive:
+			if ro || !de {
+				t.Errorf("%s: a destructive tool must be destructive and not readOnly", mt.Name)
+			}
+		}
+		if !*a.OpenWorldHint {
+			t.Errorf("%s: every tool talks to an upstream API: openWorldHint must be true", mt.Name)
+		}
+		var schema map[string]any
+		if err := json.Unmarshal(mt.RawInputSchema, &schema); err != nil {
+			t.Fatalf("%s: schema: %v", mt.Name, err)
+		}
+		if schema["type"] != "object" || schema["additionalProperties"] != false {
+			t.Errorf("%s: schema must be a closed object", mt.Name)
+		}
+		for _, k := range []string{"$ref", "$defs", "$id", "$schema"} {
+			if bytes.Contains(mt.RawInputSchema, []byte(`"`+k+`"`)) {
+				t.Errorf("%s: schema must be inline, found %s", mt.Name, k)
+			}
+		}
+		props, _ := schema["properties"].(map[string]any)
+		_, hasTok := props["confirmation_token"]
+		if hasTok != tl.Class.NeedsConfirmation() {
+			t.Errorf("%s: confirmation_token present=%v, but class %s", mt.Name, hasTok, tl.Class)
+		}
+	}
+}
+
+// TestSelect covers toolset selection and read-only mode.
+func TestSelect(t *testing.T) {
+	all, err := tools.Select([]string{"all"}, false)
+	if err != nil || len(all) != len(tools.All()) {
+		t.Fatalf("all: %d tools, err %v", len(all), err)
+	}
+	ro, err := tools.Select([]string{"all"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range ro {
+		if tl.Class != policy.Read {
+			t.Errorf("read-only selected %s (%s)", tl.Name, tl.Class)
+		}
+		names = append(names, tl.Name)
+	}
+	sort.Strings(names)
+	if len(names) == 0 || len(names) >= len(all) {
+		t.Errorf("read-only selection: %v", names)
+	}
+	if _, err := tools.Select([]string{"nope"}, false); err == nil || !strings.Contains(err.Error(), "unknown toolset") {
+		t.Errorf("unknown toolset: %v", err)
+	}
+	def, err := tools.Select(nil, false)
+	if err != nil || len(def) == 0 {
+		t.Errorf("default: %d, %v", len(def), err)
+	}
+}
