@@ -38,4 +38,3 @@ type User struct {
 	ReportAccess          any    `json:"report_access,omitempty"`
 	AssignScorecard       any    `json:"assign_scorecard,omitempty"`
 }
-
