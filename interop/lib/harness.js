@@ -1,0 +1,227 @@
+// Harness for the interop tests: find the built binary, start it (stdio or
+// HTTP), connect official-SDK clients over each transport, and stop
+// everything it started.
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+
+const interopDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Per-test bound (ms); a hung call fails its test instead of the run. */
+export const TEST_TIMEOUT = 30_000;
+/** Bound on one MCP request (ms). */
+const REQUEST_TIMEOUT = 15_000;
+/** Bound on an HTTP server becoming healthy (ms). */
+const STARTUP_DEADLINE = 15_000;
+
+/**
+ * The server binary: $CONVIRZA_MCP_BIN, else ../bin/convirza-mcp relative to
+ * interop/. Throws with instructions when it is missing.
+ */
+export function binaryPath() {
+  const bin = path.resolve(interopDir, process.env.CONVIRZA_MCP_BIN || '../bin/convirza-mcp');
+  let ok = false;
+  try {
+    const st = statSync(bin);
+    ok = st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new Error(
+      `convirza-mcp binary not found or not executable at ${bin}. ` +
+        'Build it first (go build -o bin/convirza-mcp ./cmd/convirza-mcp from the repository root, or run scripts/test), ' +
+        'or point CONVIRZA_MCP_BIN at it.',
+    );
+  }
+  return bin;
+}
+
+/**
+ * The environment for a spawned server: this process's, without any
+ * CONVIRZA_* or TALKDESK_* setting that could change its behaviour (an auth
+ * token, a confirmation mode, credentials).
+ */
+function cleanEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith('CONVIRZA_') || k.startsWith('TALKDESK_')) continue;
+    env[k] = v;
+  }
+  env.CONVIRZA_MCP_LOG_LEVEL = 'warn';
+  return env;
+}
+
+/** Keeps the last bytes a process wrote to stderr, for failure messages. */
+function tail(limit = 8192) {
+  let buf = '';
+  return {
+    push(chunk) {
+      buf = (buf + chunk.toString()).slice(-limit);
+    },
+    toString() {
+      return buf;
+    },
+  };
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `BIN serve --sandbox --transport http` on a free loopback port and
+ * waits (bounded) until /healthz answers. Returns {baseUrl, stop()}.
+ */
+export async function startHttpServer() {
+  const bin = binaryPath();
+  let lastErr;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const stderr = tail();
+    const child = spawn(bin, ['serve', '--sandbox', '--transport', 'http', '--addr', `127.0.0.1:${port}`], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr.on('data', (c) => stderr.push(c));
+    // Safety net: never outlive this test process, even if after() never runs.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    let exitInfo = null;
+    exited.then((info) => {
+      exitInfo = info;
+    });
+    child.once('error', (err) => {
+      exitInfo = { code: null, signal: null, error: err };
+    });
+
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      if (exitInfo || child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killer);
+    };
+
+    const deadline = Date.now() + STARTUP_DEADLINE;
+    while (Date.now() < deadline && !exitInfo) {
+      try {
+        const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1_000) });
+        if (res.ok) {
+          const body = await res.json();
+          if (body.status === 'ok') return { baseUrl, stop, stderr: () => stderr.toString() };
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await stop();
+    lastErr = new Error(
+      exitInfo
+        ? `server exited before becoming healthy (${JSON.stringify(exitInfo)}); stderr:\n${stderr}`
+        : `server did not answer ${baseUrl}/healthz within ${STARTUP_DEADLINE} ms; stderr:\n${stderr}`,
+    );
+    // A port taken between freePort() and the bind: try another one.
+    if (!/address already in use/i.test(stderr.toString())) break;
+  }
+  throw lastErr;
+}
+
+/**
+ * Connects an SDK client. kind: 'stdio' (spawns its own server), 'http'
+ * (Streamable HTTP at baseUrl/mcp) or 'sse' (legacy SSE at baseUrl/sse).
+ * With elicitation: true the client declares the elicitation capability and
+ * answers elicitation/create with the function last given to setAnswer
+ * (default: decline). Returns {client, close(), setAnswer(fn), elicitations,
+ * stderr()}; elicitations collects the params of every question received.
+ */
+export async function connect(kind, { baseUrl, elicitation = false, name = 'convirza-mcp-interop' } = {}) {
+  const capabilities = elicitation ? { elicitation: {} } : {};
+  const client = new Client({ name, version: '0.0.0' }, { capabilities });
+  const elicitations = [];
+  let answer = () => ({ action: 'decline' });
+  if (elicitation) {
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      elicitations.push(req.params);
+      return answer(req.params);
+    });
+  }
+  let transport;
+  const stderr = tail();
+  switch (kind) {
+    case 'stdio':
+      transport = new StdioClientTransport({
+        command: binaryPath(),
+        args: ['serve', '--sandbox'],
+        env: { CONVIRZA_MCP_LOG_LEVEL: 'warn' },
+        stderr: 'pipe',
+      });
+      transport.stderr.on('data', (c) => stderr.push(c));
+      break;
+    case 'http':
+      transport = new StreamableHTTPClientTransport(new URL('/mcp', baseUrl));
+      break;
+    case 'sse':
+      transport = new SSEClientTransport(new URL('/sse', baseUrl));
+      break;
+    default:
+      throw new Error(`unknown transport ${kind}`);
+  }
+  await client.connect(transport, { timeout: REQUEST_TIMEOUT });
+  let closed = false;
+  return {
+    client,
+    elicitations,
+    setAnswer(fn) {
+      answer = fn;
+    },
+    stderr: () => stderr.toString(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (kind === 'http' && transport.sessionId) {
+        await transport.terminateSession().catch(() => {});
+      }
+      await client.close();
+    },
+  };
+}
+
+/** Calls a tool with a bounded wait. */
+export async function call(client, name, args) {
+  return client.callTool({ name, arguments: args }, undefined, { timeout: REQUEST_TIMEOUT });
+}
+
+/** The text of a result's text content, joined. */
+export function textOf(result) {
+  return (result.content ?? [])
+    .filter((c) => c.type === 'text')
+    .map((c) => c.text)
+    .join('\n');
+}
+
+/** A group name no other run or test will use. */
+export function uniqueName(prefix) {
+  return `${prefix} ${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}

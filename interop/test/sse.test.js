@@ -1,0 +1,31 @@
+// The official TypeScript SDK over the legacy SSE transport (/sse +
+// /message) against `convirza-mcp serve --sandbox --transport http` started
+// by this file. Legacy SSE sessions cannot carry elicitation, so even a
+// client that declares it must get the confirmation-token path.
+import { after, before, describe } from 'node:test';
+
+import { connect, startHttpServer } from '../lib/harness.js';
+import { defineCoreTests, defineTokenFallbackTests } from '../lib/suites.js';
+
+describe('legacy sse', () => {
+  let server;
+  let plain;
+  let eliciting;
+  before(async () => {
+    server = await startHttpServer();
+    plain = await connect('sse', { baseUrl: server.baseUrl });
+    eliciting = await connect('sse', { baseUrl: server.baseUrl, elicitation: true });
+  });
+  after(async () => {
+    await plain?.close();
+    await eliciting?.close();
+    await server?.stop();
+  });
+
+  describe('without elicitation', () => {
+    defineCoreTests('sse', () => plain);
+  });
+  describe('client declaring elicitation', () => {
+    defineTokenFallbackTests('sse', () => eliciting);
+  });
+});
