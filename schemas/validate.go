@@ -227,6 +227,8 @@ func (v *Validator) string(s Schema, str, name string, out *[]string) {
 	minL, hasMin := intOf(s["minLength"])
 	maxL, hasMax := intOf(s["maxLength"])
 	switch {
+	case hasMin && minL >= 1 && n == 0:
+		*out = append(*out, fmt.Sprintf("%s must not be empty", name))
 	case hasMin && hasMax && (n < minL || n > maxL):
 		if minL == maxL {
 			*out = append(*out, fmt.Sprintf("%s must be exactly %d characters; got %d", name, minL, n))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/convirza/convirza-mcp/schemas"
@@ -147,9 +148,7 @@ func convertNested(items []treeItem) []schemas.TreeNode {
 // "1.2.3". Items without a known parent are roots.
 func nestByCode(items []treeItem) []schemas.TreeNode {
 	sorted := append([]treeItem(nil), items...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		return strings.Count(sorted[i].Code, ".") < strings.Count(sorted[j].Code, ".")
-	})
+	sort.SliceStable(sorted, func(i, j int) bool { return codeLess(sorted[i].Code, sorted[j].Code) })
 	type slot struct {
 		node     schemas.TreeNode
 		children []string
@@ -189,4 +188,24 @@ func nestByCode(items []treeItem) []schemas.TreeNode {
 		out = append(out, build(r))
 	}
 	return out
+}
+
+// codeLess orders dotted codes shallower first (parents before children),
+// then by number segment by segment ("1.2" before "1.10").
+func codeLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	if len(pa) != len(pb) {
+		return len(pa) < len(pb)
+	}
+	for i := range pa {
+		na, ea := strconv.Atoi(pa[i])
+		nb, eb := strconv.Atoi(pb[i])
+		if ea == nil && eb == nil && na != nb {
+			return na < nb
+		}
+		if pa[i] != pb[i] {
+			return pa[i] < pb[i]
+		}
+	}
+	return false
 }

@@ -1,0 +1,335 @@
+package convirza
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/upstream"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+func startSandbox(t *testing.T, o sandbox.Options) *sandbox.Running {
+	t.Helper()
+	sb, err := sandbox.New(o).Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	return sb
+}
+
+func fastHTTP() *upstream.Client {
+	c := upstream.New(nil, upstream.Policy{Timeout: 5 * time.Second}, nil)
+	c.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	return c
+}
+
+func demoClient(sb *sandbox.Running) *Client {
+	return New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, Email: sandbox.DemoEmail, Password: sandbox.DemoPassword}, fastHTTP(), nil)
+}
+
+func TestLoginOnceAndReuse(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	c := demoClient(sb)
+	if len(sb.Calls()) != 0 {
+		t.Fatal("New must not call upstream")
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := c.Groups.Get(context.Background(), 1002); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := sb.Logins(); n != 1 {
+		t.Fatalf("%d logins for 5 calls, want 1", n)
+	}
+}
+
+func TestExpiredTokenRefreshedOnceUnderConcurrency(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	c := demoClient(sb)
+	ctx := context.Background()
+	if _, err := c.Groups.Get(ctx, 1002); err != nil {
+		t.Fatal(err)
+	}
+	for round := 1; round <= 2; round++ {
+		sb.ExpireAccessTokens()
+		var wg sync.WaitGroup
+		var failed atomic.Int32
+		for i := 0; i < 50; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := c.Groups.Get(ctx, 1042); err != nil {
+					failed.Add(1)
+					t.Log(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if failed.Load() != 0 {
+			t.Fatalf("round %d: %d calls failed", round, failed.Load())
+		}
+		// Rotation: each round uses the refresh token the previous one got;
+		// reusing a dead one would fail and fall back to a login.
+		if got := sb.Refreshes(); got != round {
+			t.Fatalf("round %d: %d refreshes, want %d", round, got, round)
+		}
+	}
+	if n := sb.Logins(); n != 1 {
+		t.Fatalf("%d logins, want 1 (refresh, not login)", n)
+	}
+}
+
+func TestRefreshRefusedFallsBackToLogin(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	c := demoClient(sb)
+	ctx := context.Background()
+	if _, err := c.Groups.Get(ctx, 1002); err != nil {
+		t.Fatal(err)
+	}
+	c.tokens.mu.Lock()
+	c.tokens.refresh = "dead"
+	c.tokens.mu.Unlock()
+	sb.ExpireAccessTokens()
+	if _, err := c.Groups.Get(ctx, 1002); err != nil {
+		t.Fatal(err)
+	}
+	if n := sb.Logins(); n != 2 {
+		t.Fatalf("%d logins, want 2", n)
+	}
+}
+
+func TestProactiveRenewalBeforeExpiry(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	sb := startSandbox(t, sandbox.Options{Now: clock})
+	c := demoClient(sb)
+	c.tokens.now = clock
+	ctx := context.Background()
+	if _, err := c.Groups.Get(ctx, 1002); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(7*24*time.Hour - time.Minute) // inside the renewal window
+	mu.Unlock()
+	sb.ResetCalls()
+	if _, err := c.Groups.Get(ctx, 1002); err != nil {
+		t.Fatal(err)
+	}
+	calls := sb.Calls()
+	if len(calls) != 2 || calls[0] != "POST /oauth/refresh-token" {
+		t.Fatalf("want a refresh before the call, got %v", calls)
+	}
+}
+
+func TestGivenTokens(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	// Obtain real tokens the way another tool would.
+	boot := demoClient(sb)
+	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
+		t.Fatal(err)
+	}
+	boot.tokens.mu.Lock()
+	access, refresh := boot.tokens.access, boot.tokens.refresh
+	boot.tokens.mu.Unlock()
+
+	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, AccessToken: access, RefreshToken: refresh}, fastHTTP(), nil)
+	if _, err := c.Groups.Get(context.Background(), 1002); err != nil {
+		t.Fatal(err)
+	}
+	sb.ExpireAccessTokens()
+	if _, err := c.Groups.Get(context.Background(), 1002); err != nil {
+		t.Fatalf("refresh from a given refresh token: %v", err)
+	}
+	if sb.Logins() != 1 {
+		t.Fatalf("given tokens must not log in")
+	}
+
+	// An access token alone cannot be renewed: the 401 is reported.
+	only := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, AccessToken: "stale"}, fastHTTP(), nil)
+	var ae *APIError
+	if _, err := only.Groups.Get(context.Background(), 1002); !errors.As(err, &ae) || ae.Status != 401 {
+		t.Fatalf("want 401, got %v", err)
+	}
+}
+
+func TestNoCredentials(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL}, fastHTTP(), nil)
+	if err := c.Configured(); !errors.Is(err, ErrNoCredentials) {
+		t.Fatalf("Configured: %v", err)
+	}
+	_, err := c.Groups.Get(context.Background(), 1)
+	if !errors.Is(err, ErrNoCredentials) || !strings.Contains(err.Error(), "CONVIRZA_EMAIL") {
+		t.Fatalf("want the variables named, got %v", err)
+	}
+	if len(sb.Calls()) != 0 {
+		t.Fatalf("no credentials, yet calls: %v", sb.Calls())
+	}
+}
+
+func TestBadPasswordIsClearAndNotRetried(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, Email: sandbox.DemoEmail, Password: "wrong"}, fastHTTP(), nil)
+	_, err := c.Groups.Get(context.Background(), 1)
+	if err == nil || !strings.Contains(err.Error(), "Invalid email or password") || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("got %v", err)
+	}
+	if sb.Logins() != 1 {
+		t.Fatalf("%d logins", sb.Logins())
+	}
+}
+
+func TestLoginRateLimitRespected(t *testing.T) {
+	ts := &tokenSource{now: time.Now}
+	for i := 0; i < loginLimit; i++ {
+		if err := ts.allowLogin(); err != nil {
+			t.Fatalf("login %d refused: %v", i+1, err)
+		}
+	}
+	if err := ts.allowLogin(); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("11th login in a minute allowed: %v", err)
+	}
+	ts.now = func() time.Time { return time.Now().Add(61 * time.Second) }
+	if err := ts.allowLogin(); err != nil {
+		t.Fatalf("after a minute: %v", err)
+	}
+}
+
+// fakeAPI is a deliberately misbehaving upstream.
+func fakeAPI(t *testing.T, api http.HandlerFunc, loginBody string) *Client {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(loginBody))
+	})
+	mux.HandleFunc("/v3/", api)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return New(Config{APIURL: srv.URL + "/v3", OAuthURL: srv.URL, Email: "a@b.c", Password: "p"}, fastHTTP(), nil)
+}
+
+const rawLogin = `{"access_token":"A","refresh_token":"R","token_type":"Bearer","expires_in":"2099-01-01T00:00:00.000Z","refresh_expires_in":"2099-06-01T00:00:00.000Z"}`
+const wrappedLogin = `{"code":200,"message":"Login successful","data":` + rawLogin + `}`
+
+func TestBothLoginShapes(t *testing.T) {
+	for _, body := range []string{rawLogin, wrappedLogin} {
+		var auth string
+		c := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+			auth = r.Header.Get("Authorization")
+			_, _ = w.Write([]byte(`{"code":200,"message":"Success","data":{"org_unit_name":"X"},"request_id":"r1"}`))
+		}, body)
+		g, err := c.Groups.Get(context.Background(), 7)
+		if err != nil || g.OrgUnitName != "X" || g.OrgUnitID != 7 || auth != "Bearer A" {
+			t.Fatalf("%s: %v %+v %q", body, err, g, auth)
+		}
+		if exp := c.tokens.accessExp; exp.Year() != 2099 {
+			t.Fatalf("absolute expiry not parsed: %v", exp)
+		}
+	}
+}
+
+func TestErrorsAreTyped(t *testing.T) {
+	c := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v3/groups/1":
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte(`{"code":400,"message":"Validation failed","data":null,"errors":[{"field":"org_unit_name","message":"is required"}],"request_id":"req-400"}`))
+		case "/v3/groups/2":
+			_, _ = w.Write([]byte(`{"code":200,"data":{"org_unit_name":`)) // truncated
+		case "/v3/groups/3":
+			w.WriteHeader(502)
+			_, _ = w.Write([]byte(`<html>bad gateway</html>`))
+		case "/v3/groups/4":
+			_, _ = w.Write([]byte(`{"code":200,"message":"Success","data":null,"request_id":"req-null"}`))
+		case "/v3/groups/5":
+			_, _ = w.Write([]byte(`{"code":200,"data":{"org_unit_name":5}}`)) // wrong type
+		}
+	}, rawLogin)
+	ctx := context.Background()
+
+	_, err := c.Groups.Get(ctx, 1)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.RequestID != "req-400" || len(ae.Fields) != 1 {
+		t.Fatalf("400: %#v", err)
+	}
+	if s := err.Error(); !strings.Contains(s, "org_unit_name: is required") || !strings.Contains(s, "req-400") {
+		t.Errorf("message: %s", s)
+	}
+	var me *MalformedError
+	for _, id := range []int64{2, 4, 5} {
+		if _, err := c.Groups.Get(ctx, id); !errors.As(err, &me) {
+			t.Errorf("group %d: want MalformedError, got %v", id, err)
+		}
+	}
+	if _, err := c.Groups.Get(ctx, 3); !errors.As(err, &ae) || ae.Status != 502 || !strings.Contains(ae.Message, "bad gateway") {
+		t.Errorf("502 html: %v", err)
+	}
+}
+
+func TestUnauthorizedRetriedOnceOnly(t *testing.T) {
+	var n atomic.Int32
+	c := fakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.WriteHeader(401)
+		_, _ = w.Write([]byte(`{"code":401,"message":"Invalid token"}`))
+	}, rawLogin)
+	_, _, err := c.Groups.Create(context.Background(), schemas.GroupCreate{OrgUnitName: "x", OrgUnitParentID: 1})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 401 {
+		t.Fatalf("want 401, got %v", err)
+	}
+	if n.Load() != 2 {
+		t.Fatalf("%d attempts, want 2 (one after renewal)", n.Load())
+	}
+}
+
+func TestQueryEncoding(t *testing.T) {
+	active := true
+	type inner struct {
+		Limit int `json:"limit,omitempty"`
+	}
+	q := Query(struct {
+		ID     int64    `json:"id"`
+		Name   string   `json:"name,omitempty"`
+		Empty  string   `json:"empty,omitempty"`
+		Flag   *bool    `json:"flag,omitempty"`
+		Multi  []string `json:"multi,omitempty"`
+		Hidden string   `json:"-"`
+		inner
+	}{ID: 5, Name: "a b", Flag: &active, Multi: []string{"x", "y"}, Hidden: "h", inner: inner{Limit: 3}}, "id")
+	if got := q.Encode(); got != "flag=true&limit=3&multi=x&multi=y&name=a+b" {
+		t.Fatalf("query: %s", got)
+	}
+}
+
+func TestParseTreeShapes(t *testing.T) {
+	flat := `{"groups":[{"org_unit_id":1,"text":"Root","code":"1","group_level":1},{"org_unit_id":3,"text":"B","code":"1.2","group_level":2},{"org_unit_id":2,"text":"A","code":"1.1","group_level":2},{"org_unit_id":4,"text":"A1","code":"1.1.1","group_level":3}]}`
+	nested := `{"groups":[{"org_unit_id":1,"org_unit_name":"Root","children":[{"org_unit_id":2,"org_unit_name":"A","children":[{"org_unit_id":4,"org_unit_name":"A1"}]},{"org_unit_id":3,"org_unit_name":"B"}]}]}`
+	for _, raw := range []string{flat, nested} {
+		nodes, err := parseTree([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(nodes) != 1 || len(nodes[0].Children) != 2 || nodes[0].Name != "Root" {
+			t.Fatalf("%s: %+v", raw, nodes)
+		}
+		got := fmt.Sprintf("%d %s", nodes[0].Children[0].OrgUnitID, nodes[0].Children[0].Children[0].Name)
+		if got != "2 A1" {
+			t.Fatalf("%s: first child %s", raw, got)
+		}
+	}
+	if _, err := parseTree([]byte(`"nope"`)); err == nil {
+		t.Fatal("garbage tree accepted")
+	}
+}
