@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"time"
 
@@ -85,7 +86,7 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 func Load(ctx context.Context, lookup envconfig.Lookuper, f *Flags) (*Config, error) {
 	var c Config
 	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: lookup}); err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
+		return nil, fmt.Errorf("configuration: %s", nameVariable(err.Error()))
 	}
 	if f != nil {
 		f.fs.Visit(func(fl *flag.Flag) {
@@ -170,4 +171,33 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// nameVariable rewrites go-envconfig's "Field: problem" so the message names
+// the environment variable a user sets.
+func nameVariable(msg string) string {
+	field, rest, ok := strings.Cut(msg, ": ")
+	if !ok {
+		return msg
+	}
+	var find func(t reflect.Type) string
+	find = func(t reflect.Type) string {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
+				if v := find(f.Type); v != "" {
+					return v
+				}
+			}
+			if f.Name == field {
+				name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+				return name
+			}
+		}
+		return ""
+	}
+	if v := find(reflect.TypeOf(Config{})); v != "" {
+		return v + ": " + rest
+	}
+	return msg
 }

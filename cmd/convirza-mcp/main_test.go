@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+func runCLI(t *testing.T, stdin string, terminal bool, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, env{
+		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
+		lookup: envconfig.MapLookuper(map[string]string{}), terminal: terminal,
+	})
+	return code, out.String(), errb.String()
+}
+
+func TestCallPrintsTheDemoHierarchy(t *testing.T) {
+	code, out, errs := runCLI(t, "", false, "call", "get_group_tree", "--sandbox")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Summit Marketing Agency", "Denver Office", "Cambridge Clinic"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+}
+
+func TestCallConfirmation(t *testing.T) {
+	// No terminal and no --yes: refused, nothing deleted.
+	code, out, errs := runCLI(t, "", false, "call", "delete_group", `{"id":1042}`, "--sandbox")
+	if code != 0 || !strings.Contains(out, "declined") || !strings.Contains(errs, "pass --yes") {
+		t.Fatalf("exit %d\nout %s\nerr %s", code, out, errs)
+	}
+	// A terminal answering n, then y.
+	if _, out, errs := runCLI(t, "n\n", true, "call", "delete_group", `{"id":1042}`, "--sandbox"); !strings.Contains(out, "declined") || !strings.Contains(errs, "[y/N]") {
+		t.Fatalf("answer n: %s %s", out, errs)
+	}
+	if code, out, errs := runCLI(t, "y\n", true, "call", "--sandbox", "delete_group", `{"id":1042}`); code != 0 || !strings.Contains(out, `"deleted"`) {
+		t.Fatalf("answer y: %d %s %s", code, out, errs)
+	}
+	if code, out, _ := runCLI(t, "", false, "call", "delete_group", `{"id":1042}`, "--sandbox", "--yes"); code != 0 || !strings.Contains(out, `"deleted"`) {
+		t.Fatalf("--yes: %d %s", code, out)
+	}
+}
+
+func TestCallErrors(t *testing.T) {
+	if code, _, errs := runCLI(t, "", false, "call", "get_group", `{"id":"x"}`, "--sandbox"); code != 1 || !strings.Contains(errs, "id must be an integer") {
+		t.Errorf("tool error: %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", false, "call", "get_group", `not json`, "--sandbox"); code != 2 || !strings.Contains(errs, "JSON object") {
+		t.Errorf("bad JSON: %d %s", code, errs)
+	}
+	if code, _, _ := runCLI(t, "", false, "call", "--sandbox"); code != 2 {
+		t.Errorf("missing tool name: %d", code)
+	}
+	if code, _, errs := runCLI(t, "", false, "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
+		t.Errorf("unknown command: %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", false, "--transport", "carrier-pigeon"); code != 2 || !strings.Contains(errs, "transport must be") {
+		t.Errorf("bad transport: %d %s", code, errs)
+	}
+}
+
+func TestToolsListing(t *testing.T) {
+	code, out, _ := runCLI(t, "", false, "tools", "--sandbox", "--toolsets", "groups")
+	if code != 0 || !strings.Contains(out, "delete_group") || !strings.Contains(out, " D ") {
+		t.Fatalf("%d %s", code, out)
+	}
+	code, out, _ = runCLI(t, "", false, "tools", "--read-only")
+	if code != 0 || strings.Contains(out, "delete_group") || !strings.Contains(out, "get_group") {
+		t.Fatalf("read-only: %d %s", code, out)
+	}
+}
+
+// TestServeStdioKeepsStdoutForProtocol: every line on stdout is JSON-RPC,
+// the logs go to stderr.
+func TestServeStdioKeepsStdoutForProtocol(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), []string{"serve", "--sandbox"}, env{
+			stdin: inR, stdout: outW, stderr: &errb,
+			lookup: envconfig.MapLookuper(map[string]string{"CONVIRZA_MCP_LOG_LEVEL": "debug"}),
+		})
+		outW.Close()
+	}()
+	send := func(s string) {
+		if _, err := io.WriteString(inW, s+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := bufio.NewScanner(outR)
+	next := func() string {
+		if !lines.Scan() {
+			t.Fatalf("stdout closed: %v", lines.Err())
+		}
+		l := lines.Text()
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["jsonrpc"] != "2.0" {
+			t.Fatalf("non-protocol output on stdout: %q", l)
+		}
+		return l
+	}
+	send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+	next()
+	send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_group","arguments":{"id":1042}}}`)
+	if l := next(); !strings.Contains(l, "Denver Office") {
+		t.Fatalf("tool answer: %s", l)
+	}
+	inW.Close()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(errb.String(), "sandbox started") {
+		t.Errorf("logs should go to stderr: %q", errb.String())
+	}
+}
