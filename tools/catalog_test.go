@@ -168,3 +168,31 @@ func TestSelect(t *testing.T) {
 		t.Errorf("default: %d, %v", len(def), err)
 	}
 }
+
+// TestReadmeToolTable keeps the README's tool table equal to the registry.
+// Regenerate: go test ./tools -run TestReadmeToolTable -update
+func TestReadmeToolTable(t *testing.T) {
+	const path = "../README.md"
+	const start, end = "<!-- tools:start -->\n", "<!-- tools:end -->"
+	readme, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, j := bytes.Index(readme, []byte(start)), bytes.Index(readme, []byte(end))
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the %q ... %q markers", start, end)
+	}
+	table := tools.MarkdownTable()
+	got := string(readme[i+len(start) : j])
+	if got == table {
+		return
+	}
+	if *update {
+		out := append(append(append([]byte{}, readme[:i+len(start)]...), table...), readme[j:]...)
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README tool table is stale (run: go test ./tools -run TestReadmeToolTable -update); want:\n%s", table)
+}

@@ -99,3 +99,20 @@ func Register(s *server.MCPServer, ts []Tool, d *Deps, c *policy.Confirmer) erro
 	}
 	return nil
 }
+
+// MarkdownTable renders the catalog as the README's tool table: toolsets in
+// order, default ones marked.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| tool | toolset | class | what it does |\n|---|---|---|---|\n")
+	for _, ts := range Toolsets() {
+		set := ts.Name
+		if ts.Default {
+			set += " (default)"
+		}
+		for _, t := range ts.tools() {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", t.Name, set, t.Class, strings.ReplaceAll(t.Description, "|", "\\|"))
+		}
+	}
+	return b.String()
+}
