@@ -339,3 +339,19 @@ func TestReadOnlyMode(t *testing.T) {
 		t.Errorf("read-only mode must not know delete_group: %v", err)
 	}
 }
+
+// TestTokenBoundToSession: a token issued in one session cannot be redeemed
+// from another.
+func TestTokenBoundToSession(t *testing.T) {
+	env := testenv.New(t, testenv.Options{Protocol: mcp.ProtocolVersion20250618})
+	first := env.OK(t, "delete_group", `{"id":1042}`)
+	tok, _ := first["confirmation_token"].(string)
+	other := env.Connect(t, testenv.Options{Protocol: mcp.ProtocolVersion20250618})
+	if msg := other.Fail(t, "delete_group", fmt.Sprintf(`{"id":1042,"confirmation_token":%q}`, tok)); !strings.Contains(msg, "another client or session") {
+		t.Fatalf("foreign session: %s", msg)
+	}
+	if s := groupStatus(t, env, 1042); s != "active" {
+		t.Fatal("another session's token deleted the group")
+	}
+	env.OK(t, "delete_group", fmt.Sprintf(`{"id":1042,"confirmation_token":%q}`, tok))
+}

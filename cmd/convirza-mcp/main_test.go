@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/convirza/convirza-mcp/internal/sandbox"
 )
 
 func runCLI(t *testing.T, stdin string, terminal bool, args ...string) (int, string, string) {
@@ -127,7 +129,13 @@ func TestServeStdioKeepsStdoutForProtocol(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if !strings.Contains(errb.String(), "sandbox started") {
-		t.Errorf("logs should go to stderr: %q", errb.String())
+	logs := errb.String()
+	if !strings.Contains(logs, "sandbox started") || !strings.Contains(logs, "convirza login") {
+		t.Errorf("debug logs should go to stderr: %q", logs)
+	}
+	for _, secret := range []string{sandbox.DemoPassword, "sbx_at_", "sbx_rt_", "Bearer "} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("a secret (%s) reached the log", secret)
+		}
 	}
 }

@@ -71,6 +71,15 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatalf("server.New: %v", err)
 	}
 	t.Cleanup(app.Close)
+	e := (&Env{App: app}).Connect(t, o)
+	app.Sandbox.ResetCalls()
+	return e
+}
+
+// Connect opens another client session on the same server.
+func (e *Env) Connect(t testing.TB, o Options) *Env {
+	t.Helper()
+	app := e.App
 	var opts []client.ClientOption
 	if o.Elicit != nil {
 		opts = append(opts, client.WithElicitationHandler(elicitFunc(o.Elicit)))
@@ -98,7 +107,6 @@ func New(t testing.TB, o Options) *Env {
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
-	app.Sandbox.ResetCalls()
 	return &Env{App: app, Client: c}
 }
 

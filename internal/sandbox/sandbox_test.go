@@ -1,0 +1,179 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type envelope struct {
+	Code      int             `json:"code"`
+	Message   string          `json:"message"`
+	Data      json.RawMessage `json:"data"`
+	Errors    []fieldError    `json:"errors"`
+	RequestID string          `json:"request_id"`
+	Timestamp string          `json:"timestamp"`
+}
+
+type harness struct {
+	t  *testing.T
+	sb *Running
+}
+
+func start(t *testing.T, o Options) *harness {
+	t.Helper()
+	sb, err := New(o).Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	return &harness{t: t, sb: sb}
+}
+
+func (h *harness) do(method, url, token string, body any) (int, envelope, http.Header) {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		h.t.Fatalf("%s %s: not JSON: %s", method, url, raw)
+	}
+	return res.StatusCode, env, res.Header
+}
+
+func (h *harness) login(email string) (access, refresh string) {
+	h.t.Helper()
+	code, env, _ := h.do("POST", h.sb.OAuthURL+"/oauth/token", "", map[string]string{"email": email, "password": DemoPassword})
+	if code != 200 {
+		h.t.Fatalf("login %s: %d %s", email, code, env.Message)
+	}
+	var d struct {
+		Access  string `json:"access_token"`
+		Refresh string `json:"refresh_token"`
+		Expires string `json:"expires_in"`
+	}
+	_ = json.Unmarshal(env.Data, &d)
+	if _, err := time.Parse(time.RFC3339, d.Expires); err != nil {
+		h.t.Fatalf("expires_in must be an absolute ISO time: %q", d.Expires)
+	}
+	return d.Access, d.Refresh
+}
+
+func TestEnvelopeAndRoles(t *testing.T) {
+	h := start(t, Options{})
+	admin, _ := h.login(DemoEmail)
+	code, env, hdr := h.do("GET", h.sb.APIURL+"/groups/list", admin, nil)
+	if code != 200 || env.Code != 200 || env.RequestID == "" || env.Timestamp == "" || hdr.Get("X-Request-Id") != env.RequestID {
+		t.Fatalf("envelope: %d %+v", code, env)
+	}
+	std, _ := h.login(StandardEmail)
+	if code, _, _ := h.do("GET", h.sb.APIURL+"/groups/list", std, nil); code != 403 {
+		t.Errorf("groups are Admin-only: Standard got %d", code)
+	}
+	ro, _ := h.login(ReadOnlyEmail)
+	if code, _, _ := h.do("GET", h.sb.APIURL+"/users/list", ro, nil); code != 403 {
+		t.Errorf("users are Admin-only: ReadOnly got %d", code)
+	}
+	if code, env, _ := h.do("GET", h.sb.APIURL+"/groups/list", "", nil); code != 401 || env.Code != 401 || env.Data != nil && string(env.Data) != "null" {
+		t.Errorf("no token: %d %+v", code, env)
+	}
+}
+
+func TestValidationErrorsAre400Envelopes(t *testing.T) {
+	h := start(t, Options{})
+	admin, _ := h.login(DemoEmail)
+	code, env, _ := h.do("GET", h.sb.APIURL+"/groups/list?limit=500&status=gone", admin, nil)
+	if code != 400 || len(env.Errors) != 2 {
+		t.Fatalf("%d %+v", code, env)
+	}
+	code, env, _ = h.do("POST", h.sb.APIURL+"/groups", admin, map[string]any{"org_unit_name": "x"})
+	if code != 400 || len(env.Errors) != 1 || env.Errors[0].Field != "org_unit_parent_id" {
+		t.Fatalf("missing parent: %d %+v", code, env)
+	}
+	// The prose's alternative name for the parent is accepted.
+	code, env, _ = h.do("POST", h.sb.APIURL+"/groups", admin, map[string]any{"org_unit_name": "Alt", "parent_org_unit_id": 1002})
+	if code != 200 || !strings.Contains(string(env.Data), "orgUnitId") {
+		t.Fatalf("parent_org_unit_id: %d %+v", code, env)
+	}
+}
+
+func TestDeleteRulesAndSoftDelete(t *testing.T) {
+	h := start(t, Options{})
+	admin, _ := h.login(DemoEmail)
+	for id, want := range map[string]string{"1001": "root/billing", "1003": "active child", "1043": "users assigned"} {
+		code, env, _ := h.do("DELETE", h.sb.APIURL+"/groups/"+id, admin, nil)
+		if code != 400 || !strings.Contains(env.Message, want) {
+			t.Errorf("delete %s: %d %q", id, code, env.Message)
+		}
+	}
+	if code, env, _ := h.do("DELETE", h.sb.APIURL+"/groups/1042", admin, nil); code != 200 || env.Message != "Resource deleted successfully" {
+		t.Fatalf("delete 1042: %d %+v", code, env)
+	}
+	code, env, _ := h.do("GET", h.sb.APIURL+"/groups/1042", admin, nil)
+	if code != 200 || !strings.Contains(string(env.Data), `"org_unit_status":"deleted"`) {
+		t.Fatalf("soft delete keeps the record: %d %s", code, env.Data)
+	}
+}
+
+func TestRefreshRotationAndExpiry(t *testing.T) {
+	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	h := start(t, Options{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }, AccessTTL: time.Hour})
+	access, refresh := h.login(DemoEmail)
+	code, env, _ := h.do("POST", h.sb.OAuthURL+"/oauth/refresh-token", "", map[string]string{"refresh_token": refresh})
+	if code != 200 {
+		t.Fatalf("refresh: %d %+v", code, env)
+	}
+	if code, _, _ := h.do("POST", h.sb.OAuthURL+"/oauth/refresh-token", "", map[string]string{"refresh_token": refresh}); code != 401 {
+		t.Fatalf("a used refresh token must die: %d", code)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	if code, _, _ := h.do("GET", h.sb.APIURL+"/groups/1002", access, nil); code != 401 {
+		t.Fatalf("expired access token accepted: %d", code)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	h := start(t, Options{})
+	for i := 0; i < 10; i++ {
+		h.do("POST", h.sb.OAuthURL+"/oauth/token", "", map[string]string{"email": DemoEmail, "password": "bad"})
+	}
+	code, _, hdr := h.do("POST", h.sb.OAuthURL+"/oauth/token", "", map[string]string{"email": DemoEmail, "password": DemoPassword})
+	if code != 429 || hdr.Get("Retry-After") == "" {
+		t.Fatalf("11th login in a minute: %d", code)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	h := start(t, Options{})
+	admin, _ := h.login(DemoEmail)
+	h.sb.AddFault(Fault{Method: "GET", PathPrefix: "/v3/groups", Status: 503, RetryAfter: "1", Times: 1})
+	code, _, hdr := h.do("GET", h.sb.APIURL+"/groups/1002", admin, nil)
+	if code != 503 || hdr.Get("Retry-After") != "1" {
+		t.Fatalf("fault: %d", code)
+	}
+	if code, _, _ := h.do("GET", h.sb.APIURL+"/groups/1002", admin, nil); code != 200 {
+		t.Fatalf("fault used once: %d", code)
+	}
+}
