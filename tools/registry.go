@@ -24,6 +24,9 @@ type Toolset struct {
 func Toolsets() []Toolset {
 	return []Toolset{
 		{Name: "groups", Description: "Org units (groups): list, tree, details, create, edit, delete", Default: true, tools: groupTools},
+		{Name: "users", Description: "Users: list, details, create, edit, delete", Default: true, tools: userTools},
+		{Name: "webhooks", Description: "Pre-call and post-call webhooks: list, details, create, edit, delete", tools: webhookTools},
+		{Name: "account", Description: "Your profile, industries, ad sources and call tags", Default: true, tools: accountTools},
 	}
 }
 

@@ -41,8 +41,11 @@ type Client struct {
 	tokens *tokenSource
 	log    *slog.Logger
 
-	Groups *GroupsService
-	Users  *UsersService
+	Groups   *GroupsService
+	Users    *UsersService
+	Webhooks *WebhooksService
+	Account  *AccountService
+	Tags     *TagsService
 }
 
 // New returns a client. It makes no request: the first call logs in.
@@ -64,6 +67,9 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 	c.tokens = newTokenSource(cfg, hc, log)
 	c.Groups = &GroupsService{r: resource[schemas.Group]{c: c, path: "/groups", listPath: "/groups/list", listKey: "groups"}}
 	c.Users = &UsersService{r: resource[schemas.User]{c: c, path: "/users", listPath: "/users/list", listKey: "users"}}
+	c.Webhooks = &WebhooksService{r: resource[schemas.Webhook]{c: c, path: "/webhooks", listPath: "/webhooks/list", listKey: "webhooks"}}
+	c.Account = &AccountService{c: c}
+	c.Tags = &TagsService{c: c}
 	return c
 }
 

@@ -20,3 +20,23 @@ func (s *UsersService) Get(ctx context.Context, id int64) (*schemas.User, error)
 	out, _, err := s.r.get(ctx, id)
 	return out, err
 }
+
+// Create makes a user (POST /users) and returns their id.
+func (s *UsersService) Create(ctx context.Context, u schemas.UserCreate) (int64, Meta, error) {
+	return s.r.create(ctx, u)
+}
+
+// Replace updates every editable field (PUT /users/:id).
+func (s *UsersService) Replace(ctx context.Context, id int64, u schemas.UserReplace) (Meta, error) {
+	return s.r.replace(ctx, id, u)
+}
+
+// Update changes some fields (PATCH /users/:id).
+func (s *UsersService) Update(ctx context.Context, id int64, p schemas.UserPatch) (Meta, error) {
+	return s.r.update(ctx, id, p)
+}
+
+// Delete soft-deletes a user (DELETE /users/:id).
+func (s *UsersService) Delete(ctx context.Context, id int64) (Meta, error) {
+	return s.r.delete(ctx, id)
+}

@@ -93,6 +93,7 @@ func seed(now time.Time) *state {
 		}
 	}
 	st.nextUser = 20001
+	seedCRUD(st)
 	_ = now
 	return st
 }

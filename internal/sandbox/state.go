@@ -44,6 +44,12 @@ type state struct {
 	nextUnit   int64
 	nextUser   int64
 
+	webhooks    map[int64]*webhook
+	nextWebhook int64
+	tags        map[int64]*tag
+	nextTag     int64
+	adSources   []adSource
+
 	access    map[string]*grant
 	refresh   map[string]*grant
 	logins    map[string][]time.Time

@@ -9,6 +9,10 @@ import (
 func (s *Server) routeUsers(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v3/users/list", s.api(roleAdmin, s.listUsers))
 	mux.HandleFunc("GET /v3/users/{id}", s.api(roleAdmin, s.getUser))
+	mux.HandleFunc("POST /v3/users", s.api(roleAdmin, s.createUser))
+	mux.HandleFunc("PUT /v3/users/{id}", s.api(roleAdmin, s.replaceUser))
+	mux.HandleFunc("PATCH /v3/users/{id}", s.api(roleAdmin, s.patchUser))
+	mux.HandleFunc("DELETE /v3/users/{id}", s.api(roleAdmin, s.deleteUser))
 }
 
 func (s *Server) userJSON(u *user) map[string]any {
@@ -27,6 +31,11 @@ func (s *Server) userJSON(u *user) map[string]any {
 		"group_access":     "Full",
 		"report_access":    "Full",
 		"assign_scorecard": "No",
+		// Not in the documented field list: the simulator also returns the
+		// settings create takes, so a full replace can start from a read.
+		"timezone":   u.Timezone,
+		"agent_code": u.AgentCode,
+		"score_call": yesNo(u.ScoreCall),
 	}
 	if g := s.st.units[u.ouID]; g != nil {
 		out["group"], out["group_org_unit_id"], out["group_external_id"] = g.Name, g.id, g.ExtID

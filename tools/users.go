@@ -1,0 +1,98 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+func userTools() []Tool {
+	return []Tool{
+		Define(Spec{Name: "list_users", Title: "List users", Class: policy.Read,
+			Description: "List users of an org unit and its sub-groups (default the whole account). Filter by name, email, role_id, user_status; deleted users only with user_status=deleted. Paged."},
+			func(ctx context.Context, d *Deps, a schemas.ListUsersArgs) (any, error) {
+				out, err := d.Convirza.Users.List(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return Page("users", out.Items, out.Total, a.Offset), nil
+			}),
+		Define(Spec{Name: "get_user", Title: "Get user", Class: policy.Read,
+			Description: "Get one user by id: name, email, role, status, group, ring-to number and settings."},
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				return d.Convirza.Users.Get(ctx, a.ID)
+			}),
+		Define(Spec{Name: "create_user", Title: "Create user", Class: policy.Write,
+			Description: "Create a user in a group (ct_user_ou_id); username is their email and login. Returns the new user id."},
+			func(ctx context.Context, d *Deps, a schemas.UserCreate) (any, error) {
+				id, meta, err := d.Convirza.Users.Create(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"status": "created", "ct_user_id": id, "username": a.Username, "request_id": meta.RequestID}, nil
+			}),
+		Define(Spec{Name: "replace_user", Title: "Replace user", Class: policy.Write, Idempotent: true,
+			Description: "Replace all editable fields of a user (PUT); start from get_user. Use update_user to change only some."},
+			func(ctx context.Context, d *Deps, a schemas.ReplaceUserArgs) (any, error) {
+				meta, err := d.Convirza.Users.Replace(ctx, a.ID, a.UserReplace)
+				return written("replaced", "ct_user_id", a.ID, meta, err)
+			}),
+		Define(Spec{Name: "update_user", Title: "Update user", Class: policy.Write, Idempotent: true,
+			Description: "Change some fields of a user (PATCH); fields left out stay as they are."},
+			func(ctx context.Context, d *Deps, a schemas.UpdateUserArgs) (any, error) {
+				meta, err := d.Convirza.Users.Update(ctx, a.ID, a.UserPatch)
+				return written("updated", "ct_user_id", a.ID, meta, err)
+			}),
+		DefineConfirmable(Spec{Name: "delete_user", Title: "Delete user", Class: policy.Destructive, Idempotent: true,
+			Description: "Soft-delete a user (status deleted, no more login); not reversible through the API. Refused for the account this server is logged in as. Needs the user's confirmation."},
+			previewDeleteUser,
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				meta, err := d.Convirza.Users.Delete(ctx, a.ID)
+				return written("deleted", "ct_user_id", a.ID, meta, err)
+			}),
+	}
+}
+
+// previewDeleteUser names the user and their group, or says why they cannot
+// be deleted: unknown, already deleted, or the caller's own account (which
+// would lock this server out; the sandbox refuses it too).
+func previewDeleteUser(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
+	u, err := d.Convirza.Users.Get(ctx, a.ID)
+	if err != nil {
+		if convirza.IsNotFound(err) {
+			return &policy.Preview{Blocked: fmt.Sprintf("User %d does not exist.", a.ID)}, nil
+		}
+		return nil, err
+	}
+	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	label := fmt.Sprintf("user %d %s", a.ID, name)
+	if u.Status == schemas.StatusDeleted {
+		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: already deleted.", label)}, nil
+	}
+	// Who is this server logged in as? If the profile cannot be read, the
+	// upstream's own rule still applies; the preview does not fail over it.
+	if p, err := d.Convirza.Account.Profile(ctx); err == nil && p.User.UserID == a.ID {
+		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is the account this server is logged in as.", label)}, nil
+	}
+	role := strings.TrimSuffix(u.Role, " User")
+	group := ""
+	if u.GroupOrgUnitID != 0 {
+		group = fmt.Sprintf(", in group %d %q", u.GroupOrgUnitID, u.Group)
+	}
+	return &policy.Preview{
+		Action: fmt.Sprintf("Delete user %d %s (%s), %s%s. Soft delete: they can no longer log in, and it is not reversible through the API.", a.ID, name, u.Email, role, group),
+		Details: map[string]any{
+			"ct_user_id":        a.ID,
+			"name":              name,
+			"email":             u.Email,
+			"role":              role,
+			"status":            u.Status,
+			"group_org_unit_id": u.GroupOrgUnitID,
+			"group":             u.Group,
+		},
+	}, nil
+}
