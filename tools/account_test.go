@@ -128,7 +128,7 @@ func TestAccountBadInput(t *testing.T) {
 		{"list_tags", `{"org_unit_id":1002,"limit":0}`, "limit must be between 1 and 200"},
 		{"list_industries", `{"industry_id":0}`, "industry_id must be at least 1"},
 		{"list_ad_sources", `{"limit":5}`, "this tool takes no arguments"},
-		{"create_tag", `{"tag_name":"","org_unit_id":1002}`, "tag_name must be 1 to 100 characters"},
+		{"create_tag", `{"tag_name":"","org_unit_id":1002}`, "tag_name must not be empty"},
 		{"create_tag", `{"tag_name":"X"}`, "org_unit_id is required"},
 		{"update_tag", `{"tag_id":211,"tag_name":"X"}`, "status is required"},
 		{"update_tag", `{"id":211,"tag_name":"X","status":"active"}`, "id is not a known argument"},

@@ -101,7 +101,7 @@ func TestUserBadInput(t *testing.T) {
 		{"create_user", `{"username":"a@b.example","first_name":"A","last_name":"B","ct_user_ou_id":1042,"role":"Owner"}`, "role must be one of"},
 		{"create_user", `{"username":"a@b.example","first_name":"A","last_name":"B","ct_user_ou_id":1042,"role":"Admin","agent_ring_to":"call me"}`, "agent_ring_to"},
 		{"create_user", `{"username":"a@b.example","first_name":"A","last_name":"B","ct_user_ou_id":1042,"role":"Admin","timezone":"Mountain Time"}`, "timezone"},
-		{"create_user", `{"username":"a@b.example","first_name":"","last_name":"B","ct_user_ou_id":1042,"role":"Admin"}`, "first_name must be 1 to 100 characters"},
+		{"create_user", `{"username":"a@b.example","first_name":"","last_name":"B","ct_user_ou_id":1042,"role":"Admin"}`, "first_name must not be empty"},
 		{"create_user", `{"username":"a@b.example","first_name":"A","last_name":"B","ct_user_ou_id":1042,"role":"Admin","password":"x"}`, "password is not a known argument"},
 		{"replace_user", `{"id":12350,"username":"a@b.example","first_name":"A","last_name":"B","ct_user_ou_id":1042,"role":"Admin"}`, "user_status is required"},
 		{"update_user", `{"id":12350}`, "at least one field"},
