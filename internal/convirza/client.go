@@ -43,6 +43,9 @@ type Client struct {
 
 	Groups *GroupsService
 	Users  *UsersService
+
+	Conversations *ConversationsService
+	Broadcasts    *BroadcastsService
 }
 
 // New returns a client. It makes no request: the first call logs in.
@@ -64,6 +67,8 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 	c.tokens = newTokenSource(cfg, hc, log)
 	c.Groups = &GroupsService{r: resource[schemas.Group]{c: c, path: "/groups", listPath: "/groups/list", listKey: "groups"}}
 	c.Users = &UsersService{r: resource[schemas.User]{c: c, path: "/users", listPath: "/users/list", listKey: "users"}}
+	c.Conversations = &ConversationsService{calls: resource[schemas.Call]{c: c, path: "/conversations/calls", listKey: "calls"}, sms: resource[schemas.SMSConversation]{c: c, path: "/conversations/sms", listKey: "conversation"}}
+	c.Broadcasts = &BroadcastsService{r: resource[schemas.Broadcast]{c: c, path: "/broadcast", listKey: "broadcasts"}}
 	return c
 }
 
