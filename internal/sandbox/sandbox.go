@@ -66,6 +66,8 @@ func New(opts Options) *Server {
 	s.routeAuth(mux)
 	s.routeGroups(mux)
 	s.routeUsers(mux)
+	s.routeConversations(mux)
+	s.routeBroadcasts(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil)
 	})

@@ -93,7 +93,8 @@ func seed(now time.Time) *state {
 		}
 	}
 	st.nextUser = 20001
-	_ = now
+	seedConversations(st, now)
+	seedBroadcasts(st, now)
 	return st
 }
 

@@ -44,6 +44,11 @@ type state struct {
 	nextUnit   int64
 	nextUser   int64
 
+	calls         []*call
+	smsThreads    []*smsThread
+	broadcasts    map[int64]*broadcast
+	nextBroadcast int64
+
 	access    map[string]*grant
 	refresh   map[string]*grant
 	logins    map[string][]time.Time
