@@ -25,6 +25,7 @@ func Toolsets() []Toolset {
 	return []Toolset{
 		{Name: "groups", Description: "Org units (groups): list, tree, details, create, edit, delete", Default: true, tools: groupTools},
 		{Name: "conversations", Description: "Call history (recordings, transcripts) and SMS conversation threads", Default: true, tools: conversationTools},
+		{Name: "broadcasts", Description: "SMS broadcasts: list, details, send (costs money), edit, cancel", Default: false, tools: broadcastTools},
 	}
 }
 
