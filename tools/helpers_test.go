@@ -11,11 +11,12 @@ import (
 	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
-// noUpstream fails the test if the sandbox received any request.
-func noUpstream(t *testing.T, env *testenv.Env) {
+// noUpstream fails the test if the sandbox received any request since the
+// last reset; what, if given, says which case.
+func noUpstream(t *testing.T, env *testenv.Env, what ...string) {
 	t.Helper()
 	if calls := env.App.Sandbox.Calls(); len(calls) != 0 {
-		t.Errorf("expected no upstream call, got %v", calls)
+		t.Errorf("%s: expected no upstream call, got %v", strings.Join(what, " "), calls)
 	}
 }
 

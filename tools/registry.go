@@ -27,6 +27,8 @@ func Toolsets() []Toolset {
 		{Name: "users", Description: "Users: list, details, create, edit, delete", Default: true, tools: userTools},
 		{Name: "webhooks", Description: "Pre-call and post-call webhooks: list, details, create, edit, delete", tools: webhookTools},
 		{Name: "account", Description: "Your profile, industries, ad sources and call tags", Default: true, tools: accountTools},
+		{Name: "conversations", Description: "Call history (recordings, transcripts) and SMS conversation threads", Default: true, tools: conversationTools},
+		{Name: "broadcasts", Description: "SMS broadcasts: list, details, send (costs money), edit, cancel", Default: false, tools: broadcastTools},
 	}
 }
 

@@ -46,6 +46,9 @@ type Client struct {
 	Webhooks *WebhooksService
 	Account  *AccountService
 	Tags     *TagsService
+
+	Conversations *ConversationsService
+	Broadcasts    *BroadcastsService
 }
 
 // New returns a client. It makes no request: the first call logs in.
@@ -70,6 +73,8 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 	c.Webhooks = &WebhooksService{r: resource[schemas.Webhook]{c: c, path: "/webhooks", listPath: "/webhooks/list", listKey: "webhooks"}}
 	c.Account = &AccountService{c: c}
 	c.Tags = &TagsService{c: c}
+	c.Conversations = &ConversationsService{calls: resource[schemas.Call]{c: c, path: "/conversations/calls", listKey: "calls"}, sms: resource[schemas.SMSConversation]{c: c, path: "/conversations/sms", listKey: "conversation"}}
+	c.Broadcasts = &BroadcastsService{r: resource[schemas.Broadcast]{c: c, path: "/broadcast", listKey: "broadcasts"}}
 	return c
 }
 

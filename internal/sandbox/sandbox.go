@@ -68,6 +68,8 @@ func New(opts Options) *Server {
 	s.routeUsers(mux)
 	s.routeWebhooks(mux)
 	s.routeAccount(mux)
+	s.routeConversations(mux)
+	s.routeBroadcasts(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil)
 	})

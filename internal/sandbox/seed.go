@@ -94,7 +94,8 @@ func seed(now time.Time) *state {
 	}
 	st.nextUser = 20001
 	seedCRUD(st)
-	_ = now
+	seedConversations(st, now)
+	seedBroadcasts(st, now)
 	return st
 }
 

@@ -44,11 +44,15 @@ type state struct {
 	nextUnit   int64
 	nextUser   int64
 
-	webhooks    map[int64]*webhook
-	nextWebhook int64
-	tags        map[int64]*tag
-	nextTag     int64
-	adSources   []adSource
+	webhooks      map[int64]*webhook
+	nextWebhook   int64
+	tags          map[int64]*tag
+	nextTag       int64
+	adSources     []adSource
+	calls         []*call
+	smsThreads    []*smsThread
+	broadcasts    map[int64]*broadcast
+	nextBroadcast int64
 
 	access    map[string]*grant
 	refresh   map[string]*grant

@@ -1,0 +1,207 @@
+package schemas
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Call history window rules of GET /conversations/calls: without dates the
+// API answers the last 7 days; a missing end is now and a missing start is
+// 7 days before end; a window may span at most 31 days.
+const (
+	DefaultCallWindow = 7 * 24 * time.Hour
+	MaxCallWindowDays = 31
+)
+
+// CallIncludes are the blocks GET /conversations/calls can add to each call.
+var CallIncludes = []string{"tags", "comments", "custom_sources", "call_flow", "recordings", "transcription"}
+
+// ListCallsArgs filters GET /conversations/calls.
+type ListCallsArgs struct {
+	Start              string   `json:"start,omitempty" jsonschema:"format=date-time,description=Default 7 days before end"`
+	End                string   `json:"end,omitempty" jsonschema:"format=date-time,description=Default now; at most 31 days after start"`
+	OrgUnitID          int64    `json:"org_unit_id,omitempty" jsonschema:"minimum=1,description=Includes its sub-groups"`
+	CampaignID         int64    `json:"campaign_id,omitempty" jsonschema:"minimum=1"`
+	ProvisionedRouteID int64    `json:"provisioned_route_id,omitempty" jsonschema:"minimum=1"`
+	CallerID           string   `json:"caller_id,omitempty" jsonschema:"pattern=^\\+[1-9][0-9]{6\\,14}$,description=E.164 e.g. +18005551234"`
+	PhoneNumber        string   `json:"phone_number,omitempty" jsonschema:"pattern=^\\+?[0-9]{7\\,15}$,description=Tracking number"`
+	RingTo             string   `json:"ring_to,omitempty" jsonschema:"pattern=^\\+?[0-9]{7\\,15}$"`
+	Disposition        []string `json:"disposition,omitempty" jsonschema:"uniqueItems=true,enum=ANSWERED,enum=NO ANSWER,enum=BUSY,enum=FAILED,enum=VOICEMAIL,enum=ABANDONED,enum=TRANSFERRED"`
+	Include            []string `json:"include,omitempty" jsonschema:"uniqueItems=true,enum=tags,enum=comments,enum=custom_sources,enum=call_flow,enum=recordings,enum=transcription"`
+	Page
+}
+
+// Validate applies the window rules the schema cannot say, as the API
+// does, so a bad window is refused before any request.
+func (a ListCallsArgs) Validate() error {
+	start, end, err := parseRange(a.Start, a.End)
+	if err != nil {
+		return err
+	}
+	switch {
+	case start.IsZero():
+		// No start: the API takes the 7 days before end (or now).
+		return nil
+	case end.IsZero():
+		end = time.Now()
+		if !end.After(start) {
+			return fmt.Errorf("start %s is in the future; without end the window ends now: give an end after start", a.Start)
+		}
+	case !end.After(start):
+		return fmt.Errorf("end %s must be after start %s", a.End, a.Start)
+	}
+	if span := end.Sub(start); span > MaxCallWindowDays*24*time.Hour {
+		to := a.End
+		if to == "" {
+			to = "now"
+		}
+		return fmt.Errorf("start %s to end %s spans %s; the calls API allows at most %d days per request: narrow the window or split it into consecutive windows of at most %d days",
+			a.Start, to, days(span), MaxCallWindowDays, MaxCallWindowDays)
+	}
+	return nil
+}
+
+// GetCallArgs names one call (GET /conversations/calls?call_id=).
+type GetCallArgs struct {
+	ID      int64    `json:"id" jsonschema:"required,minimum=1,description=call_id"`
+	Include []string `json:"include,omitempty" jsonschema:"uniqueItems=true,enum=tags,enum=comments,enum=custom_sources,enum=call_flow,enum=recordings,enum=transcription,description=Default all"`
+}
+
+// ListSMSArgs filters GET /conversations/sms.
+type ListSMSArgs struct {
+	Type   string `json:"type,omitempty" jsonschema:"enum=allOpen,enum=assignedToYou,enum=unassigned,enum=close,description=Default allOpen"`
+	Search string `json:"search,omitempty" jsonschema:"maxLength=255"`
+	Order  string `json:"order,omitempty" jsonschema:"enum=desc,enum=asc,description=By last message; default desc"`
+	Start  string `json:"start,omitempty" jsonschema:"format=date-time"`
+	End    string `json:"end,omitempty" jsonschema:"format=date-time"`
+	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=200,description=Default 7"`
+	Offset int    `json:"offset,omitempty" jsonschema:"minimum=0"`
+}
+
+// Validate refuses a window that ends before it starts.
+func (a ListSMSArgs) Validate() error { return orderedRange(a.Start, a.End) }
+
+// parseRange reads optional ISO-8601 start and end times (zero when absent).
+func parseRange(startS, endS string) (start, end time.Time, err error) {
+	parse := func(name, v string) (time.Time, error) {
+		if v == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%s must be an ISO-8601 date-time with a time zone, e.g. 2026-01-01T00:00:00.000Z; got %q", name, v)
+		}
+		return t, nil
+	}
+	if start, err = parse("start", startS); err != nil {
+		return
+	}
+	end, err = parse("end", endS)
+	return
+}
+
+// orderedRange refuses start and end given with end not after start.
+func orderedRange(startS, endS string) error {
+	start, end, err := parseRange(startS, endS)
+	if err != nil {
+		return err
+	}
+	if !start.IsZero() && !end.IsZero() && !end.After(start) {
+		return errors.New("end " + endS + " must be after start " + startS)
+	}
+	return nil
+}
+
+func days(d time.Duration) string {
+	n := d.Hours() / 24
+	if n == float64(int64(n)) {
+		return fmt.Sprintf("%d days", int64(n))
+	}
+	return fmt.Sprintf("%.1f days", n)
+}
+
+// Call is one call of GET /conversations/calls, with the blocks asked for
+// with include.
+type Call struct {
+	CallID             int64  `json:"call_id"`
+	CallStarted        string `json:"call_started,omitempty"`
+	Duration           int    `json:"duration"`
+	CallerID           string `json:"caller_id,omitempty"`
+	PhoneNumber        string `json:"phone_number,omitempty"`
+	RingTo             string `json:"ring_to,omitempty"`
+	Disposition        string `json:"disposition,omitempty"`
+	OrgUnitID          int64  `json:"org_unit_id,omitempty"`
+	CampaignID         int64  `json:"campaign_id,omitempty"`
+	ProvisionedRouteID int64  `json:"provisioned_route_id,omitempty"`
+
+	Tags             []CallTag         `json:"tags,omitempty"`
+	Comments         []CallComment     `json:"comments,omitempty"`
+	CustomSources    []CustomSource    `json:"custom_sources,omitempty"`
+	CallFlow         []CallFlowStep    `json:"call_flow,omitempty"`
+	RecordingURL     string            `json:"recording_url,omitempty"`
+	RecordingDetails *RecordingDetails `json:"recording_details,omitempty"`
+	Transcription    *Transcription    `json:"transcription,omitempty"`
+}
+
+// CallTag is a tag on a call.
+type CallTag struct {
+	TagID   int64  `json:"tag_id,omitempty"`
+	TagName string `json:"tag_name"`
+}
+
+// CallComment is a note a user left on a call.
+type CallComment struct {
+	CommentID int64  `json:"comment_id,omitempty"`
+	Comment   string `json:"comment"`
+	UserName  string `json:"user_name,omitempty"`
+	CreatedAt string `json:"created_at,omitempty"`
+}
+
+// CustomSource is a custom source value attached to a call.
+type CustomSource struct {
+	CustomSourceType string `json:"custom_source_type,omitempty"`
+	CustomSourceName string `json:"custom_source_name"`
+}
+
+// CallFlowStep is one step the call went through.
+type CallFlowStep struct {
+	Step          int    `json:"step"`
+	Event         string `json:"event"`
+	Detail        string `json:"detail,omitempty"`
+	OffsetSeconds int    `json:"offset_seconds"`
+}
+
+// RecordingDetails describes a call's recording. The recording URL is
+// signed and valid 7 days: ExpiresAt is its expiry in Unix seconds.
+type RecordingDetails struct {
+	ExpiresAt int64  `json:"expires_at"`
+	Duration  int    `json:"duration,omitempty"`
+	Format    string `json:"format,omitempty"`
+}
+
+// Transcription is a call's transcript.
+type Transcription struct {
+	Language string `json:"language,omitempty"`
+	Text     string `json:"text"`
+}
+
+// SMSConversation is one thread of GET /conversations/sms.
+type SMSConversation struct {
+	ConversationID      int64  `json:"conversation_id"`
+	PhoneNumber         string `json:"phone_number,omitempty"`
+	Source              string `json:"source,omitempty"`
+	SourceName          string `json:"source_name,omitempty"`
+	SMSType             string `json:"sms_type,omitempty"`
+	FirstResponseTime   string `json:"first_response_time,omitempty"`
+	AvgResponseTime     string `json:"avg_response_time,omitempty"`
+	ConversationStarted string `json:"conversation_started,omitempty"`
+	ConversationUpdated string `json:"conversation_updated,omitempty"`
+	ClosedAt            string `json:"closed_at,omitempty"`
+	ConversationStatus  string `json:"conversation_status,omitempty"`
+	CTUserID            int64  `json:"ct_user_id,omitempty"`
+	Pin                 bool   `json:"pin,omitempty"`
+	Message             string `json:"message,omitempty"`
+	UnreadCount         int    `json:"unread_count"`
+	Agent               string `json:"agent,omitempty"`
+}

@@ -1,0 +1,231 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+// maxShownRecipients bounds the recipients get_broadcast returns, so a
+// 10,000-number broadcast does not flood the conversation.
+const maxShownRecipients = 100
+
+func broadcastTools() []Tool {
+	return []Tool{
+		Define(Spec{Name: "list_broadcasts", Title: "List SMS broadcasts", Class: policy.Read,
+			Description: "SMS broadcasts, latest send time first: name, agent, status, send time, message, sender, recipient count. " +
+				"start/end filter by send time. Paged, default 100."},
+			func(ctx context.Context, d *Deps, a schemas.ListBroadcastsArgs) (any, error) {
+				out, err := d.Convirza.Broadcasts.List(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				for i := range out.Items {
+					out.Items[i].Recipients = nil
+				}
+				return Page("broadcasts", out.Items, out.Total, a.Offset), nil
+			}),
+		Define(Spec{Name: "get_broadcast", Title: "Get SMS broadcast", Class: policy.Read,
+			Description: "One SMS broadcast by id with its recipients (the first 100 shown)."},
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				b, err := d.Convirza.Broadcasts.Get(ctx, a.ID)
+				if err != nil {
+					return nil, err
+				}
+				v := broadcastView{Broadcast: *b}
+				if len(b.Recipients) > maxShownRecipients {
+					v.Recipients = b.Recipients[:maxShownRecipients]
+					v.RecipientsNotShown = len(b.Recipients) - maxShownRecipients
+				}
+				return v, nil
+			}),
+		DefineConfirmable(Spec{Name: "create_broadcast", Title: "Send SMS broadcast", Class: policy.Costly,
+			Description: "Send an SMS to up to 10,000 numbers, now or at scheduled_at. Costs money and reaches people outside " +
+				"the account; needs the user's confirmation. Returns broadcast_id."},
+			previewCreateBroadcast,
+			func(ctx context.Context, d *Deps, a schemas.BroadcastCreate) (any, error) {
+				id, meta, err := d.Convirza.Broadcasts.Create(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"status": "created", "broadcast_id": id, "broadcast_name": a.BroadcastName,
+					"recipient_count": len(a.Recipients), "send_time": sendTime(a.ScheduledAt), "request_id": meta.RequestID}, nil
+			}),
+		Define(Spec{Name: "replace_broadcast", Title: "Replace SMS broadcast", Class: policy.Write, Idempotent: true,
+			Description: "Replace every editable field of a scheduled or pending broadcast (PUT). Use update_broadcast to change only some."},
+			func(ctx context.Context, d *Deps, a schemas.ReplaceBroadcastArgs) (any, error) {
+				meta, err := d.Convirza.Broadcasts.Replace(ctx, a.ID, a.BroadcastReplace)
+				return written("replaced", "broadcast_id", a.ID, meta, err)
+			}),
+		Define(Spec{Name: "update_broadcast", Title: "Update SMS broadcast", Class: policy.Write, Idempotent: true,
+			Description: "Change some fields of a scheduled or pending broadcast (PATCH). Sent or cancelled broadcasts cannot change."},
+			func(ctx context.Context, d *Deps, a schemas.UpdateBroadcastArgs) (any, error) {
+				meta, err := d.Convirza.Broadcasts.Update(ctx, a.ID, a.BroadcastPatch)
+				return written("updated", "broadcast_id", a.ID, meta, err)
+			}),
+		DefineConfirmable(Spec{Name: "delete_broadcast", Title: "Cancel SMS broadcast", Class: policy.Destructive, Idempotent: true,
+			Description: "Cancel a scheduled or pending broadcast so it is never sent; it cannot be reactivated. Impossible once sent. " +
+				"Needs the user's confirmation."},
+			previewCancelBroadcast,
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				meta, err := d.Convirza.Broadcasts.Cancel(ctx, a.ID)
+				return written("cancelled", "broadcast_id", a.ID, meta, err)
+			}),
+	}
+}
+
+// broadcastView is get_broadcast's answer: the broadcast, its recipients
+// cut to maxShownRecipients.
+type broadcastView struct {
+	schemas.Broadcast
+	RecipientsNotShown int `json:"recipients_not_shown,omitempty"`
+}
+
+// previewCreateBroadcast says what will be sent, from where, to how many
+// people and when.
+func previewCreateBroadcast(_ context.Context, _ *Deps, a schemas.BroadcastCreate) (*policy.Preview, error) {
+	segments := smsSegments(a.Message)
+	when := sendTime(a.ScheduledAt)
+	at := "at " + when
+	if a.ScheduledAt == "" {
+		at = "now"
+	}
+	return &policy.Preview{
+		Action: fmt.Sprintf("Send SMS '%s' from %s to %d recipients %s. This costs money and cannot be unsent.",
+			clip(a.Message, 30), phoneLabel(a.FromNumber), len(a.Recipients), at),
+		Details: map[string]any{
+			"broadcast_name":   a.BroadcastName,
+			"from_number":      a.FromNumber,
+			"recipient_count":  len(a.Recipients),
+			"send_time":        when,
+			"message":          clip(a.Message, 160),
+			"message_chars":    utf8.RuneCountInString(a.Message),
+			"segments_each":    segments,
+			"segments_total":   segments * len(a.Recipients),
+			"first_recipients": firstN(a.Recipients, 3),
+		},
+	}, nil
+}
+
+// previewCancelBroadcast reads the broadcast and says what cancelling it
+// stops, or why it cannot be cancelled.
+func previewCancelBroadcast(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
+	b, err := d.Convirza.Broadcasts.Get(ctx, a.ID)
+	if err != nil {
+		if convirza.IsNotFound(err) {
+			return &policy.Preview{Blocked: fmt.Sprintf("Broadcast %d does not exist.", a.ID)}, nil
+		}
+		return nil, err
+	}
+	label := fmt.Sprintf("broadcast %d %q", a.ID, b.BroadcastName)
+	details := map[string]any{
+		"broadcast_id":     a.ID,
+		"broadcast_name":   b.BroadcastName,
+		"status":           b.Status,
+		"recipient_count":  b.RecipientCount,
+		"first_recipients": firstN(b.Recipients, 3),
+		"scheduled_at":     b.ScheduledAt,
+		"from_number":      b.FromNumber,
+		"message":          clip(b.Message, 160),
+	}
+	switch b.Status {
+	case schemas.BroadcastSent:
+		at := ""
+		if b.SentAt != "" {
+			at = " at " + sendTime(b.SentAt)
+		}
+		return &policy.Preview{Details: details, Blocked: fmt.Sprintf("Cannot cancel %s: it was already sent%s to %d recipients.", label, at, b.RecipientCount)}, nil
+	case schemas.BroadcastCancelled:
+		return &policy.Preview{Details: details, Blocked: fmt.Sprintf("Cannot cancel %s: it is already cancelled.", label)}, nil
+	}
+	when := "queued to send now"
+	if b.ScheduledAt != "" {
+		when = "scheduled for " + sendTime(b.ScheduledAt)
+	}
+	who := ""
+	if len(b.Recipients) > 0 {
+		shown := make([]string, 0, 3)
+		for _, p := range firstN(b.Recipients, 3) {
+			shown = append(shown, phoneLabel(p))
+		}
+		if len(b.Recipients) > len(shown) {
+			shown = append(shown, "…")
+		}
+		who = " (" + strings.Join(shown, ", ") + ")"
+	}
+	return &policy.Preview{
+		Action: fmt.Sprintf("Cancel %s to %d recipients%s, %s. It will not be sent and cannot be reactivated through the API.",
+			label, b.RecipientCount, who, when),
+		Details: details,
+	}, nil
+}
+
+// sendTime renders an ISO time as 2026-12-01T15:00Z (seconds when they
+// matter); empty means now.
+func sendTime(iso string) string {
+	if iso == "" {
+		return "now"
+	}
+	t, err := time.Parse(time.RFC3339Nano, iso)
+	if err != nil {
+		return iso
+	}
+	t = t.UTC()
+	if t.Second() == 0 && t.Nanosecond() == 0 {
+		return t.Format("2006-01-02T15:04Z")
+	}
+	return t.Format("2006-01-02T15:04:05Z")
+}
+
+// phoneLabel spaces a North American E.164 number: +1 303 555 0100.
+func phoneLabel(p string) string {
+	if len(p) == 12 && strings.HasPrefix(p, "+1") {
+		return "+1 " + p[2:5] + " " + p[5:8] + " " + p[8:]
+	}
+	return p
+}
+
+// clip shortens s to at most n runes, at a word boundary when it can,
+// marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,.;:") + "…"
+}
+
+// smsSegments estimates how many SMS one message takes: 160 GSM-7
+// characters in one, 153 per part when split; 70 and 67 with other characters.
+func smsSegments(msg string) int {
+	n := utf8.RuneCountInString(msg)
+	single, multi := 160, 153
+	for _, r := range msg {
+		if r > 0x7E || (r < 0x20 && r != '\n' && r != '\r') {
+			single, multi = 70, 67
+			break
+		}
+	}
+	if n <= single {
+		return 1
+	}
+	return (n + multi - 1) / multi
+}
+
+func firstN(list []string, n int) []string {
+	if len(list) > n {
+		return list[:n]
+	}
+	return list
+}

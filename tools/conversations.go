@@ -1,0 +1,43 @@
+package tools
+
+import (
+	"context"
+
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+func conversationTools() []Tool {
+	return []Tool{
+		Define(Spec{Name: "list_calls", Title: "List calls", Class: policy.Read,
+			Description: "Call history, newest first. Default the last 7 days; at most 31 days per request. " +
+				"include adds detail blocks (recording URLs valid 7 days). Paged, default 50."},
+			func(ctx context.Context, d *Deps, a schemas.ListCallsArgs) (any, error) {
+				out, err := d.Convirza.Conversations.Calls(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return Page("calls", out.Items, out.Total, a.Offset), nil
+			}),
+		Define(Spec{Name: "get_call", Title: "Get call", Class: policy.Read,
+			Description: "One call by call_id, any date, with tags, comments, custom sources, call flow, recording URL " +
+				"(valid 7 days; call again for a fresh one) and transcript unless include narrows them."},
+			func(ctx context.Context, d *Deps, a schemas.GetCallArgs) (any, error) {
+				include := a.Include
+				if len(include) == 0 {
+					include = schemas.CallIncludes
+				}
+				return d.Convirza.Conversations.Call(ctx, a.ID, include)
+			}),
+		Define(Spec{Name: "list_sms_conversations", Title: "List SMS conversations", Class: policy.Read,
+			Description: "SMS threads with customers: their number, tracking number, last message, status, agent, unread count, " +
+				"response times (HH:MM:SS). Default open threads, latest activity first."},
+			func(ctx context.Context, d *Deps, a schemas.ListSMSArgs) (any, error) {
+				out, err := d.Convirza.Conversations.SMS(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return Page("conversations", out.Items, out.Total, a.Offset), nil
+			}),
+	}
+}
