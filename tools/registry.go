@@ -24,6 +24,7 @@ type Toolset struct {
 func Toolsets() []Toolset {
 	return []Toolset{
 		{Name: "groups", Description: "Org units (groups): list, tree, details, create, edit, delete", Default: true, tools: groupTools},
+		{Name: "record_lists", Description: "Talkdesk record lists (the outbound dialer's contact lists): list, read, create, delete; bulk add, update and delete records", Default: true, tools: recordListTools},
 	}
 }
 
