@@ -16,6 +16,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/talkdesk"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/tools"
@@ -27,7 +28,8 @@ const (
 	Version = "0.1.0"
 )
 
-const instructions = `Operates a Convirza call-tracking account. Start with get_group_tree to find org unit ids. ` +
+const instructions = `Operates a Convirza call-tracking account and Talkdesk record lists (the outbound dialer's contact lists). ` +
+	`Start with get_group_tree to find org unit ids, or list_record_lists to find record list ids. ` +
 	`Destructive or costly tools (class D or W$) never run on the first call: the user is asked through the client, ` +
 	`or the result is status "confirmation_required" with an action sentence and a confirmation_token. Show the action ` +
 	`to the user and call again with the token only after they approve.`
@@ -50,6 +52,11 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		Email: cfg.Convirza.Email, Password: cfg.Convirza.Password,
 		AccessToken: cfg.Convirza.AccessToken, RefreshToken: cfg.Convirza.RefreshToken,
 	}
+	tcfg := talkdesk.Config{
+		Account: cfg.Talkdesk.Account, Region: cfg.Talkdesk.Region,
+		ClientID: cfg.Talkdesk.ClientID, ClientSecret: cfg.Talkdesk.ClientSecret,
+		APIURL: cfg.Talkdesk.APIURL, TokenURL: cfg.Talkdesk.TokenURL,
+	}
 	if cfg.Sandbox {
 		sb, err := sandbox.New(sandbox.Options{}).Start()
 		if err != nil {
@@ -57,12 +64,19 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 		a.Sandbox = sb
 		ccfg = convirza.Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, Email: sandbox.DemoEmail, Password: sandbox.DemoPassword}
+		tcfg = talkdesk.Config{
+			Account: sandbox.TalkdeskAccount, ClientID: sandbox.TalkdeskClientID, ClientSecret: sandbox.TalkdeskClientSecret,
+			APIURL: sb.TalkdeskAPIURL, TokenURL: sb.TalkdeskTokenURL,
+		}
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
-	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Log: log}
+	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log}
 	if err := a.Deps.Convirza.Configured(); err != nil {
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())
+	}
+	if err := a.Deps.Talkdesk.Configured(); err != nil {
+		log.Warn("Talkdesk record_lists tools will answer with an error until credentials are set", "why", err.Error())
 	}
 
 	mode, err := policy.ParseMode(cfg.ConfirmMode)
