@@ -24,7 +24,11 @@ type Toolset struct {
 func Toolsets() []Toolset {
 	return []Toolset{
 		{Name: "groups", Description: "Org units (groups): list, tree, details, create, edit, delete", Default: true, tools: groupTools},
-		{Name: "record_lists", Description: "Talkdesk record lists (the outbound dialer's contact lists): list, read, create, delete; bulk add, update and delete records", Default: true, tools: recordListTools},
+		// Not default: Talkdesk is a separate upstream with its own
+		// credentials, which most Convirza accounts do not have, and its
+		// eight tools would cost every assistant turn about 2k tokens of
+		// catalog. The server points at --toolsets when credentials are set.
+		{Name: "record_lists", Description: "Talkdesk record lists (the outbound dialer's contact lists): list, read, create, delete; bulk add, update and delete records", Default: false, tools: recordListTools},
 	}
 }
 

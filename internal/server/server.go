@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -28,8 +29,10 @@ const (
 	Version = "0.1.0"
 )
 
-const instructions = `Operates a Convirza call-tracking account and Talkdesk record lists (the outbound dialer's contact lists). ` +
-	`Start with get_group_tree to find org unit ids, or list_record_lists to find record list ids. ` +
+// recordListsInstructions is added when the record_lists toolset is on.
+const recordListsInstructions = ` Talkdesk record lists (the outbound dialer's contact lists): start with list_record_lists to find their ids.`
+
+const instructions = `Operates a Convirza call-tracking account. Start with get_group_tree to find org unit ids. ` +
 	`Destructive or costly tools (class D or W$) never run on the first call: the user is asked through the client, ` +
 	`or the result is status "confirmation_required" with an action sentence and a confirmation_token. Show the action ` +
 	`to the user and call again with the token only after they approve.`
@@ -75,9 +78,6 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	if err := a.Deps.Convirza.Configured(); err != nil {
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())
 	}
-	if err := a.Deps.Talkdesk.Configured(); err != nil {
-		log.Warn("Talkdesk record_lists tools will answer with an error until credentials are set", "why", err.Error())
-	}
 
 	mode, err := policy.ParseMode(cfg.ConfirmMode)
 	if err != nil {
@@ -95,10 +95,17 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Tools = selected
+	talkdeskSelected := slices.ContainsFunc(selected, func(t tools.Tool) bool { return t.Toolset == "record_lists" })
+	switch err := a.Deps.Talkdesk.Configured(); {
+	case talkdeskSelected && err != nil:
+		log.Warn("Talkdesk record_lists tools will answer with an error until credentials are set", "why", err.Error())
+	case !talkdeskSelected && err == nil && !cfg.Sandbox:
+		log.Info("Talkdesk credentials are set but the record_lists toolset is off; enable it with --toolsets default,record_lists (or CONVIRZA_MCP_TOOLSETS)")
+	}
 	a.MCP = server.NewMCPServer(Name, Version,
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
-		server.WithInstructions(instructions),
+		server.WithInstructions(serverInstructions(talkdeskSelected)),
 	)
 	if err := tools.Register(a.MCP, selected, a.Deps, &policy.Confirmer{Tokens: toks, Mode: mode}); err != nil {
 		a.Close()
@@ -131,4 +138,11 @@ func httpError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "{\"error\":%q}\n", msg)
+}
+
+func serverInstructions(recordLists bool) string {
+	if recordLists {
+		return instructions + recordListsInstructions
+	}
+	return instructions
 }
