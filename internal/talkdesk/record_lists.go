@@ -152,8 +152,11 @@ func (s *RecordsService) Walk(ctx context.Context, listID string, limit int, fn 
 		if p.Next == "" {
 			return true, nil
 		}
-		if visited[p.Next] || len(p.Items) == 0 {
-			return false, &MalformedError{Method: http.MethodGet, Path: pathOf(p.Next), Status: http.StatusOK, Err: fmt.Errorf("the next link goes round in circles")}
+		switch {
+		case visited[p.Next]:
+			return false, &MalformedError{Method: http.MethodGet, Path: pathOf(p.Next), Status: http.StatusOK, Err: fmt.Errorf("the next links go round in circles")}
+		case len(p.Items) == 0:
+			return false, &MalformedError{Method: http.MethodGet, Path: pathOf(p.Next), Status: http.StatusOK, Err: fmt.Errorf("an empty page links to a next page")}
 		}
 		visited[p.Next] = true
 		p, err = s.Next(ctx, p)
