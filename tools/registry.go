@@ -29,6 +29,11 @@ func Toolsets() []Toolset {
 		{Name: "account", Description: "Your profile, industries, ad sources and call tags", Default: true, tools: accountTools},
 		{Name: "conversations", Description: "Call history (recordings, transcripts) and SMS conversation threads", Default: true, tools: conversationTools},
 		{Name: "broadcasts", Description: "SMS broadcasts: list, details, send (costs money), edit, cancel", Default: false, tools: broadcastTools},
+		// Not default: Talkdesk is a separate upstream with its own
+		// credentials, which most Convirza accounts do not have, and its
+		// eight tools would cost every assistant turn about 2k tokens of
+		// catalog. The server points at --toolsets when credentials are set.
+		{Name: "record_lists", Description: "Talkdesk record lists (the outbound dialer's contact lists): list, read, create, delete; bulk add, update and delete records", Default: false, tools: recordListTools},
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/talkdesk"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -24,6 +25,7 @@ import (
 // Deps are what handlers call.
 type Deps struct {
 	Convirza *convirza.Client
+	Talkdesk *talkdesk.Client
 	Log      *slog.Logger
 }
 

@@ -1,5 +1,6 @@
-// Package sandbox simulates the Convirza v3 API (and its OAuth service) over
-// real HTTP on loopback, with a deterministic demo account. It enforces what
+// Package sandbox simulates the Convirza v3 API (and its OAuth service) and
+// Talkdesk's Record Lists API (and its token endpoint) over real HTTP on
+// loopback, with a deterministic demo account. It enforces what
 // the documentation says (envelopes, roles, soft deletes, deletion rules,
 // validation, pagination limits, token expiry and single-use refresh
 // rotation) and can inject faults for tests.
@@ -37,6 +38,8 @@ type Options struct {
 	// AccessTTL and RefreshTTL default to the documented 7 and 180 days.
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// TalkdeskTokenTTL defaults to the documented 10 minutes.
+	TalkdeskTokenTTL time.Duration
 }
 
 // Server is the simulator. It is an http.Handler; Start serves it on loopback.
@@ -46,6 +49,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	st    *state
+	td    *tdState
 	calls []string
 	fault []*Fault
 }
@@ -61,7 +65,10 @@ func New(opts Options) *Server {
 	if opts.RefreshTTL <= 0 {
 		opts.RefreshTTL = 180 * 24 * time.Hour
 	}
-	s := &Server{opts: opts, st: seed(opts.Now())}
+	if opts.TalkdeskTokenTTL <= 0 {
+		opts.TalkdeskTokenTTL = 10 * time.Minute
+	}
+	s := &Server{opts: opts, st: seed(opts.Now()), td: seedTalkdesk()}
 	mux := http.NewServeMux()
 	s.routeAuth(mux)
 	s.routeGroups(mux)
@@ -70,6 +77,7 @@ func New(opts Options) *Server {
 	s.routeAccount(mux)
 	s.routeConversations(mux)
 	s.routeBroadcasts(mux)
+	s.routeTalkdesk(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil)
 	})
@@ -105,7 +113,11 @@ type Running struct {
 	URL      string // http://127.0.0.1:port
 	APIURL   string // URL + "/v3"
 	OAuthURL string // URL
-	srv      *http.Server
+	// TalkdeskAPIURL and TalkdeskTokenURL are the Record Lists API base
+	// (URL + "/talkdesk") and its token endpoint.
+	TalkdeskAPIURL   string
+	TalkdeskTokenURL string
+	srv              *http.Server
 }
 
 // Start serves s on 127.0.0.1 on a free port.
@@ -121,7 +133,8 @@ func (s *Server) Start() (*Running, error) {
 		}
 	}()
 	base := "http://" + ln.Addr().String()
-	return &Running{Server: s, URL: base, APIURL: base + "/v3", OAuthURL: base, srv: srv}, nil
+	return &Running{Server: s, URL: base, APIURL: base + "/v3", OAuthURL: base,
+		TalkdeskAPIURL: base + talkdeskPrefix, TalkdeskTokenURL: base + talkdeskTokenPath, srv: srv}, nil
 }
 
 // Close stops serving.

@@ -10,12 +10,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/talkdesk"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/tools"
@@ -26,6 +28,9 @@ const (
 	Name    = "convirza-mcp"
 	Version = "0.1.0"
 )
+
+// recordListsInstructions is added when the record_lists toolset is on.
+const recordListsInstructions = ` Talkdesk record lists (the outbound dialer's contact lists): start with list_record_lists to find their ids.`
 
 const instructions = `Operates a Convirza call-tracking account. Start with get_group_tree to find org unit ids. ` +
 	`Destructive or costly tools (class D or W$) never run on the first call: the user is asked through the client, ` +
@@ -50,6 +55,11 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		Email: cfg.Convirza.Email, Password: cfg.Convirza.Password,
 		AccessToken: cfg.Convirza.AccessToken, RefreshToken: cfg.Convirza.RefreshToken,
 	}
+	tcfg := talkdesk.Config{
+		Account: cfg.Talkdesk.Account, Region: cfg.Talkdesk.Region,
+		ClientID: cfg.Talkdesk.ClientID, ClientSecret: cfg.Talkdesk.ClientSecret,
+		APIURL: cfg.Talkdesk.APIURL, TokenURL: cfg.Talkdesk.TokenURL,
+	}
 	if cfg.Sandbox {
 		sb, err := sandbox.New(sandbox.Options{}).Start()
 		if err != nil {
@@ -57,10 +67,14 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 		a.Sandbox = sb
 		ccfg = convirza.Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, Email: sandbox.DemoEmail, Password: sandbox.DemoPassword}
+		tcfg = talkdesk.Config{
+			Account: sandbox.TalkdeskAccount, ClientID: sandbox.TalkdeskClientID, ClientSecret: sandbox.TalkdeskClientSecret,
+			APIURL: sb.TalkdeskAPIURL, TokenURL: sb.TalkdeskTokenURL,
+		}
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
-	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Log: log}
+	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log}
 	if err := a.Deps.Convirza.Configured(); err != nil {
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())
 	}
@@ -81,10 +95,17 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Tools = selected
+	talkdeskSelected := slices.ContainsFunc(selected, func(t tools.Tool) bool { return t.Toolset == "record_lists" })
+	switch err := a.Deps.Talkdesk.Configured(); {
+	case talkdeskSelected && err != nil:
+		log.Warn("Talkdesk record_lists tools will answer with an error until credentials are set", "why", err.Error())
+	case !talkdeskSelected && err == nil && !cfg.Sandbox:
+		log.Info("Talkdesk credentials are set but the record_lists toolset is off; enable it with --toolsets default,record_lists (or CONVIRZA_MCP_TOOLSETS)")
+	}
 	a.MCP = server.NewMCPServer(Name, Version,
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
-		server.WithInstructions(instructions),
+		server.WithInstructions(serverInstructions(talkdeskSelected)),
 	)
 	if err := tools.Register(a.MCP, selected, a.Deps, &policy.Confirmer{Tokens: toks, Mode: mode}); err != nil {
 		a.Close()
@@ -117,4 +138,11 @@ func httpError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "{\"error\":%q}\n", msg)
+}
+
+func serverInstructions(recordLists bool) string {
+	if recordLists {
+		return instructions + recordListsInstructions
+	}
+	return instructions
 }

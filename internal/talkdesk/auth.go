@@ -1,0 +1,190 @@
+package talkdesk
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/convirza/convirza-mcp/internal/upstream"
+)
+
+const (
+	// Scope is the OAuth scope the Record Lists API needs.
+	Scope = "record-lists:manage"
+	// maxRenewMargin is the longest a token is renewed before its expiry;
+	// shorter-lived tokens are renewed when a tenth of their life is left.
+	maxRenewMargin = time.Minute
+	// renewTimeout bounds one renewal, whoever waits for it.
+	renewTimeout = 30 * time.Second
+)
+
+// tokenSource obtains access tokens by the client-credentials grant, keeps
+// the current one until shortly before it expires, and makes concurrent
+// callers share one renewal.
+type tokenSource struct {
+	http     *upstream.Client
+	tokenURL string
+	clientID string
+	secret   string
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu      sync.Mutex
+	access  string
+	renewAt time.Time // zero: no known expiry, trusted until a 401
+	pending *renewal
+	grants  int
+}
+
+type renewal struct {
+	done chan struct{}
+	tok  string
+	err  error
+}
+
+// invalidate forgets tok if it is still the current token, so the next
+// token() renews. Callers that saw a 401 with an older token do not cause a
+// second renewal.
+func (t *tokenSource) invalidate(tok string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.access == tok {
+		t.access = ""
+	}
+}
+
+func (t *tokenSource) usable() bool {
+	return t.access != "" && (t.renewAt.IsZero() || t.now().Before(t.renewAt))
+}
+
+// token returns a usable access token, obtaining a new one if needed.
+func (t *tokenSource) token(ctx context.Context) (string, error) {
+	t.mu.Lock()
+	if t.usable() {
+		tok := t.access
+		t.mu.Unlock()
+		return tok, nil
+	}
+	r := t.pending
+	if r == nil {
+		r = &renewal{done: make(chan struct{})}
+		t.pending = r
+		go t.renew(context.WithoutCancel(ctx), r)
+	}
+	t.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.tok, r.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("waiting for a Talkdesk token: %w", ctx.Err())
+	}
+}
+
+func (t *tokenSource) renew(ctx context.Context, r *renewal) {
+	ctx, cancel := context.WithTimeout(ctx, renewTimeout)
+	defer cancel()
+	r.tok, r.err = t.obtain(ctx)
+	t.mu.Lock()
+	t.pending = nil
+	t.mu.Unlock()
+	close(r.done)
+}
+
+// tokenResponse is the token endpoint's answer.
+type tokenResponse struct {
+	AccessToken string          `json:"access_token"`
+	TokenType   string          `json:"token_type"`
+	ExpiresIn   json.RawMessage `json:"expires_in"`
+	Scope       string          `json:"scope"`
+}
+
+// oauthError is the token endpoint's error body.
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// obtain asks the token endpoint for a new access token:
+// POST grant_type=client_credentials&scope=record-lists:manage with HTTP
+// Basic client authentication. It is a POST, so it is never retried.
+func (t *tokenSource) obtain(ctx context.Context) (string, error) {
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {Scope}}
+	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(t.clientID) + ":" + url.QueryEscape(t.secret)))
+	start := t.now()
+	resp, err := t.http.Do(ctx, upstream.Request{
+		Method: http.MethodPost,
+		URL:    t.tokenURL,
+		Header: http.Header{
+			"Content-Type":  {"application/x-www-form-urlencoded"},
+			"Accept":        {"application/json"},
+			"Authorization": {"Basic " + basic},
+		},
+		Body: []byte(form.Encode()),
+	})
+	if err != nil {
+		return "", fmt.Errorf("getting a Talkdesk token: %w", err)
+	}
+	body := bytes.TrimSpace(resp.Body)
+	if resp.Status < 200 || resp.Status > 299 {
+		return "", authError(resp.Status, body)
+	}
+	var tr tokenResponse
+	if err := json.Unmarshal(body, &tr); err != nil {
+		return "", &MalformedError{Method: http.MethodPost, Path: "/oauth/token", Status: resp.Status, Err: err}
+	}
+	if tr.AccessToken == "" {
+		return "", &MalformedError{Method: http.MethodPost, Path: "/oauth/token", Status: resp.Status, Err: errors.New("no access_token in the answer")}
+	}
+	var renewAt time.Time
+	if life := seconds(tr.ExpiresIn); life > 0 {
+		margin := min(life/10, maxRenewMargin)
+		renewAt = start.Add(life - margin)
+	}
+	t.mu.Lock()
+	t.access, t.renewAt = tr.AccessToken, renewAt
+	t.grants++
+	t.mu.Unlock()
+	t.log.DebugContext(ctx, "talkdesk token obtained", "expires_in", string(tr.ExpiresIn))
+	return tr.AccessToken, nil
+}
+
+// authError decodes a failed token answer: the OAuth form
+// {error, error_description}, or the API's own error body.
+func authError(status int, body []byte) error {
+	e := &AuthError{Status: status}
+	var oe oauthError
+	if json.Unmarshal(body, &oe) == nil && oe.Error != "" {
+		e.Code, e.Description = oe.Error, oe.Description
+		return e
+	}
+	var ae errorBody
+	if json.Unmarshal(body, &ae) == nil && (ae.Message != "" || len(ae.Code) > 0) {
+		e.Code, e.Description = rawString(ae.Code), joinNonEmpty(": ", ae.Message, ae.Description)
+		return e
+	}
+	e.Description = snippet(body)
+	return e
+}
+
+// seconds reads expires_in, a number of seconds (or a string of one).
+func seconds(raw json.RawMessage) time.Duration {
+	var n float64
+	if json.Unmarshal(raw, &n) == nil && n > 0 {
+		return time.Duration(n * float64(time.Second))
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if json.Unmarshal([]byte(s), &n) == nil && n > 0 {
+			return time.Duration(n * float64(time.Second))
+		}
+	}
+	return 0
+}

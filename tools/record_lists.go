@@ -1,0 +1,353 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/convirza/convirza-mcp/internal/talkdesk"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+// previewRecordLimit bounds how many records a delete_records preview reads
+// to count the matches (100 pages of 100).
+const previewRecordLimit = 10000
+
+func recordListTools() []Tool {
+	return []Tool{
+		Define(Spec{Name: "list_record_lists", Title: "List Talkdesk record lists", Class: policy.Read,
+			Description: "List the Talkdesk record lists (the outbound dialer's contact lists): id, name, status, records_count. Paged: page (from 1), per_page (max 100)."},
+			func(ctx context.Context, d *Deps, a schemas.ListRecordListsArgs) (any, error) {
+				c, err := talkdeskClient(d)
+				if err != nil {
+					return nil, err
+				}
+				p, err := c.RecordLists.List(ctx, a.HALPage)
+				if err != nil {
+					return nil, err
+				}
+				return halResult("record_lists", p), nil
+			}),
+		Define(Spec{Name: "get_record_list", Title: "Get Talkdesk record list", Class: policy.Read,
+			Description: "Get one Talkdesk record list by id: name, status, unique_identifier_type, records_count, dates."},
+			func(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (any, error) {
+				c, err := talkdeskClient(d)
+				if err != nil {
+					return nil, err
+				}
+				return c.RecordLists.Get(ctx, a.ID)
+			}),
+		Define(Spec{Name: "list_records", Title: "List records of a Talkdesk record list", Class: policy.Read,
+			Description: "List the records (contacts) of a Talkdesk record list: id, phone_numbers, names, priority, external ids. Paged: page (from 1), per_page (max 100)."},
+			func(ctx context.Context, d *Deps, a schemas.ListRecordsArgs) (any, error) {
+				c, err := talkdeskClient(d)
+				if err != nil {
+					return nil, err
+				}
+				p, err := c.Records.List(ctx, a.RecordListID, a.HALPage)
+				if err != nil {
+					return nil, err
+				}
+				out := halResult("records", p)
+				out["record_list_id"] = a.RecordListID
+				return out, nil
+			}),
+		Define(Spec{Name: "create_record_list", Title: "Create Talkdesk record list", Class: policy.Write,
+			Description: "Create an empty Talkdesk record list with a name. Returns its id; add contacts with create_records."},
+			func(ctx context.Context, d *Deps, a schemas.RecordListCreate) (any, error) {
+				c, err := talkdeskClient(d)
+				if err != nil {
+					return nil, err
+				}
+				l, err := c.RecordLists.Create(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"status": "created", "record_list": l}, nil
+			}),
+		Define(Spec{Name: "create_records", Title: "Add records to a Talkdesk record list", Class: policy.Write,
+			Description: "Add up to 100 records (contacts) to a Talkdesk record list in one call. Each needs phone_numbers, first_name, last_name. Returns total_created and, per refused record, its index and why."},
+			func(ctx context.Context, d *Deps, a schemas.CreateRecordsArgs) (any, error) {
+				c, err := talkdeskClient(d)
+				if err != nil {
+					return nil, err
+				}
+				res, err := c.Records.Create(ctx, a.RecordListID, a.Records)
+				if err != nil {
+					return nil, err
+				}
+				return bulkOutcome(res, "created", deref(res.TotalCreated), len(a.Records)), nil
+			}),
+		Define(Spec{Name: "update_records", Title: "Update records of a Talkdesk record list", Class: policy.Write, Idempotent: true,
+			Description: "Change up to 100 records of a Talkdesk record list: each item is a record id plus only the fields to change (phone_numbers and extra_data are replaced whole). Returns total_updated and the records that failed."},
+			func(ctx context.Context, d *Deps, a schemas.UpdateRecordsArgs) (any, error) {
+				c, err := talkdeskClient(d)
+				if err != nil {
+					return nil, err
+				}
+				res, err := c.Records.Update(ctx, a.RecordListID, a.Ops())
+				if err != nil {
+					return nil, err
+				}
+				return bulkOutcome(res, "updated", deref(res.TotalUpdated), len(a.Records)), nil
+			}),
+		DefineConfirmable(Spec{Name: "delete_record_list", Title: "Delete Talkdesk record list", Class: policy.Destructive, Idempotent: true,
+			Description: "Delete a Talkdesk record list and all its records; not reversible. Needs the user's confirmation."},
+			previewDeleteRecordList,
+			func(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (any, error) {
+				c, err := talkdeskClient(d)
+				if err != nil {
+					return nil, err
+				}
+				if err := c.RecordLists.Delete(ctx, a.ID); err != nil {
+					return nil, err
+				}
+				return map[string]any{"status": "deleted", "id": a.ID}, nil
+			}),
+		DefineConfirmable(Spec{Name: "delete_records", Title: "Delete records from a Talkdesk record list", Class: policy.Destructive, Idempotent: true,
+			Description: "Delete up to 100 records from a Talkdesk record list, named by exactly one of ids, phone_numbers or external_ids; not reversible. Needs the user's confirmation. Returns total_deleted and the identifiers that matched nothing."},
+			previewDeleteRecords,
+			func(ctx context.Context, d *Deps, a schemas.DeleteRecordsArgs) (any, error) {
+				c, err := talkdeskClient(d)
+				if err != nil {
+					return nil, err
+				}
+				res, err := c.Records.Delete(ctx, a.RecordListID, a.Body())
+				if err != nil {
+					return nil, err
+				}
+				return bulkOutcome(res, "deleted", deref(res.TotalDeleted), a.Count()), nil
+			}),
+	}
+}
+
+// talkdeskClient returns the Talkdesk client, or why there is none.
+func talkdeskClient(d *Deps) (*talkdesk.Client, error) {
+	if d.Talkdesk == nil {
+		return nil, errors.New("Talkdesk is not set up in this server: " + talkdesk.ErrNoCredentials.Error())
+	}
+	if err := d.Talkdesk.Configured(); err != nil {
+		return nil, err
+	}
+	return d.Talkdesk, nil
+}
+
+// halResult shapes one HAL page: the items under key and the paging
+// figures, with next_page when there is a next page.
+func halResult[T any](key string, p *talkdesk.Page[T]) map[string]any {
+	out := map[string]any{
+		key:           p.Items,
+		"total":       p.Total,
+		"count":       len(p.Items),
+		"page":        p.Page,
+		"per_page":    p.PerPage,
+		"total_pages": p.TotalPages,
+	}
+	if p.Next != "" {
+		out["next_page"] = p.Page + 1
+	}
+	return out
+}
+
+func deref(n *int) int {
+	if n == nil {
+		return 0
+	}
+	return *n
+}
+
+// bulkOutcome reports a bulk call: how many of the items sent were done,
+// and each failure as the API described it.
+func bulkOutcome(res *schemas.BulkResult, verb string, done, sent int) map[string]any {
+	status := verb
+	switch {
+	case done == 0 && sent > 0:
+		status = "none " + verb
+	case res.HasErrors || res.TotalErrors > 0 || done < sent:
+		status = "partly " + verb
+	}
+	msg := fmt.Sprintf("%s %d of %d.", capitalize(verb), done, sent)
+	if res.TotalErrors > 0 {
+		msg += fmt.Sprintf(" %d failed: see failed_records.", res.TotalErrors)
+	}
+	return map[string]any{
+		"status":         status,
+		"message":        msg,
+		"record_list_id": res.RecordListID,
+		"total_" + verb:  done,
+		"total_errors":   res.TotalErrors,
+		"has_errors":     res.HasErrors,
+		"failed_records": res.FailedRecords,
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// previewDeleteRecordList names the list and how many records go with it.
+func previewDeleteRecordList(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (*policy.Preview, error) {
+	c, err := talkdeskClient(d)
+	if err != nil {
+		return nil, err
+	}
+	l, err := c.RecordLists.Get(ctx, a.ID)
+	if err != nil {
+		if talkdesk.IsNotFound(err) {
+			return &policy.Preview{Blocked: fmt.Sprintf("Record list %s does not exist.", a.ID)}, nil
+		}
+		return nil, err
+	}
+	return &policy.Preview{
+		Action: fmt.Sprintf("Delete record list '%s' (%s, id %s) and all its records. Not reversible through the API.",
+			l.Name, plural(l.RecordsCount, "record", "records"), l.ID),
+		Details: map[string]any{"id": l.ID, "name": l.Name, "status": l.Status, "records_count": l.RecordsCount},
+	}, nil
+}
+
+// previewDeleteRecords reads the list and pages through its records (by
+// their next links) to say how many of the named identifiers match, and
+// blocks a call that would delete nothing.
+func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsArgs) (*policy.Preview, error) {
+	c, err := talkdeskClient(d)
+	if err != nil {
+		return nil, err
+	}
+	l, err := c.RecordLists.Get(ctx, a.RecordListID)
+	if err != nil {
+		if talkdesk.IsNotFound(err) {
+			return &policy.Preview{Blocked: fmt.Sprintf("Record list %s does not exist.", a.RecordListID)}, nil
+		}
+		return nil, err
+	}
+	keys := identifierKeys(a)
+	hits := make(map[string]int, len(keys)) // identifier -> records it matches
+	affected := 0                           // records matched by any identifier
+	complete, err := c.Records.Walk(ctx, a.RecordListID, previewRecordLimit, func(r schemas.Record) {
+		matched := false
+		for _, k := range recordKeys(a.Kind(), r) {
+			if _, named := keys[k]; named {
+				hits[k]++
+				matched = true
+			}
+		}
+		if matched {
+			affected++
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the records of record list '%s': %w", l.Name, err)
+	}
+	var unmatched []string
+	for _, k := range orderedKeys(a) {
+		if hits[k] == 0 {
+			unmatched = append(unmatched, k)
+		}
+	}
+	named, found := a.Count(), len(hits)
+	listLabel := fmt.Sprintf("record list '%s' (%s)", l.Name, plural(l.RecordsCount, "record", "records"))
+	details := map[string]any{
+		"record_list_id":    l.ID,
+		"record_list_name":  l.Name,
+		"records_count":     l.RecordsCount,
+		"identifier_kind":   a.Kind(),
+		"named":             named,
+		"matched":           found,
+		"records_to_delete": affected,
+		"checked_all":       complete,
+	}
+	if len(unmatched) > 0 {
+		shown := unmatched
+		if len(shown) > 20 {
+			shown = shown[:20]
+		}
+		details["unmatched"] = shown
+	}
+	if !complete {
+		return &policy.Preview{
+			Action: fmt.Sprintf("Delete up to %d named records (by %s) from %s. Only the first %d records were checked, where %d of the %d identifiers were found. Not reversible through the API.",
+				named, a.Kind(), listLabel, previewRecordLimit, found, named),
+			Details: details,
+		}, nil
+	}
+	if found == 0 {
+		return &policy.Preview{
+			Details: details,
+			Blocked: fmt.Sprintf("None of the %s (by %s) matches a record of %s: there is nothing to delete.", plural(named, "named record", "named records"), a.Kind(), listLabel),
+		}, nil
+	}
+	action := fmt.Sprintf("Delete %d of %d named records (by %s) from %s.", found, named, a.Kind(), listLabel)
+	if n := len(unmatched); n > 0 {
+		verb := "match"
+		if n == 1 {
+			verb = "matches"
+		}
+		action += fmt.Sprintf(" %s %s nothing.", plural(n, "identifier", "identifiers"), verb)
+	}
+	if affected != found {
+		// A phone number can be on several records, and a record can have
+		// several of the named phone numbers.
+		action += fmt.Sprintf(" They are on %s in all.", plural(affected, "record", "records"))
+	}
+	action += " Not reversible through the API."
+	return &policy.Preview{Action: action, Details: details}, nil
+}
+
+// identifierKeys are the named identifiers as comparable strings.
+func identifierKeys(a schemas.DeleteRecordsArgs) map[string]struct{} {
+	keys := map[string]struct{}{}
+	for _, k := range orderedKeys(a) {
+		keys[k] = struct{}{}
+	}
+	return keys
+}
+
+func orderedKeys(a schemas.DeleteRecordsArgs) []string {
+	switch a.Kind() {
+	case schemas.ByPhoneNumber:
+		return a.PhoneNumbers
+	case schemas.ByExternalID:
+		out := make([]string, 0, len(a.ExternalIDs))
+		for _, e := range a.ExternalIDs {
+			out = append(out, externalKey(e.ExternalProvider, e.ExternalID))
+		}
+		return out
+	}
+	return a.IDs
+}
+
+// recordKeys are the identifiers of kind under which r can be named.
+func recordKeys(kind string, r schemas.Record) []string {
+	switch kind {
+	case schemas.ByPhoneNumber:
+		out := make([]string, 0, len(r.PhoneNumbers))
+		seen := map[string]bool{}
+		for _, p := range r.PhoneNumbers {
+			if !seen[p.PhoneNumber] {
+				seen[p.PhoneNumber] = true
+				out = append(out, p.PhoneNumber)
+			}
+		}
+		return out
+	case schemas.ByExternalID:
+		if r.ExternalProvider == "" && r.ExternalID == "" {
+			return nil
+		}
+		return []string{externalKey(r.ExternalProvider, r.ExternalID)}
+	}
+	return []string{r.ID}
+}
+
+func externalKey(provider, id string) string { return provider + "/" + id }
