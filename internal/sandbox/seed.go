@@ -93,6 +93,9 @@ func seed(now time.Time) *state {
 		}
 	}
 	st.nextUser = 20001
+	seedNumbersAndRoutes(st)
+	seedVoiceAgents(st)
+	seedMedia(st)
 	_ = now
 	return st
 }
