@@ -41,8 +41,12 @@ type Client struct {
 	tokens *tokenSource
 	log    *slog.Logger
 
-	Groups *GroupsService
-	Users  *UsersService
+	Groups      *GroupsService
+	Users       *UsersService
+	Numbers     *NumbersService
+	Routes      *RoutesService
+	VoiceAgents *VoiceAgentsService
+	Media       *MediaService
 }
 
 // New returns a client. It makes no request: the first call logs in.
@@ -64,6 +68,10 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 	c.tokens = newTokenSource(cfg, hc, log)
 	c.Groups = &GroupsService{r: resource[schemas.Group]{c: c, path: "/groups", listPath: "/groups/list", listKey: "groups"}}
 	c.Users = &UsersService{r: resource[schemas.User]{c: c, path: "/users", listPath: "/users/list", listKey: "users"}}
+	c.Numbers = &NumbersService{c: c}
+	c.Routes = &RoutesService{r: resource[schemas.Route]{c: c, path: "/provisioned-routes", listKey: "provisioned_routes"}}
+	c.VoiceAgents = &VoiceAgentsService{r: resource[schemas.VoiceAgent]{c: c, path: "/ai-voice-agents", listKey: "voice_agents"}}
+	c.Media = &MediaService{r: resource[schemas.MediaPrompt]{c: c, path: "/media-prompts", listKey: "media_prompts"}}
 	return c
 }
 
