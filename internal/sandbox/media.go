@@ -149,7 +149,8 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request, c caller) *
 	}
 	fields := map[string]string{}
 	var filename string
-	var content []byte
+	var head []byte // the first MB: enough to see past an ID3 tag
+	var size int64
 	files := 0
 	for {
 		part, err := mr.NextPart()
@@ -167,8 +168,16 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request, c caller) *
 		case "file":
 			files++
 			filename = part.FileName()
-			content, err = io.ReadAll(io.LimitReader(part, mediaLimit+1))
-			if errors.As(err, &tooBig) || len(content) > mediaLimit {
+			var buf bytes.Buffer
+			var rest int64
+			size, err = io.CopyN(&buf, part, 1<<20)
+			if errors.Is(err, io.EOF) {
+				err = nil
+			} else if err == nil {
+				rest, err = io.Copy(io.Discard, io.LimitReader(part, mediaLimit))
+			}
+			head, size = buf.Bytes(), size+rest
+			if errors.As(err, &tooBig) || size > mediaLimit {
 				return errf(http.StatusRequestEntityTooLarge, "file exceeds the 50 MB limit")
 			}
 		case "name", "type", "org_unit_id":
@@ -202,12 +211,12 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request, c caller) *
 	switch {
 	case files != 1:
 		errs = append(errs, &fieldError{Field: "file", Message: "exactly one file is required"})
-	case len(content) == 0:
+	case size == 0:
 		errs = append(errs, &fieldError{Field: "file", Message: "the file is empty"})
 	case mediaFormats[ext] == "":
 		errs = append(errs, &fieldError{Field: "file", Message: fmt.Sprintf("%q: the extension must be one of wav, mp3, mp4, ogg, webm, m4a, aac, flac", filename)})
 	default:
-		got := audioKind(content)
+		got := audioKind(head)
 		if got == "" {
 			errs = append(errs, &fieldError{Field: "file", Message: "the content is not wav, mp3, mp4, ogg, webm, m4a, aac or flac audio"})
 		} else if got != mediaFormats[ext] {
@@ -218,7 +227,7 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request, c caller) *
 		return err
 	}
 	p := &mediaPrompt{id: s.st.nextMedia, Name: name, Type: typ, Status: "active", ouID: ou,
-		Filename: filename, Format: ext[1:], size: int64(len(content)), created: s.opts.Now()}
+		Filename: filename, Format: ext[1:], size: size, created: s.opts.Now()}
 	s.st.nextMedia++
 	s.st.media[p.id] = p
 	writeOK(w, "Media prompt uploaded successfully", map[string]any{"mediaPromptId": p.id})
