@@ -24,6 +24,10 @@ type Toolset struct {
 func Toolsets() []Toolset {
 	return []Toolset{
 		{Name: "groups", Description: "Org units (groups): list, tree, details, create, edit, delete", Default: true, tools: groupTools},
+		{Name: "numbers", Description: "Tracking numbers: search, list, order (costs money), release", Default: true, tools: numberTools},
+		{Name: "routes", Description: "Provisioned routes: tracking number to ring-to number", Default: true, tools: routeTools},
+		{Name: "voice_agents", Description: "AI voice agents: list, details, create, edit, delete", Default: false, tools: voiceAgentTools},
+		{Name: "media", Description: "Media prompts (audio recordings): list, upload, delete", Default: false, tools: mediaTools},
 	}
 }
 

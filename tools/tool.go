@@ -25,6 +25,9 @@ import (
 type Deps struct {
 	Convirza *convirza.Client
 	Log      *slog.Logger
+	// MediaDir is the only directory upload_media_prompt may read files
+	// from (CONVIRZA_MCP_MEDIA_DIR); empty: file paths are refused.
+	MediaDir string
 }
 
 // Spec describes a tool.
