@@ -25,7 +25,7 @@ func mediaTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				return unpaged("media_prompts", out.Items, out.Total), nil
+				return unpagedList("media_prompts", out.Items, out.Total), nil
 			}),
 		Define(Spec{Name: "upload_media_prompt", Title: "Upload media prompt", Class: policy.Write,
 			Description: "Upload a recording (wav, mp3, mp4, ogg, webm, m4a, aac, flac; ≤ 50 MB) from either file or content with filename. Returns media_prompt_id."},
@@ -40,8 +40,8 @@ func mediaTools() []Tool {
 	}
 }
 
-// refuse is an argument problem found before anything is sent upstream.
-func refuse(format string, args ...any) error {
+// refuseArgs is an argument problem found before anything is sent upstream.
+func refuseArgs(format string, args ...any) error {
 	return &schemas.ValidationError{Problems: []string{fmt.Sprintf(format, args...)}}
 }
 
@@ -62,11 +62,11 @@ func uploadMedia(ctx context.Context, d *Deps, a schemas.UploadMediaPromptArgs) 
 		return nil, err
 	}
 	if len(content) > schemas.MaxMediaBytes {
-		return nil, refuse("%q is %d bytes; the limit is 50 MB (%d bytes)", name, len(content), schemas.MaxMediaBytes)
+		return nil, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", name, len(content), schemas.MaxMediaBytes)
 	}
 	f, err := checkAudio(name, content)
 	if err != nil {
-		return nil, refuse("%v", err)
+		return nil, refuseArgs("%v", err)
 	}
 	id, meta, err := d.Convirza.Media.Upload(ctx, convirza.MediaUpload{
 		Name: a.Name, Type: a.Type, OrgUnitID: a.OrgUnitID,
@@ -95,7 +95,7 @@ func decodeBase64(s string) ([]byte, error) {
 			return b, nil
 		}
 	}
-	return nil, refuse("content is not valid base64")
+	return nil, refuseArgs("content is not valid base64")
 }
 
 // readMediaFile reads a file that must resolve, symlinks included, to a
@@ -104,7 +104,7 @@ func decodeBase64(s string) ([]byte, error) {
 // symlink swapped in between cannot lead outside either.
 func readMediaFile(dir, file string) ([]byte, error) {
 	if dir == "" {
-		return nil, refuse("file paths are disabled: the server has no media directory (CONVIRZA_MCP_MEDIA_DIR). Send the audio as content (base64) with filename instead")
+		return nil, refuseArgs("file paths are disabled: the server has no media directory (CONVIRZA_MCP_MEDIA_DIR). Send the audio as content (base64) with filename instead")
 	}
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
@@ -124,26 +124,26 @@ func readMediaFile(dir, file string) ([]byte, error) {
 	}
 	// First by name (so nothing is learnt about files outside), then with
 	// every symlink resolved.
-	if !inside(absDir, filepath.Clean(p)) && !inside(realDir, filepath.Clean(p)) {
-		return nil, refuse("file %q is outside the media directory %s; only files inside it can be uploaded", file, dir)
+	if !insideDir(absDir, filepath.Clean(p)) && !insideDir(realDir, filepath.Clean(p)) {
+		return nil, refuseArgs("file %q is outside the media directory %s; only files inside it can be uploaded", file, dir)
 	}
 	realFile, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, refuse("file %q does not exist in the media directory %s", file, dir)
+			return nil, refuseArgs("file %q does not exist in the media directory %s", file, dir)
 		}
-		return nil, refuse("file %q cannot be read: %v", file, err)
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
 	}
 	realFile, err = filepath.Abs(realFile)
 	if err != nil {
-		return nil, refuse("file %q cannot be read: %v", file, err)
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
 	}
-	if !inside(realDir, realFile) {
-		return nil, refuse("file %q is outside the media directory %s (after resolving symlinks it is %s); only files inside it can be uploaded", file, dir, realFile)
+	if !insideDir(realDir, realFile) {
+		return nil, refuseArgs("file %q is outside the media directory %s (after resolving symlinks it is %s); only files inside it can be uploaded", file, dir, realFile)
 	}
 	rel, err := filepath.Rel(realDir, realFile)
 	if err != nil {
-		return nil, refuse("file %q cannot be read: %v", file, err)
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
 	}
 	root, err := os.OpenRoot(realDir)
 	if err != nil {
@@ -152,28 +152,28 @@ func readMediaFile(dir, file string) ([]byte, error) {
 	defer root.Close()
 	fh, err := root.Open(rel)
 	if err != nil {
-		return nil, refuse("file %q cannot be opened inside the media directory: %v", file, err)
+		return nil, refuseArgs("file %q cannot be opened inside the media directory: %v", file, err)
 	}
 	defer fh.Close()
 	info, err := fh.Stat()
 	if err != nil {
-		return nil, refuse("file %q cannot be read: %v", file, err)
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
 	}
 	if !info.Mode().IsRegular() {
-		return nil, refuse("%q is not a regular file", file)
+		return nil, refuseArgs("%q is not a regular file", file)
 	}
 	if info.Size() > schemas.MaxMediaBytes {
-		return nil, refuse("%q is %d bytes; the limit is 50 MB (%d bytes)", file, info.Size(), schemas.MaxMediaBytes)
+		return nil, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", file, info.Size(), schemas.MaxMediaBytes)
 	}
 	content, err := io.ReadAll(io.LimitReader(fh, schemas.MaxMediaBytes+1))
 	if err != nil {
-		return nil, refuse("file %q cannot be read: %v", file, err)
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
 	}
 	return content, nil
 }
 
-// inside reports whether path is dir or below it; both are absolute and clean.
-func inside(dir, path string) bool {
+// insideDir reports whether path is dir or below it; both are absolute and clean.
+func insideDir(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && !filepath.IsAbs(rel) && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -27,7 +27,7 @@ func numberTools() []Tool {
 				for _, n := range out.Items {
 					items = append(items, result{PhoneNumber: n, NeedsOrder: n.NumberID == nil})
 				}
-				return unpaged("numbers", items, out.Total), nil
+				return unpagedList("numbers", items, out.Total), nil
 			}),
 		Define(Spec{Name: "list_assigned_numbers", Title: "List assigned phone numbers", Class: policy.Read,
 			Description: "List the phone numbers the account holds: org unit, status (assigned; provisioned = used by routes), route ids."},
@@ -36,7 +36,7 @@ func numberTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				return unpaged("numbers", out.Items, out.Total), nil
+				return unpagedList("numbers", out.Items, out.Total), nil
 			}),
 		Define(Spec{Name: "list_provisioned_numbers", Title: "List provisioned phone numbers", Class: policy.Read,
 			Description: "List the account's phone numbers that provisioned routes use, with their route ids."},
@@ -45,7 +45,7 @@ func numberTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				return unpaged("numbers", out.Items, out.Total), nil
+				return unpagedList("numbers", out.Items, out.Total), nil
 			}),
 		DefineConfirmable(Spec{Name: "order_phone_number", Title: "Order phone number", Class: policy.Costly,
 			Description: "Buy a carrier number (needs_order: true in search_available_numbers) for an org unit; then create_provisioned_route can use it. Costs money; needs the user's confirmation. Returns number_id."},
@@ -70,8 +70,8 @@ func numberTools() []Tool {
 	}
 }
 
-// unpaged shapes a list whose endpoint has a limit but no offset.
-func unpaged[T any](key string, items []T, total int) map[string]any {
+// unpagedList shapes a list whose endpoint has a limit but no offset.
+func unpagedList[T any](key string, items []T, total int) map[string]any {
 	out := map[string]any{key: items, "total": total, "count": len(items)}
 	if total > len(items) {
 		out["more"] = "raise limit or narrow the filters to see the rest"
@@ -79,25 +79,25 @@ func unpaged[T any](key string, items []T, total int) map[string]any {
 	return out
 }
 
-// formatNumber writes 10 digits as +1 303-555-0142.
-func formatNumber(digits string) string {
+// phoneLabel writes 10 digits as +1 303-555-0142.
+func phoneLabel(digits string) string {
 	if len(digits) != 10 {
 		return digits
 	}
 	return fmt.Sprintf("+1 %s-%s-%s", digits[:3], digits[3:6], digits[6:])
 }
 
-// findNumber returns the entry for exactly this number in a list, or nil.
-func findNumber(items []schemas.PhoneNumber, digits string) *schemas.PhoneNumber {
+// findPhone returns the entry for exactly this number in a list, or nil.
+func findPhone(items []schemas.PhoneNumber, digits string) *schemas.PhoneNumber {
 	for i := range items {
-		if strings.HasSuffix(onlyDigits(items[i].Number), digits) {
+		if strings.HasSuffix(phoneDigits(items[i].Number), digits) {
 			return &items[i]
 		}
 	}
 	return nil
 }
 
-func onlyDigits(s string) string {
+func phoneDigits(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r
@@ -106,8 +106,8 @@ func onlyDigits(s string) string {
 	}, s)
 }
 
-// place is "Denver, CO", or the rate center, or "".
-func place(n *schemas.PhoneNumber) string {
+// phonePlace is "Denver, CO", or the rate center, or "".
+func phonePlace(n *schemas.PhoneNumber) string {
 	switch {
 	case n.City != "" && n.State != "":
 		return n.City + ", " + n.State
@@ -119,9 +119,9 @@ func place(n *schemas.PhoneNumber) string {
 	return n.State
 }
 
-// unitLabel is `org unit 1042 "Denver Office"`, the name left out when it
+// orgUnitLabel is `org unit 1042 "Denver Office"`, the name left out when it
 // cannot be read (Standard users cannot read groups).
-func unitLabel(ctx context.Context, d *Deps, id int64) (string, *schemas.GroupDetails, error) {
+func orgUnitLabel(ctx context.Context, d *Deps, id int64) (string, *schemas.GroupDetails, error) {
 	g, err := d.Convirza.Groups.Get(ctx, id)
 	switch {
 	case err == nil:
@@ -135,26 +135,26 @@ func unitLabel(ctx context.Context, d *Deps, id int64) (string, *schemas.GroupDe
 // previewOrderNumber checks that the carrier offers the number and that the
 // org unit can hold it, and says what ordering costs.
 func previewOrderNumber(ctx context.Context, d *Deps, a schemas.NumberOrder) (*policy.Preview, error) {
-	label := formatNumber(a.Number)
+	label := phoneLabel(a.Number)
 	found, err := d.Convirza.Numbers.Search(ctx, schemas.SearchNumbersArgs{
 		NumberFilter: schemas.NumberFilter{NPA: a.Number[:3], NXX: a.Number[3:6], Match: a.Number}, Limit: 100})
 	if err != nil {
 		return nil, fmt.Errorf("checking that %s is available: %w", label, err)
 	}
-	n := findNumber(found.Items, a.Number)
+	n := findPhone(found.Items, a.Number)
 	if n != nil && n.NumberID != nil {
 		return &policy.Preview{Blocked: fmt.Sprintf("%s is already the account's (number_id %d, org unit %d): no order is needed; create_provisioned_route can use it.", label, *n.NumberID, n.OrgUnitID)}, nil
 	}
 	if n == nil {
 		held, err := d.Convirza.Numbers.Assigned(ctx, schemas.ListNumbersArgs{NumberFilter: schemas.NumberFilter{Match: a.Number}, Limit: 10})
 		if err == nil {
-			if h := findNumber(held.Items, a.Number); h != nil {
+			if h := findPhone(held.Items, a.Number); h != nil {
 				return &policy.Preview{Blocked: fmt.Sprintf("%s is already assigned to org unit %d (%s): it cannot be ordered again.", label, h.OrgUnitID, h.Status)}, nil
 			}
 		}
 		return &policy.Preview{Blocked: fmt.Sprintf("%s is not available from the carrier; search_available_numbers lists the numbers that are.", label)}, nil
 	}
-	unit, g, err := unitLabel(ctx, d, a.OrgUnitID)
+	unit, g, err := orgUnitLabel(ctx, d, a.OrgUnitID)
 	if err != nil {
 		return &policy.Preview{Blocked: fmt.Sprintf("Org unit %d does not exist; get_group_tree lists the units.", a.OrgUnitID)}, nil
 	}
@@ -162,7 +162,7 @@ func previewOrderNumber(ctx context.Context, d *Deps, a schemas.NumberOrder) (*p
 		return &policy.Preview{Blocked: fmt.Sprintf("Cannot order %s for %s: the unit is %s.", label, unit, g.OrgUnitStatus)}, nil
 	}
 	where := ""
-	if p := place(n); p != "" {
+	if p := phonePlace(n); p != "" {
 		where = " (" + p + ")"
 	}
 	details := map[string]any{"number": a.Number, "city": n.City, "state": n.State, "rc": n.RateCenter, "org_unit_id": a.OrgUnitID}
@@ -178,12 +178,12 @@ func previewOrderNumber(ctx context.Context, d *Deps, a schemas.NumberOrder) (*p
 // previewReleaseNumber finds the number among the account's and every
 // route that uses it.
 func previewReleaseNumber(ctx context.Context, d *Deps, a schemas.NumberArgs) (*policy.Preview, error) {
-	label := formatNumber(a.Number)
+	label := phoneLabel(a.Number)
 	held, err := d.Convirza.Numbers.Assigned(ctx, schemas.ListNumbersArgs{NumberFilter: schemas.NumberFilter{Match: a.Number}, Limit: 10})
 	if err != nil {
 		return nil, fmt.Errorf("reading the account's numbers: %w", err)
 	}
-	n := findNumber(held.Items, a.Number)
+	n := findPhone(held.Items, a.Number)
 	if n == nil {
 		return &policy.Preview{Blocked: fmt.Sprintf("%s is not assigned to this account: there is nothing to release (list_assigned_numbers lists what is).", label)}, nil
 	}
@@ -194,7 +194,7 @@ func previewReleaseNumber(ctx context.Context, d *Deps, a schemas.NumberArgs) (*
 	var using []schemas.Route
 	var brief []map[string]any
 	for _, r := range routes.Items {
-		if strings.HasSuffix(onlyDigits(r.PhoneNumber), a.Number) {
+		if strings.HasSuffix(phoneDigits(r.PhoneNumber), a.Number) {
 			using = append(using, r)
 			brief = append(brief, map[string]any{"provisioned_route_id": r.ProvisionedRouteID, "provisioned_route_name": r.ProvisionedRouteName, "provisioned_route_status": r.ProvisionedRouteStatus, "ring_to": r.RingTo})
 		}

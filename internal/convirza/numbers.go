@@ -2,6 +2,8 @@ package convirza
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -36,7 +38,21 @@ func (s *NumbersService) Provisioned(ctx context.Context, f schemas.ListNumbersA
 // Order buys a carrier number for an org unit (POST /phone-numbers/order)
 // and returns its new number_id. It costs money.
 func (s *NumbersService) Order(ctx context.Context, o schemas.NumberOrder) (int64, Meta, error) {
-	return resource[schemas.PhoneNumber]{c: s.c, path: "/phone-numbers/order"}.create(ctx, o)
+	const path = "/phone-numbers/order"
+	var data map[string]json.RawMessage
+	meta, err := s.c.do(ctx, http.MethodPost, path, nil, o, &data)
+	if err != nil {
+		return 0, meta, err
+	}
+	// The answer may echo other ids (org_unit_id): look for the number's first.
+	for _, k := range []string{"numberId", "number_id", "id"} {
+		if v, ok := data[k]; ok {
+			if id, err := newID(map[string]json.RawMessage{k: v}); err == nil {
+				return id, meta, nil
+			}
+		}
+	}
+	return 0, meta, &MalformedError{Method: http.MethodPost, Path: path, Status: 200, RequestID: meta.RequestID, Err: errors.New("no number_id in the answer")}
 }
 
 // Release gives a number up (DELETE /phone-numbers/number?number=...). The
