@@ -57,8 +57,8 @@ type RecordListCreate struct {
 	Name string `json:"name" jsonschema:"required,minLength=1,description=Name shown in Talkdesk"`
 }
 
-// PhoneNumber is one of a record's phone numbers.
-type PhoneNumber struct {
+// RecordPhone is one of a record's phone numbers.
+type RecordPhone struct {
 	PhoneNumber string `json:"phone_number" jsonschema:"required,minLength=1,maxLength=20,description=E.164 recommended: +15551234567"`
 	PhoneType   string `json:"phone_type,omitempty" jsonschema:"enum=HOME,enum=OFFICE,enum=MOBILE,enum=EXTRA_1,enum=EXTRA_2,enum=EXTRA_3"`
 }
@@ -66,7 +66,7 @@ type PhoneNumber struct {
 // RecordInput is one record to create: an item of POST
 // /record-lists/{id}/records/bulks.
 type RecordInput struct {
-	PhoneNumbers     []PhoneNumber  `json:"phone_numbers" jsonschema:"required,minItems=1"`
+	PhoneNumbers     []RecordPhone  `json:"phone_numbers" jsonschema:"required,minItems=1"`
 	FirstName        string         `json:"first_name" jsonschema:"required,minLength=1,maxLength=80"`
 	LastName         string         `json:"last_name" jsonschema:"required,minLength=1,maxLength=80"`
 	Timezone         string         `json:"timezone,omitempty" jsonschema:"minLength=1,maxLength=35,description=IANA name: America/New_York"`
@@ -81,7 +81,7 @@ type RecordInput struct {
 // RecordFields are the editable fields of a record, each optional: the
 // value of one bulk-update operation.
 type RecordFields struct {
-	PhoneNumbers     []PhoneNumber  `json:"phone_numbers,omitempty" jsonschema:"minItems=1,description=Replaces all the record's phone numbers"`
+	PhoneNumbers     []RecordPhone  `json:"phone_numbers,omitempty" jsonschema:"minItems=1,description=Replaces all the record's phone numbers"`
 	FirstName        *string        `json:"first_name,omitempty" jsonschema:"minLength=1,maxLength=80"`
 	LastName         *string        `json:"last_name,omitempty" jsonschema:"minLength=1,maxLength=80"`
 	Timezone         *string        `json:"timezone,omitempty" jsonschema:"minLength=1,maxLength=35"`
@@ -254,7 +254,7 @@ type RecordList struct {
 type Record struct {
 	ID               string         `json:"id"`
 	RecordListID     string         `json:"record_list_id,omitempty"`
-	PhoneNumbers     []PhoneNumber  `json:"phone_numbers"`
+	PhoneNumbers     []RecordPhone  `json:"phone_numbers"`
 	FirstName        string         `json:"first_name,omitempty"`
 	LastName         string         `json:"last_name,omitempty"`
 	Timezone         string         `json:"timezone,omitempty"`

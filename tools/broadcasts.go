@@ -183,14 +183,6 @@ func sendTime(iso string) string {
 	return t.Format("2006-01-02T15:04:05Z")
 }
 
-// phoneLabel spaces a North American E.164 number: +1 303 555 0100.
-func phoneLabel(p string) string {
-	if len(p) == 12 && strings.HasPrefix(p, "+1") {
-		return "+1 " + p[2:5] + " " + p[5:8] + " " + p[8:]
-	}
-	return p
-}
-
 // clip shortens s to at most n runes, at a word boundary when it can,
 // marking the cut with an ellipsis.
 func clip(s string, n int) string {

@@ -88,7 +88,7 @@ func TestCreateBroadcastNeedsConfirmation(t *testing.T) {
 		"from_number": "+13035550100", "recipients": %s, "scheduled_at": %q}`, recipientsJSON(250), when.Format(time.RFC3339))
 
 	res := env.OK(t, "create_broadcast", args)
-	want := fmt.Sprintf("Send SMS 'Spring sale ends Sunday: 20%%…' from +1 303 555 0100 to 250 recipients at %s. This costs money and cannot be unsent.", when.Format("2006-01-02T15:04Z"))
+	want := fmt.Sprintf("Send SMS 'Spring sale ends Sunday: 20%%…' from +1 303-555-0100 to 250 recipients at %s. This costs money and cannot be unsent.", when.Format("2006-01-02T15:04Z"))
 	if res["status"] != "confirmation_required" || res["action"] != want {
 		t.Fatalf("first call: %v\nwant action %q", res, want)
 	}
@@ -255,7 +255,7 @@ func TestDeleteBroadcastCancels(t *testing.T) {
 
 	res := env.OK(t, "delete_broadcast", `{"id": 3006}`)
 	action, _ := res["action"].(string)
-	if res["status"] != "confirmation_required" || !strings.HasPrefix(action, `Cancel broadcast 3006 "Spring Sale Final Days" to 250 recipients (+1 617 555 0100, +1 617 555 0101, +1 617 555 0102, …), scheduled for `) ||
+	if res["status"] != "confirmation_required" || !strings.HasPrefix(action, `Cancel broadcast 3006 "Spring Sale Final Days" to 250 recipients (+1 617-555-0100, +1 617-555-0101, +1 617-555-0102, …), scheduled for `) ||
 		!strings.HasSuffix(action, ". It will not be sent and cannot be reactivated through the API.") {
 		t.Fatalf("preview: %v", res)
 	}

@@ -26,9 +26,13 @@ func Toolsets() []Toolset {
 		{Name: "groups", Description: "Org units (groups): list, tree, details, create, edit, delete", Default: true, tools: groupTools},
 		{Name: "users", Description: "Users: list, details, create, edit, delete", Default: true, tools: userTools},
 		{Name: "webhooks", Description: "Pre-call and post-call webhooks: list, details, create, edit, delete", tools: webhookTools},
-		{Name: "account", Description: "Your profile, industries, ad sources and call tags", Default: true, tools: accountTools},
-		{Name: "conversations", Description: "Call history (recordings, transcripts) and SMS conversation threads", Default: true, tools: conversationTools},
+		{Name: "media", Description: "Media prompts (audio recordings): list, upload, delete", Default: false, tools: mediaTools},
+		{Name: "voice_agents", Description: "AI voice agents: list, details, create, edit, delete", Default: false, tools: voiceAgentTools},
+		{Name: "numbers", Description: "Tracking numbers: search, list, order (costs money), release", Default: true, tools: numberTools},
+		{Name: "routes", Description: "Provisioned routes: tracking number to ring-to number", Default: true, tools: routeTools},
 		{Name: "broadcasts", Description: "SMS broadcasts: list, details, send (costs money), edit, cancel", Default: false, tools: broadcastTools},
+		{Name: "conversations", Description: "Call history (recordings, transcripts) and SMS conversation threads", Default: true, tools: conversationTools},
+		{Name: "account", Description: "Your profile, industries, ad sources and call tags", Default: true, tools: accountTools},
 		// Not default: Talkdesk is a separate upstream with its own
 		// credentials, which most Convirza accounts do not have, and its
 		// eight tools would cost every assistant turn about 2k tokens of

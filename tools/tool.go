@@ -27,6 +27,9 @@ type Deps struct {
 	Convirza *convirza.Client
 	Talkdesk *talkdesk.Client
 	Log      *slog.Logger
+	// MediaDir is the only directory upload_media_prompt may read files
+	// from (CONVIRZA_MCP_MEDIA_DIR); empty: file paths are refused.
+	MediaDir string
 }
 
 // Spec describes a tool.

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ type Config struct {
 	ConfirmTTL      time.Duration `env:"CONVIRZA_MCP_CONFIRMATION_TTL, default=5m"`
 	ConfirmKey      string        `env:"CONVIRZA_MCP_CONFIRMATION_KEY"`
 	SessionIdleTTL  time.Duration `env:"CONVIRZA_MCP_SESSION_IDLE_TTL, default=30m"`
+	// MediaDir is the one directory whose audio files upload_media_prompt
+	// may read (symlinks are resolved, and a file that resolves outside it
+	// is refused). Unset: file paths are refused and only base64 content
+	// can be uploaded.
+	MediaDir string `env:"CONVIRZA_MCP_MEDIA_DIR"`
 }
 
 // Convirza is the upstream login.
@@ -148,6 +154,11 @@ func (c *Config) validate() error {
 	}
 	if c.ConfirmTTL <= 0 || c.ConfirmTTL > time.Hour {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_CONFIRMATION_TTL must be between 1s and 1h; got %s", c.ConfirmTTL))
+	}
+	if c.MediaDir != "" {
+		if fi, err := os.Stat(c.MediaDir); err != nil || !fi.IsDir() {
+			errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MEDIA_DIR must be an existing directory; got %q", c.MediaDir))
+		}
 	}
 	if c.ConfirmKey != "" && len(c.ConfirmKey) < 32 {
 		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))

@@ -49,6 +49,10 @@ type Client struct {
 
 	Conversations *ConversationsService
 	Broadcasts    *BroadcastsService
+	Numbers       *NumbersService
+	Routes        *RoutesService
+	VoiceAgents   *VoiceAgentsService
+	Media         *MediaService
 }
 
 // New returns a client. It makes no request: the first call logs in.
@@ -75,6 +79,10 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 	c.Tags = &TagsService{c: c}
 	c.Conversations = &ConversationsService{calls: resource[schemas.Call]{c: c, path: "/conversations/calls", listKey: "calls"}, sms: resource[schemas.SMSConversation]{c: c, path: "/conversations/sms", listKey: "conversation"}}
 	c.Broadcasts = &BroadcastsService{r: resource[schemas.Broadcast]{c: c, path: "/broadcast", listKey: "broadcasts"}}
+	c.Numbers = &NumbersService{c: c}
+	c.Routes = &RoutesService{r: resource[schemas.Route]{c: c, path: "/provisioned-routes", listKey: "provisioned_routes"}}
+	c.VoiceAgents = &VoiceAgentsService{r: resource[schemas.VoiceAgent]{c: c, path: "/ai-voice-agents", listKey: "voice_agents"}}
+	c.Media = &MediaService{r: resource[schemas.MediaPrompt]{c: c, path: "/media-prompts", listKey: "media_prompts"}}
 	return c
 }
 

@@ -78,6 +78,10 @@ func New(opts Options) *Server {
 	s.routeConversations(mux)
 	s.routeBroadcasts(mux)
 	s.routeTalkdesk(mux)
+	s.routeNumbers(mux)
+	s.routeRoutes(mux)
+	s.routeVoiceAgents(mux)
+	s.routeMedia(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil)
 	})

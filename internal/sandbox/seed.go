@@ -96,6 +96,9 @@ func seed(now time.Time) *state {
 	seedCRUD(st)
 	seedConversations(st, now)
 	seedBroadcasts(st, now)
+	seedNumbersAndRoutes(st)
+	seedVoiceAgents(st)
+	seedMedia(st)
 	return st
 }
 

@@ -44,15 +44,20 @@ type state struct {
 	nextUnit   int64
 	nextUser   int64
 
-	webhooks      map[int64]*webhook
-	nextWebhook   int64
-	tags          map[int64]*tag
-	nextTag       int64
-	adSources     []adSource
-	calls         []*call
-	smsThreads    []*smsThread
-	broadcasts    map[int64]*broadcast
-	nextBroadcast int64
+	webhooks                                         map[int64]*webhook
+	nextWebhook                                      int64
+	tags                                             map[int64]*tag
+	nextTag                                          int64
+	adSources                                        []adSource
+	calls                                            []*call
+	smsThreads                                       []*smsThread
+	broadcasts                                       map[int64]*broadcast
+	nextBroadcast                                    int64
+	numbers                                          map[string]*phoneNumber // by its 10 digits: the carrier's stock and the account's numbers
+	routes                                           map[int64]*route
+	voiceAgents                                      map[int64]*voiceAgent
+	media                                            map[int64]*mediaPrompt
+	nextNumber, nextRoute, nextVoiceAgent, nextMedia int64
 
 	access    map[string]*grant
 	refresh   map[string]*grant

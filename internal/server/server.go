@@ -74,7 +74,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
-	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log}
+	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log, MediaDir: cfg.MediaDir}
 	if err := a.Deps.Convirza.Configured(); err != nil {
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())
 	}

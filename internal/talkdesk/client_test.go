@@ -240,7 +240,7 @@ func TestErrorBodyNamesTheFields(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	_, err := e.c.Records.Create(ctx, sandbox.SpringCampaignListID, []schemas.RecordInput{
-		{PhoneNumbers: []schemas.PhoneNumber{{PhoneNumber: "+13035550999", PhoneType: "PAGER"}}, FirstName: "", LastName: "Doe"},
+		{PhoneNumbers: []schemas.RecordPhone{{PhoneNumber: "+13035550999", PhoneType: "PAGER"}}, FirstName: "", LastName: "Doe"},
 	})
 	var ae *APIError
 	if !errors.As(err, &ae) {
@@ -334,7 +334,7 @@ func TestRetriesOnlyIdempotentMethods(t *testing.T) {
 	e.sb.ClearFaults()
 	e.sb.AddFault(sandbox.Fault{Method: http.MethodPost, PathPrefix: "/talkdesk/record-lists/", Status: http.StatusServiceUnavailable, Times: 1})
 	_, err := e.c.Records.Create(ctx, sandbox.SpringCampaignListID, []schemas.RecordInput{
-		{PhoneNumbers: []schemas.PhoneNumber{{PhoneNumber: "+13035550999"}}, FirstName: "Jo", LastName: "Doe"},
+		{PhoneNumbers: []schemas.RecordPhone{{PhoneNumber: "+13035550999"}}, FirstName: "Jo", LastName: "Doe"},
 	})
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
@@ -357,8 +357,8 @@ func TestBulkWireShapes(t *testing.T) {
 	}
 	prio := 3
 	res, err := e.c.Records.Create(ctx, l.ID, []schemas.RecordInput{
-		{PhoneNumbers: []schemas.PhoneNumber{{PhoneNumber: "+1555000001", PhoneType: schemas.PhoneTypeMobile}}, FirstName: "A", LastName: "One", Priority: 2, Timezone: "America/Denver", ExtraData: map[string]any{"k": "v"}},
-		{PhoneNumbers: []schemas.PhoneNumber{{PhoneNumber: "+1555000002"}}, FirstName: "B", LastName: "Two", ExternalProvider: "salesforce", ExternalID: "003X"},
+		{PhoneNumbers: []schemas.RecordPhone{{PhoneNumber: "+1555000001", PhoneType: schemas.PhoneTypeMobile}}, FirstName: "A", LastName: "One", Priority: 2, Timezone: "America/Denver", ExtraData: map[string]any{"k": "v"}},
+		{PhoneNumbers: []schemas.RecordPhone{{PhoneNumber: "+1555000002"}}, FirstName: "B", LastName: "Two", ExternalProvider: "salesforce", ExternalID: "003X"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,76 @@
+package schemas
+
+import "errors"
+
+// ListRoutesArgs filters GET /provisioned-routes.
+type ListRoutesArgs struct {
+	OrgUnitID              int64  `json:"org_unit_id,omitempty" jsonschema:"minimum=1,description=Includes sub-groups"`
+	ProvisionedRouteName   string `json:"provisioned_route_name,omitempty" jsonschema:"maxLength=255,description=Partial match"`
+	ProvisionedRouteStatus string `json:"provisioned_route_status,omitempty" jsonschema:"enum=active,enum=inactive,enum=referral,enum=deleted,enum=suspended,description=Default: all but deleted"`
+	PhoneNumber            string `json:"phone_number,omitempty" jsonschema:"pattern=^[0-9]{1\\,15}$,description=Digits only"`
+	OrderBy                string `json:"orderBy,omitempty" jsonschema:"enum=provisioned_route_name,enum=provisioned_route_status,enum=phone_number"`
+	Order                  string `json:"order,omitempty" jsonschema:"enum=ASC,enum=DESC"`
+	Limit                  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,description=Default 100"`
+	Offset                 int    `json:"offset,omitempty" jsonschema:"minimum=0"`
+}
+
+// Route statuses a write may set; "deleted" is only reached through DELETE.
+const routeStatuses = "active, inactive, referral, suspended"
+
+// RouteCreate is the body of POST /provisioned-routes.
+type RouteCreate struct {
+	ProvisionedRouteName   string `json:"provisioned_route_name" jsonschema:"required,minLength=1,maxLength=255"`
+	PhoneNumber            string `json:"phone_number" jsonschema:"required,pattern=^[0-9]{10}$,description=Tracking number: 10 digits\\, assigned to org_unit_id"`
+	RingTo                 string `json:"ring_to" jsonschema:"required,pattern=^\\+?[0-9]{10\\,15}$,description=Where calls ring (digits\\, optional +)"`
+	OrgUnitID              int64  `json:"org_unit_id" jsonschema:"required,minimum=1"`
+	ProvisionedRouteStatus string `json:"provisioned_route_status,omitempty" jsonschema:"enum=active,enum=inactive,enum=referral,enum=suspended,description=Default active"`
+}
+
+// RouteReplace is the body of PUT /provisioned-routes/:id: every editable
+// field (the org unit is fixed at creation).
+type RouteReplace struct {
+	ProvisionedRouteName   string `json:"provisioned_route_name" jsonschema:"required,minLength=1,maxLength=255"`
+	PhoneNumber            string `json:"phone_number" jsonschema:"required,pattern=^[0-9]{10}$"`
+	RingTo                 string `json:"ring_to" jsonschema:"required,pattern=^\\+?[0-9]{10\\,15}$"`
+	ProvisionedRouteStatus string `json:"provisioned_route_status" jsonschema:"required,enum=active,enum=inactive,enum=referral,enum=suspended"`
+}
+
+// RoutePatch is the body of PATCH /provisioned-routes/:id.
+type RoutePatch struct {
+	ProvisionedRouteName   *string `json:"provisioned_route_name,omitempty" jsonschema:"minLength=1,maxLength=255"`
+	PhoneNumber            *string `json:"phone_number,omitempty" jsonschema:"pattern=^[0-9]{10}$"`
+	RingTo                 *string `json:"ring_to,omitempty" jsonschema:"pattern=^\\+?[0-9]{10\\,15}$"`
+	ProvisionedRouteStatus *string `json:"provisioned_route_status,omitempty" jsonschema:"enum=active,enum=inactive,enum=referral,enum=suspended"`
+}
+
+// ReplaceRouteArgs are the arguments of replace_provisioned_route.
+type ReplaceRouteArgs struct {
+	ID int64 `json:"id" jsonschema:"required,minimum=1"`
+	RouteReplace
+}
+
+// UpdateRouteArgs are the arguments of update_provisioned_route.
+type UpdateRouteArgs struct {
+	ID int64 `json:"id" jsonschema:"required,minimum=1"`
+	RoutePatch
+}
+
+// Validate refuses a patch that changes nothing.
+func (a UpdateRouteArgs) Validate() error {
+	if a.RoutePatch == (RoutePatch{}) {
+		return errors.New("give at least one field to change besides id (provisioned_route_name, phone_number, ring_to, provisioned_route_status: " + routeStatuses + ")")
+	}
+	return nil
+}
+
+// Route is one provisioned route: a tracking number and where its calls ring.
+type Route struct {
+	ProvisionedRouteID     int64  `json:"provisioned_route_id"`
+	ProvisionedRouteName   string `json:"provisioned_route_name"`
+	ProvisionedRouteStatus string `json:"provisioned_route_status,omitempty"`
+	PhoneNumber            string `json:"phone_number,omitempty"`
+	RingTo                 string `json:"ring_to,omitempty"`
+	OrgUnitID              int64  `json:"org_unit_id,omitempty"`
+	CreatedOn              string `json:"created_on,omitempty"`
+	ModifiedOn             string `json:"modified_on,omitempty"`
+}

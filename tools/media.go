@@ -1,0 +1,205 @@
+package tools
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+func mediaTools() []Tool {
+	return []Tool{
+		Define(Spec{Name: "list_media_prompts", Title: "List media prompts", Class: policy.Read,
+			Description: "List audio recordings (prompts, whispers, voicemail greetings, surveys). Filter by type or name."},
+			func(ctx context.Context, d *Deps, a schemas.ListMediaPromptsArgs) (any, error) {
+				out, err := d.Convirza.Media.List(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return unpagedList("media_prompts", out.Items, out.Total), nil
+			}),
+		Define(Spec{Name: "upload_media_prompt", Title: "Upload media prompt", Class: policy.Write,
+			Description: "Upload a recording (wav, mp3, mp4, ogg, webm, m4a, aac, flac; ≤ 50 MB) from either file or content with filename. Returns media_prompt_id."},
+			uploadMedia),
+		DefineConfirmable(Spec{Name: "delete_media_prompt", Title: "Delete media prompt", Class: policy.Destructive, Idempotent: true,
+			Description: "Soft-delete a recording; not reversible through the API. Needs the user's confirmation."},
+			previewDeleteMedia,
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				meta, err := d.Convirza.Media.Delete(ctx, a.ID)
+				return written("deleted", "media_prompt_id", a.ID, meta, err)
+			}),
+	}
+}
+
+// refuseArgs is an argument problem found before anything is sent upstream.
+func refuseArgs(format string, args ...any) error {
+	return &schemas.ValidationError{Problems: []string{fmt.Sprintf(format, args...)}}
+}
+
+func uploadMedia(ctx context.Context, d *Deps, a schemas.UploadMediaPromptArgs) (any, error) {
+	var (
+		name    string
+		content []byte
+		err     error
+	)
+	if a.File != "" {
+		name = filepath.Base(a.File)
+		content, err = readMediaFile(d.MediaDir, a.File)
+	} else {
+		name = a.Filename
+		content, err = decodeBase64(a.Content)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(content) > schemas.MaxMediaBytes {
+		return nil, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", name, len(content), schemas.MaxMediaBytes)
+	}
+	f, err := checkAudio(name, content)
+	if err != nil {
+		return nil, refuseArgs("%v", err)
+	}
+	id, meta, err := d.Convirza.Media.Upload(ctx, convirza.MediaUpload{
+		Name: a.Name, Type: a.Type, OrgUnitID: a.OrgUnitID,
+		Filename: name, ContentType: f.contentType, Content: content,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"status": "uploaded", "media_prompt_id": id, "name": a.Name, "type": a.Type,
+		"filename": name, "format": f.ext, "size_bytes": len(content), "request_id": meta.RequestID}, nil
+}
+
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	s, _ = strings.CutPrefix(s, "data:") // tolerate a data: URL
+	if i := strings.Index(s, ";base64,"); i >= 0 && i < 100 {
+		s = s[i+len(";base64,"):]
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, refuseArgs("content is not valid base64")
+}
+
+// readMediaFile reads a file that must resolve, symlinks included, to a
+// regular file inside dir. The check is made on resolved paths, and the
+// file is then opened through an os.Root of the resolved directory, so a
+// symlink swapped in between cannot lead outside either.
+func readMediaFile(dir, file string) ([]byte, error) {
+	if dir == "" {
+		return nil, refuseArgs("file paths are disabled: the server has no media directory (CONVIRZA_MCP_MEDIA_DIR). Send the audio as content (base64) with filename instead")
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
+	}
+	realDir, err = filepath.Abs(realDir)
+	if err != nil {
+		return nil, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
+	}
+	p := file
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(absDir, p)
+	}
+	// First by name (so nothing is learnt about files outside), then with
+	// every symlink resolved.
+	if !insideDir(absDir, filepath.Clean(p)) && !insideDir(realDir, filepath.Clean(p)) {
+		return nil, refuseArgs("file %q is outside the media directory %s; only files inside it can be uploaded", file, dir)
+	}
+	realFile, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, refuseArgs("file %q does not exist in the media directory %s", file, dir)
+		}
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
+	}
+	realFile, err = filepath.Abs(realFile)
+	if err != nil {
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
+	}
+	if !insideDir(realDir, realFile) {
+		return nil, refuseArgs("file %q is outside the media directory %s (after resolving symlinks it is %s); only files inside it can be uploaded", file, dir, realFile)
+	}
+	rel, err := filepath.Rel(realDir, realFile)
+	if err != nil {
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
+	}
+	root, err := os.OpenRoot(realDir)
+	if err != nil {
+		return nil, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
+	}
+	defer root.Close()
+	fh, err := root.Open(rel)
+	if err != nil {
+		return nil, refuseArgs("file %q cannot be opened inside the media directory: %v", file, err)
+	}
+	defer fh.Close()
+	info, err := fh.Stat()
+	if err != nil {
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, refuseArgs("%q is not a regular file", file)
+	}
+	if info.Size() > schemas.MaxMediaBytes {
+		return nil, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", file, info.Size(), schemas.MaxMediaBytes)
+	}
+	content, err := io.ReadAll(io.LimitReader(fh, schemas.MaxMediaBytes+1))
+	if err != nil {
+		return nil, refuseArgs("file %q cannot be read: %v", file, err)
+	}
+	return content, nil
+}
+
+// insideDir reports whether path is dir or below it; both are absolute and clean.
+func insideDir(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && !filepath.IsAbs(rel) && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// previewDeleteMedia finds the recording in the list (the API has no GET
+// by id for media prompts).
+func previewDeleteMedia(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
+	all, err := d.Convirza.Media.List(ctx, schemas.ListMediaPromptsArgs{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the media prompts: %w", err)
+	}
+	for _, p := range all.Items {
+		if p.MediaPromptID != a.ID {
+			continue
+		}
+		if p.Status == schemas.StatusDeleted {
+			return &policy.Preview{Blocked: fmt.Sprintf("Media prompt %d %q is already deleted.", a.ID, p.Name)}, nil
+		}
+		file := ""
+		if p.Filename != "" {
+			file = ", " + p.Filename
+		}
+		return &policy.Preview{
+			Action:  fmt.Sprintf("Delete media prompt %d %q (%s%s, org unit %d): calls stop playing it. Soft delete, not reversible through the API.", a.ID, p.Name, p.Type, file, p.OrgUnitID),
+			Details: p,
+		}, nil
+	}
+	return &policy.Preview{Blocked: fmt.Sprintf("Media prompt %d does not exist or is already deleted (list_media_prompts lists the others).", a.ID)}, nil
+}

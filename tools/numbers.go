@@ -1,0 +1,215 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+func numberTools() []Tool {
+	return []Tool{
+		Define(Spec{Name: "search_available_numbers", Title: "Search available phone numbers", Class: policy.Read,
+			Description: "Find tracking numbers to provision by area code, exchange, state, rate center or digit pattern. needs_order: true = the carrier's, buy it with order_phone_number first; the others are the account's, unused."},
+			func(ctx context.Context, d *Deps, a schemas.SearchNumbersArgs) (any, error) {
+				out, err := d.Convirza.Numbers.Search(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				type result struct {
+					schemas.PhoneNumber
+					NeedsOrder bool `json:"needs_order"`
+				}
+				items := make([]result, 0, len(out.Items))
+				for _, n := range out.Items {
+					items = append(items, result{PhoneNumber: n, NeedsOrder: n.NumberID == nil})
+				}
+				return unpagedList("numbers", items, out.Total), nil
+			}),
+		Define(Spec{Name: "list_assigned_numbers", Title: "List assigned phone numbers", Class: policy.Read,
+			Description: "List the phone numbers the account holds: org unit, status (assigned; provisioned = used by routes), route ids."},
+			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (any, error) {
+				out, err := d.Convirza.Numbers.Assigned(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return unpagedList("numbers", out.Items, out.Total), nil
+			}),
+		Define(Spec{Name: "list_provisioned_numbers", Title: "List provisioned phone numbers", Class: policy.Read,
+			Description: "List the account's phone numbers that provisioned routes use, with their route ids."},
+			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (any, error) {
+				out, err := d.Convirza.Numbers.Provisioned(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return unpagedList("numbers", out.Items, out.Total), nil
+			}),
+		DefineConfirmable(Spec{Name: "order_phone_number", Title: "Order phone number", Class: policy.Costly,
+			Description: "Buy a carrier number (needs_order: true in search_available_numbers) for an org unit; then create_provisioned_route can use it. Costs money; needs the user's confirmation. Returns number_id."},
+			previewOrderNumber,
+			func(ctx context.Context, d *Deps, a schemas.NumberOrder) (any, error) {
+				id, meta, err := d.Convirza.Numbers.Order(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"status": "ordered", "number_id": id, "number": a.Number, "org_unit_id": a.OrgUnitID, "request_id": meta.RequestID}, nil
+			}),
+		DefineConfirmable(Spec{Name: "release_phone_number", Title: "Release phone number", Class: policy.Destructive, Idempotent: true,
+			Description: "Give up a number the account holds; routes using it stop tracking calls. Not reversible. Needs the user's confirmation."},
+			previewReleaseNumber,
+			func(ctx context.Context, d *Deps, a schemas.NumberArgs) (any, error) {
+				meta, err := d.Convirza.Numbers.Release(ctx, a.Number)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"status": "released", "number": a.Number, "request_id": meta.RequestID}, nil
+			}),
+	}
+}
+
+// unpagedList shapes a list whose endpoint has a limit but no offset.
+func unpagedList[T any](key string, items []T, total int) map[string]any {
+	out := map[string]any{key: items, "total": total, "count": len(items)}
+	if total > len(items) {
+		out["more"] = "raise limit or narrow the filters to see the rest"
+	}
+	return out
+}
+
+// findPhone returns the entry for exactly this number in a list, or nil.
+func findPhone(items []schemas.PhoneNumber, digits string) *schemas.PhoneNumber {
+	for i := range items {
+		if strings.HasSuffix(phoneDigits(items[i].Number), digits) {
+			return &items[i]
+		}
+	}
+	return nil
+}
+
+func phoneDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// phonePlace is "Denver, CO", or the rate center, or "".
+func phonePlace(n *schemas.PhoneNumber) string {
+	switch {
+	case n.City != "" && n.State != "":
+		return n.City + ", " + n.State
+	case n.City != "":
+		return n.City
+	case n.RateCenter != "":
+		return n.RateCenter
+	}
+	return n.State
+}
+
+// orgUnitLabel is `org unit 1042 "Denver Office"`, the name left out when it
+// cannot be read (Standard users cannot read groups).
+func orgUnitLabel(ctx context.Context, d *Deps, id int64) (string, *schemas.GroupDetails, error) {
+	g, err := d.Convirza.Groups.Get(ctx, id)
+	switch {
+	case err == nil:
+		return fmt.Sprintf("org unit %d %q", id, g.OrgUnitName), g, nil
+	case convirza.IsNotFound(err):
+		return "", nil, err
+	}
+	return fmt.Sprintf("org unit %d", id), nil, nil
+}
+
+// previewOrderNumber checks that the carrier offers the number and that the
+// org unit can hold it, and says what ordering costs.
+func previewOrderNumber(ctx context.Context, d *Deps, a schemas.NumberOrder) (*policy.Preview, error) {
+	label := phoneLabel(a.Number)
+	found, err := d.Convirza.Numbers.Search(ctx, schemas.SearchNumbersArgs{
+		NumberFilter: schemas.NumberFilter{NPA: a.Number[:3], NXX: a.Number[3:6], Match: a.Number}, Limit: 100})
+	if err != nil {
+		return nil, fmt.Errorf("checking that %s is available: %w", label, err)
+	}
+	n := findPhone(found.Items, a.Number)
+	if n != nil && n.NumberID != nil {
+		return &policy.Preview{Blocked: fmt.Sprintf("%s is already the account's (number_id %d, org unit %d): no order is needed; create_provisioned_route can use it.", label, *n.NumberID, n.OrgUnitID)}, nil
+	}
+	if n == nil {
+		held, err := d.Convirza.Numbers.Assigned(ctx, schemas.ListNumbersArgs{NumberFilter: schemas.NumberFilter{Match: a.Number}, Limit: 10})
+		if err == nil {
+			if h := findPhone(held.Items, a.Number); h != nil {
+				return &policy.Preview{Blocked: fmt.Sprintf("%s is already assigned to org unit %d (%s): it cannot be ordered again.", label, h.OrgUnitID, h.Status)}, nil
+			}
+		}
+		return &policy.Preview{Blocked: fmt.Sprintf("%s is not available from the carrier; search_available_numbers lists the numbers that are.", label)}, nil
+	}
+	unit, g, err := orgUnitLabel(ctx, d, a.OrgUnitID)
+	if err != nil {
+		return &policy.Preview{Blocked: fmt.Sprintf("Org unit %d does not exist; get_group_tree lists the units.", a.OrgUnitID)}, nil
+	}
+	if g != nil && g.OrgUnitStatus != "" && g.OrgUnitStatus != schemas.StatusActive {
+		return &policy.Preview{Blocked: fmt.Sprintf("Cannot order %s for %s: the unit is %s.", label, unit, g.OrgUnitStatus)}, nil
+	}
+	where := ""
+	if p := phonePlace(n); p != "" {
+		where = " (" + p + ")"
+	}
+	details := map[string]any{"number": a.Number, "city": n.City, "state": n.State, "rc": n.RateCenter, "org_unit_id": a.OrgUnitID}
+	if g != nil {
+		details["org_unit_name"] = g.OrgUnitName
+	}
+	return &policy.Preview{
+		Action:  fmt.Sprintf("Order %s%s for %s. This costs money.", label, where, unit),
+		Details: details,
+	}, nil
+}
+
+// previewReleaseNumber finds the number among the account's and every
+// route that uses it.
+func previewReleaseNumber(ctx context.Context, d *Deps, a schemas.NumberArgs) (*policy.Preview, error) {
+	label := phoneLabel(a.Number)
+	held, err := d.Convirza.Numbers.Assigned(ctx, schemas.ListNumbersArgs{NumberFilter: schemas.NumberFilter{Match: a.Number}, Limit: 10})
+	if err != nil {
+		return nil, fmt.Errorf("reading the account's numbers: %w", err)
+	}
+	n := findPhone(held.Items, a.Number)
+	if n == nil {
+		return &policy.Preview{Blocked: fmt.Sprintf("%s is not assigned to this account: there is nothing to release (list_assigned_numbers lists what is).", label)}, nil
+	}
+	routes, err := d.Convirza.Routes.List(ctx, schemas.ListRoutesArgs{PhoneNumber: a.Number, Limit: 500})
+	if err != nil {
+		return nil, fmt.Errorf("reading the routes that use %s: %w", label, err)
+	}
+	var using []schemas.Route
+	var brief []map[string]any
+	for _, r := range routes.Items {
+		if strings.HasSuffix(phoneDigits(r.PhoneNumber), a.Number) {
+			using = append(using, r)
+			brief = append(brief, map[string]any{"provisioned_route_id": r.ProvisionedRouteID, "provisioned_route_name": r.ProvisionedRouteName, "provisioned_route_status": r.ProvisionedRouteStatus, "ring_to": r.RingTo})
+		}
+	}
+	unit := fmt.Sprintf("org unit %d", n.OrgUnitID)
+	if n.OrgUnitName != "" {
+		unit = fmt.Sprintf("org unit %d %q", n.OrgUnitID, n.OrgUnitName)
+	}
+	details := map[string]any{"number": a.Number, "org_unit_id": n.OrgUnitID, "org_unit_name": n.OrgUnitName, "routes": brief}
+	var action string
+	if len(using) == 0 {
+		action = fmt.Sprintf("Release %s (%s), used by no route: it leaves the account and cannot be got back through the API.", label, unit)
+	} else {
+		names := make([]string, 0, 6)
+		for i, r := range using {
+			if i == 5 {
+				names = append(names, "...")
+				break
+			}
+			names = append(names, fmt.Sprintf("%d %q", r.ProvisionedRouteID, r.ProvisionedRouteName))
+		}
+		action = fmt.Sprintf("Release %s (%s), used by %d route(s) (%s): calls to it will stop being tracked, and it cannot be got back through the API.",
+			label, unit, len(using), strings.Join(names, ", "))
+	}
+	return &policy.Preview{Action: action, Details: details}, nil
+}

@@ -1,0 +1,81 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+func routeTools() []Tool {
+	return []Tool{
+		Define(Spec{Name: "list_provisioned_routes", Title: "List provisioned routes", Class: policy.Read,
+			Description: "List provisioned routes (tracking number → ring_to number). Paged."},
+			func(ctx context.Context, d *Deps, a schemas.ListRoutesArgs) (any, error) {
+				out, err := d.Convirza.Routes.List(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return Page("provisioned_routes", out.Items, out.Total, a.Offset), nil
+			}),
+		Define(Spec{Name: "get_provisioned_route", Title: "Get provisioned route", Class: policy.Read,
+			Description: "Get one provisioned route by id: name, status, tracking number, ring_to, org unit."},
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				return d.Convirza.Routes.Get(ctx, a.ID)
+			}),
+		Define(Spec{Name: "create_provisioned_route", Title: "Create provisioned route", Class: policy.Write,
+			Description: "Route a tracking number the org unit holds (list_assigned_numbers; order_phone_number buys one) to a ring_to number. Returns provisioned_route_id."},
+			func(ctx context.Context, d *Deps, a schemas.RouteCreate) (any, error) {
+				id, meta, err := d.Convirza.Routes.Create(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"status": "created", "provisioned_route_id": id, "provisioned_route_name": a.ProvisionedRouteName, "request_id": meta.RequestID}, nil
+			}),
+		Define(Spec{Name: "replace_provisioned_route", Title: "Replace provisioned route", Class: policy.Write, Idempotent: true,
+			Description: "Replace all editable fields of a route (PUT). Use update_provisioned_route to change only some."},
+			func(ctx context.Context, d *Deps, a schemas.ReplaceRouteArgs) (any, error) {
+				meta, err := d.Convirza.Routes.Replace(ctx, a.ID, a.RouteReplace)
+				return written("replaced", "provisioned_route_id", a.ID, meta, err)
+			}),
+		Define(Spec{Name: "update_provisioned_route", Title: "Update provisioned route", Class: policy.Write, Idempotent: true,
+			Description: "Change some fields of a route (PATCH); fields left out stay as they are."},
+			func(ctx context.Context, d *Deps, a schemas.UpdateRouteArgs) (any, error) {
+				meta, err := d.Convirza.Routes.Update(ctx, a.ID, a.RoutePatch)
+				return written("updated", "provisioned_route_id", a.ID, meta, err)
+			}),
+		DefineConfirmable(Spec{Name: "delete_provisioned_route", Title: "Delete provisioned route", Class: policy.Destructive, Idempotent: true,
+			Description: "Soft-delete a route: its number stops ringing ring_to but stays the account's. Not reversible through the API. Needs the user's confirmation."},
+			previewDeleteRoute,
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				meta, err := d.Convirza.Routes.Delete(ctx, a.ID)
+				return written("deleted", "provisioned_route_id", a.ID, meta, err)
+			}),
+	}
+}
+
+// previewDeleteRoute names the route, its number and where it rings.
+func previewDeleteRoute(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
+	r, err := d.Convirza.Routes.Get(ctx, a.ID)
+	if err != nil {
+		if convirza.IsNotFound(err) {
+			return &policy.Preview{Blocked: fmt.Sprintf("Provisioned route %d does not exist.", a.ID)}, nil
+		}
+		return nil, err
+	}
+	label := fmt.Sprintf("route %d %q", a.ID, r.ProvisionedRouteName)
+	if r.ProvisionedRouteStatus == schemas.StatusDeleted {
+		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is already deleted.", label)}, nil
+	}
+	number := "no tracking number"
+	if r.PhoneNumber != "" {
+		number = phoneLabel(phoneDigits(r.PhoneNumber))
+	}
+	return &policy.Preview{
+		Action: fmt.Sprintf("Delete %s (%s, %s, ringing %s): calls to the number will no longer be routed there. Soft delete, not reversible through the API.",
+			label, r.ProvisionedRouteStatus, number, r.RingTo),
+		Details: r,
+	}, nil
+}

@@ -1,0 +1,75 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+func voiceAgentTools() []Tool {
+	return []Tool{
+		Define(Spec{Name: "list_voice_agents", Title: "List AI voice agents", Class: policy.Read,
+			Description: "List AI voice agents, newest first by default. Filter by id, org units, keyword, status. Paged (default 10)."},
+			func(ctx context.Context, d *Deps, a schemas.ListVoiceAgentsArgs) (any, error) {
+				out, err := d.Convirza.VoiceAgents.List(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return Page("voice_agents", out.Items, out.Total, a.Offset), nil
+			}),
+		Define(Spec{Name: "get_voice_agent", Title: "Get AI voice agent", Class: policy.Read,
+			Description: "Get one AI voice agent by id: name, org unit, status, greeting, instructions, voice, language."},
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				return d.Convirza.VoiceAgents.Get(ctx, a.ID)
+			}),
+		Define(Spec{Name: "create_voice_agent", Title: "Create AI voice agent", Class: policy.Write,
+			Description: "Create an AI voice agent that answers calls for an org unit. Returns voice_agent_id."},
+			func(ctx context.Context, d *Deps, a schemas.VoiceAgentCreate) (any, error) {
+				id, meta, err := d.Convirza.VoiceAgents.Create(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"status": "created", "voice_agent_id": id, "name": a.Name, "request_id": meta.RequestID}, nil
+			}),
+		Define(Spec{Name: "replace_voice_agent", Title: "Replace AI voice agent", Class: policy.Write, Idempotent: true,
+			Description: "Replace all editable fields of a voice agent (PUT). Use update_voice_agent to change only some."},
+			func(ctx context.Context, d *Deps, a schemas.ReplaceVoiceAgentArgs) (any, error) {
+				meta, err := d.Convirza.VoiceAgents.Replace(ctx, a.ID, a.VoiceAgentReplace)
+				return written("replaced", "voice_agent_id", a.ID, meta, err)
+			}),
+		Define(Spec{Name: "update_voice_agent", Title: "Update AI voice agent", Class: policy.Write, Idempotent: true,
+			Description: "Change some fields of a voice agent (PATCH); fields left out stay as they are."},
+			func(ctx context.Context, d *Deps, a schemas.UpdateVoiceAgentArgs) (any, error) {
+				meta, err := d.Convirza.VoiceAgents.Update(ctx, a.ID, a.VoiceAgentPatch)
+				return written("updated", "voice_agent_id", a.ID, meta, err)
+			}),
+		DefineConfirmable(Spec{Name: "delete_voice_agent", Title: "Delete AI voice agent", Class: policy.Destructive, Idempotent: true,
+			Description: "Soft-delete a voice agent; it stops answering calls. Not reversible through the API. Needs the user's confirmation."},
+			previewDeleteVoiceAgent,
+			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+				meta, err := d.Convirza.VoiceAgents.Delete(ctx, a.ID)
+				return written("deleted", "voice_agent_id", a.ID, meta, err)
+			}),
+	}
+}
+
+func previewDeleteVoiceAgent(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
+	v, err := d.Convirza.VoiceAgents.Get(ctx, a.ID)
+	if err != nil {
+		if convirza.IsNotFound(err) {
+			return &policy.Preview{Blocked: fmt.Sprintf("Voice agent %d does not exist.", a.ID)}, nil
+		}
+		return nil, err
+	}
+	label := fmt.Sprintf("voice agent %d %q", a.ID, v.Name)
+	if v.Status == schemas.StatusDeleted {
+		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is already deleted.", label)}, nil
+	}
+	return &policy.Preview{
+		Action:  fmt.Sprintf("Delete %s (org unit %d, %s): it stops answering calls. Soft delete, not reversible through the API.", label, v.OrgUnitID, v.Status),
+		Details: v,
+	}, nil
+}
