@@ -59,7 +59,7 @@ type RecordListCreate struct {
 
 // RecordPhone is one of a record's phone numbers.
 type RecordPhone struct {
-	PhoneNumber string `json:"phone_number" jsonschema:"required,minLength=1,maxLength=20,description=E.164 recommended: +15551234567"`
+	PhoneNumber string `json:"phone_number" jsonschema:"required,minLength=1,maxLength=20,description=E.164"`
 	PhoneType   string `json:"phone_type,omitempty" jsonschema:"enum=HOME,enum=OFFICE,enum=MOBILE,enum=EXTRA_1,enum=EXTRA_2,enum=EXTRA_3"`
 }
 
@@ -71,17 +71,17 @@ type RecordInput struct {
 	LastName         string         `json:"last_name" jsonschema:"required,minLength=1,maxLength=80"`
 	Timezone         string         `json:"timezone,omitempty" jsonschema:"minLength=1,maxLength=35,description=IANA name: America/New_York"`
 	Priority         int            `json:"priority,omitempty" jsonschema:"minimum=1,maximum=10,description=Dialing priority"`
-	ExternalProvider string         `json:"external_provider,omitempty" jsonschema:"minLength=1,description=CRM the record comes from: salesforce"`
-	ExternalID       string         `json:"external_id,omitempty" jsonschema:"minLength=1,description=Id of the contact in that CRM"`
+	ExternalProvider string         `json:"external_provider,omitempty" jsonschema:"minLength=1,description=e.g. salesforce"`
+	ExternalID       string         `json:"external_id,omitempty" jsonschema:"minLength=1"`
 	ExternalURL      string         `json:"external_url,omitempty" jsonschema:"minLength=1"`
 	SyncExternalID   *bool          `json:"sync_external_id,omitempty"`
-	ExtraData        map[string]any `json:"extra_data,omitempty" jsonschema:"description=Free-form fields shown to the agent"`
+	ExtraData        map[string]any `json:"extra_data,omitempty" jsonschema:"description=Shown to the agent"`
 }
 
 // RecordFields are the editable fields of a record, each optional: the
 // value of one bulk-update operation.
 type RecordFields struct {
-	PhoneNumbers     []RecordPhone  `json:"phone_numbers,omitempty" jsonschema:"minItems=1,description=Replaces all the record's phone numbers"`
+	PhoneNumbers     []RecordPhone  `json:"phone_numbers,omitempty" jsonschema:"minItems=1"`
 	FirstName        *string        `json:"first_name,omitempty" jsonschema:"minLength=1,maxLength=80"`
 	LastName         *string        `json:"last_name,omitempty" jsonschema:"minLength=1,maxLength=80"`
 	Timezone         *string        `json:"timezone,omitempty" jsonschema:"minLength=1,maxLength=35"`
@@ -90,7 +90,7 @@ type RecordFields struct {
 	ExternalID       *string        `json:"external_id,omitempty" jsonschema:"minLength=1"`
 	ExternalURL      *string        `json:"external_url,omitempty" jsonschema:"minLength=1"`
 	SyncExternalID   *bool          `json:"sync_external_id,omitempty"`
-	ExtraData        map[string]any `json:"extra_data,omitempty" jsonschema:"description=Replaces the record's extra data"`
+	ExtraData        map[string]any `json:"extra_data,omitempty"`
 }
 
 // empty reports whether f changes nothing.

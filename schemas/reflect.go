@@ -69,7 +69,7 @@ func WithConfirmationToken(s Schema) Schema {
 	}
 	props[ConfirmationTokenProperty] = map[string]any{
 		"type":        "string",
-		"description": "Only after the user approved: the token from the confirmation_required answer.",
+		"description": "From confirmation_required; send only after the user approved.",
 	}
 	out["properties"] = props
 	return out

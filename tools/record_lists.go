@@ -68,7 +68,7 @@ func recordListTools() []Tool {
 				return map[string]any{"status": "created", "record_list": l}, nil
 			}),
 		Define(Spec{Name: "create_records", Title: "Add records to a Talkdesk record list", Class: policy.Write,
-			Description: "Add up to 100 records (contacts) to a Talkdesk record list in one call. Each needs phone_numbers, first_name, last_name. Returns total_created and, per refused record, its index and why."},
+			Description: "Add up to 100 records (contacts) to a record list. Returns total_created and each refused record's index and reason."},
 			func(ctx context.Context, d *Deps, a schemas.CreateRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
 				if err != nil {
@@ -81,7 +81,7 @@ func recordListTools() []Tool {
 				return bulkOutcome(res, "created", deref(res.TotalCreated), len(a.Records)), nil
 			}),
 		Define(Spec{Name: "update_records", Title: "Update records of a Talkdesk record list", Class: policy.Write, Idempotent: true,
-			Description: "Change up to 100 records of a Talkdesk record list: each item is a record id plus only the fields to change (phone_numbers and extra_data are replaced whole). Returns total_updated and the records that failed."},
+			Description: "Change up to 100 records of a record list: each item is a record id plus the fields to change (phone_numbers and extra_data are replaced whole). Returns total_updated and failures."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
 				if err != nil {

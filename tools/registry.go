@@ -21,10 +21,17 @@ type Toolset struct {
 }
 
 // Toolsets lists every toolset in catalog order.
+//
+// The default set is what an operations session needs every day: find org
+// units, look at calls, manage tracking numbers and their routes, tags. It
+// must stay within the default catalog budget (6,000 tokens, checked by the
+// interop test). Account administration (users, webhooks, media, voice
+// agents), SMS broadcasts (they spend money) and Talkdesk record lists (a
+// separate upstream with its own credentials) are enabled by name or "all".
 func Toolsets() []Toolset {
 	return []Toolset{
 		{Name: "groups", Description: "Org units (groups): list, tree, details, create, edit, delete", Default: true, tools: groupTools},
-		{Name: "users", Description: "Users: list, details, create, edit, delete", Default: true, tools: userTools},
+		{Name: "users", Description: "Users: list, details, create, edit, delete", Default: false, tools: userTools},
 		{Name: "webhooks", Description: "Pre-call and post-call webhooks: list, details, create, edit, delete", tools: webhookTools},
 		{Name: "media", Description: "Media prompts (audio recordings): list, upload, delete", Default: false, tools: mediaTools},
 		{Name: "voice_agents", Description: "AI voice agents: list, details, create, edit, delete", Default: false, tools: voiceAgentTools},
