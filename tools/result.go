@@ -88,7 +88,86 @@ func Result(v any) (*mcp.CallToolResult, error) {
 	if err != nil {
 		return mcp.NewToolResultError(fmt.Sprintf("internal error encoding the result: %v", err)), nil
 	}
+	if len(text) > MaxResultBytes {
+		obj, text = truncate(obj, text)
+	}
 	return mcp.NewToolResultStructured(obj, string(text)), nil
+}
+
+// MaxResultBytes bounds one result's JSON: about 20,000 tokens, so a single
+// answer cannot crowd the conversation out of the assistant's context.
+const MaxResultBytes = 64 << 10
+
+// truncate cuts the largest top-level list of an oversized result at a
+// record boundary so that the whole fits in MaxResultBytes, and says how to
+// get the rest (the page's next_offset is corrected).
+func truncate(obj map[string]any, text []byte) (map[string]any, []byte) {
+	key, n := "", 0
+	for k, v := range obj {
+		if items, ok := v.([]any); ok && len(items) > n {
+			key, n = k, len(items)
+		}
+	}
+	if key == "" {
+		return obj, text // nothing to cut at a record boundary
+	}
+	all := obj[key].([]any)
+	origin, haveOrigin := pageOrigin(obj)
+	fit := func(k int) (map[string]any, []byte) {
+		out := make(map[string]any, len(obj)+1)
+		for kk, vv := range obj {
+			out[kk] = vv
+		}
+		out[key] = all[:k]
+		if _, ok := obj["count"]; ok {
+			out["count"] = k
+		}
+		note := fmt.Sprintf("Only %d of the %d %s fit in one answer. Ask for fewer (a smaller limit or narrower filters)", k, n, key)
+		if haveOrigin {
+			out["next_offset"] = origin + k
+			note += fmt.Sprintf(", or page on with offset=%d", origin+k)
+		}
+		out["truncated"] = note + "."
+		b, _ := json.Marshal(out)
+		return out, b
+	}
+	// The largest k whose rendering fits.
+	lo, hi := 0, n-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if _, b := fit(mid); len(b) <= MaxResultBytes {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return fit(lo)
+}
+
+// pageOrigin finds the offset a page started at from its count and
+// next_offset or total.
+func pageOrigin(obj map[string]any) (int, bool) {
+	count, ok := number(obj["count"])
+	if !ok {
+		return 0, false
+	}
+	if next, ok := number(obj["next_offset"]); ok {
+		return next - count, true
+	}
+	if total, ok := number(obj["total"]); ok {
+		return total - count, true
+	}
+	return 0, false
+}
+
+func number(v any) (int, bool) {
+	switch x := v.(type) {
+	case float64:
+		return int(x), true
+	case int:
+		return x, true
+	}
+	return 0, false
 }
 
 // prune drops nulls, empty strings, empty arrays and empty objects from
