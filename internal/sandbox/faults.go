@@ -31,6 +31,13 @@ func (s *Server) AddFault(f Fault) {
 	s.fault = append(s.fault, &f)
 }
 
+// Aborted counts requests whose client went away while a fault delayed them.
+func (s *Server) Aborted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.aborted
+}
+
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
@@ -63,6 +70,9 @@ func (s *Server) withFaults(next http.Handler) http.Handler {
 			select {
 			case <-r.Context().Done():
 				t.Stop()
+				s.mu.Lock()
+				s.aborted++
+				s.mu.Unlock()
 				return
 			case <-t.C:
 			}

@@ -11,7 +11,6 @@
 package sandbox
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -47,11 +46,12 @@ type Server struct {
 	opts    Options
 	handler http.Handler
 
-	mu    sync.Mutex
-	st    *state
-	td    *tdState
-	calls []string
-	fault []*Fault
+	mu      sync.Mutex
+	st      *state
+	td      *tdState
+	calls   []string
+	aborted int
+	fault   []*Fault
 }
 
 // New returns a simulator seeded with the demo account.
@@ -141,11 +141,12 @@ func (s *Server) Start() (*Running, error) {
 		TalkdeskAPIURL: base + talkdeskPrefix, TalkdeskTokenURL: base + talkdeskTokenPath, srv: srv}, nil
 }
 
-// Close stops serving.
+// Close stops serving at once. Callers finish their own in-flight calls
+// first (the server drains its transports before closing the simulator); a
+// graceful Shutdown would wait seconds for pooled client connections that
+// never sent a request.
 func (r *Running) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return r.srv.Shutdown(ctx)
+	return r.srv.Close()
 }
 
 func randomHex(n int) string {
