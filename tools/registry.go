@@ -108,6 +108,21 @@ func ToolsetNames() []string {
 	return names
 }
 
+// RegisterCompact adds compact mode's two tools (search_tools, call_tool)
+// to an MCP server; the tools are reachable only through them.
+func RegisterCompact(s *server.MCPServer, ts []Tool, d *Deps, c *policy.Confirmer) error {
+	handlers := make(map[string]server.ToolHandlerFunc, len(ts))
+	for i := range ts {
+		handlers[ts[i].Name] = ts[i].Handler(d, c)
+	}
+	compact, err := Compact(ts, handlers)
+	if err != nil {
+		return err
+	}
+	s.AddTools(compact...)
+	return nil
+}
+
 // Register adds the tools to an MCP server.
 func Register(s *server.MCPServer, ts []Tool, d *Deps, c *policy.Confirmer) error {
 	for i := range ts {

@@ -28,6 +28,7 @@ type Config struct {
 	AuthToken       string        `env:"CONVIRZA_MCP_AUTH_TOKEN"`
 	AllowedOrigins  []string      `env:"CONVIRZA_MCP_ALLOWED_ORIGINS"`
 	Toolsets        []string      `env:"CONVIRZA_MCP_TOOLSETS"`
+	ToolMode        string        `env:"CONVIRZA_MCP_TOOL_MODE, default=full"`
 	ReadOnly        bool          `env:"CONVIRZA_MCP_READ_ONLY"`
 	Policy          string        `env:"CONVIRZA_MCP_POLICY"`
 	UpstreamTimeout time.Duration `env:"CONVIRZA_MCP_UPSTREAM_TIMEOUT, default=30s"`
@@ -71,6 +72,7 @@ type Flags struct {
 	transport string
 	addr      string
 	toolsets  string
+	toolMode  string
 	readOnly  bool
 	policy    string
 }
@@ -82,6 +84,7 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.transport, "transport", "", "stdio (default), http, or sse (a synonym of http)")
 	fs.StringVar(&f.addr, "addr", "", "listen address for --transport http (default 127.0.0.1:8080)")
 	fs.StringVar(&f.toolsets, "toolsets", "", "comma list of toolsets, \"default\" or \"all\"")
+	fs.StringVar(&f.toolMode, "tool-mode", "", "full (default: every tool listed) or compact (search_tools + call_tool)")
 	fs.BoolVar(&f.readOnly, "read-only", false, "expose and allow read-only tools only")
 	fs.StringVar(&f.policy, "policy", "", "policy file (YAML)")
 	return f
@@ -105,6 +108,8 @@ func Load(ctx context.Context, lookup envconfig.Lookuper, f *Flags) (*Config, er
 				c.Addr = f.addr
 			case "toolsets":
 				c.Toolsets = splitList(f.toolsets)
+			case "tool-mode":
+				c.ToolMode = f.toolMode
 			case "read-only":
 				// A flag can narrow what the environment allows, never widen it.
 				c.ReadOnly = c.ReadOnly || f.readOnly
@@ -133,6 +138,10 @@ func (c *Config) validate() error {
 		} else if !isLoopback(host) && c.AuthToken == "" {
 			errs = append(errs, fmt.Errorf("refusing to listen on %s without CONVIRZA_MCP_AUTH_TOKEN: anyone who can reach it could operate the account", c.Addr))
 		}
+	}
+	c.ToolMode = strings.ToLower(strings.TrimSpace(c.ToolMode))
+	if c.ToolMode != "full" && c.ToolMode != "compact" {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_TOOL_MODE / --tool-mode must be full or compact; got %q", c.ToolMode))
 	}
 	if c.UpstreamTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_UPSTREAM_TIMEOUT must be positive; got %s", c.UpstreamTimeout))

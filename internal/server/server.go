@@ -107,7 +107,11 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		server.WithRecovery(),
 		server.WithInstructions(serverInstructions(talkdeskSelected)),
 	)
-	if err := tools.Register(a.MCP, selected, a.Deps, &policy.Confirmer{Tokens: toks, Mode: mode}); err != nil {
+	register := tools.Register
+	if cfg.ToolMode == "compact" {
+		register = tools.RegisterCompact
+	}
+	if err := register(a.MCP, selected, a.Deps, &policy.Confirmer{Tokens: toks, Mode: mode}); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -58,6 +58,7 @@ func New(t testing.TB, o Options) *Env {
 		ConfirmMode:     o.ConfirmMode,
 		ConfirmTTL:      5 * time.Minute,
 		SessionIdleTTL:  time.Minute,
+		ToolMode:        "full",
 	}
 	if cfg.Toolsets == nil {
 		cfg.Toolsets = []string{"all"}

@@ -1,0 +1,249 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
+)
+
+// Compact mode exposes two tools instead of the catalog: search_tools finds
+// tools by what they do and returns their full input schemas, and call_tool
+// runs one of them. call_tool calls the very handler the tool has in full
+// mode, so validation, policy and confirmation are the same.
+
+// SearchToolsArgs are the arguments of search_tools.
+type SearchToolsArgs struct {
+	Query string `json:"query" jsonschema:"required,minLength=1,maxLength=200,description=What you want to do\\, e.g. release a tracking number"`
+	Limit int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=10,description=Default 5"`
+}
+
+// CallToolArgs are the arguments of call_tool.
+type CallToolArgs struct {
+	Name      string         `json:"name" jsonschema:"required,pattern=^[a-z][a-z0-9_]{0\\,39}$,description=A tool name from search_tools"`
+	Arguments map[string]any `json:"arguments,omitempty" jsonschema:"description=The tool's arguments per its input_schema"`
+}
+
+// CompactNames are the tools of compact mode.
+var compactNames = [...]string{"search_tools", "call_tool"}
+
+// Compact returns the two tools of compact mode over the enabled tools and
+// their full-mode handlers.
+func Compact(enabled []Tool, handlers map[string]server.ToolHandlerFunc) ([]server.ServerTool, error) {
+	byName := make(map[string]*Tool, len(enabled))
+	for i := range enabled {
+		byName[enabled[i].Name] = &enabled[i]
+	}
+	search := Define(Spec{Name: compactNames[0], Title: "Search tools", Class: policy.Read, Toolset: "compact",
+		Description: "Find the Convirza and Talkdesk tools for a task: returns each match's name, class (R read, W write, D destructive, W$ costs money) and input_schema. Then run one with call_tool."},
+		func(_ context.Context, _ *Deps, a SearchToolsArgs) (any, error) {
+			limit := a.Limit
+			if limit == 0 {
+				limit = 5
+			}
+			return searchTools(enabled, a.Query, limit), nil
+		})
+	searchTool, err := search.MCPTool()
+	if err != nil {
+		return nil, err
+	}
+
+	s, err := schemas.For(&CallToolArgs{})
+	if err != nil {
+		return nil, err
+	}
+	if props, ok := s["properties"].(map[string]any); ok {
+		if args, ok := props["arguments"].(map[string]any); ok {
+			args["additionalProperties"] = true // the named tool's own schema checks them
+		}
+	}
+	validator, err := schemas.NewValidator(s)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	callTool := mcp.NewToolWithRawSchema(compactNames[1],
+		"Run a tool found with search_tools: name plus arguments. Destructive or costly tools ask the user first, exactly as when called directly.", raw)
+	callTool.Annotations = mcp.ToolAnnotation{
+		Title:           "Call a tool",
+		ReadOnlyHint:    mcp.ToBoolPtr(false),
+		DestructiveHint: mcp.ToBoolPtr(true), // it can run destructive tools
+		IdempotentHint:  mcp.ToBoolPtr(false),
+		OpenWorldHint:   mcp.ToBoolPtr(true),
+	}
+	callHandler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		m, err := schemas.DecodeArguments(rawArguments(req))
+		if err == nil {
+			err = validator.Validate(m)
+		}
+		if err != nil {
+			return errorResult("call_tool", err), nil
+		}
+		name, _ := m["name"].(string)
+		h, ok := handlers[name]
+		if !ok {
+			return mcp.NewToolResultError(fmt.Sprintf("No tool named %q is enabled here. Use search_tools to find one.", name)), nil
+		}
+		inner := req
+		inner.Params.Name = name
+		inner.Params.Arguments = m["arguments"]
+		inner.Params.RawArguments = nil
+		if b, err := json.Marshal(m["arguments"]); err == nil && m["arguments"] != nil {
+			inner.Params.RawArguments = b
+		}
+		res, err := h(ctx, inner)
+		if err != nil || res == nil {
+			return res, err
+		}
+		return viaCallTool(name, res), nil
+	}
+	return []server.ServerTool{
+		{Tool: searchTool, Handler: search.Handler(nil, nil)},
+		{Tool: callTool, Handler: callHandler},
+	}, nil
+}
+
+// viaCallTool rewrites the retry instruction of a confirmation_required
+// answer so that it names call_tool, the only way back to the tool here.
+func viaCallTool(name string, res *mcp.CallToolResult) *mcp.CallToolResult {
+	body, ok := res.StructuredContent.(map[string]any)
+	if !ok || body["status"] != "confirmation_required" {
+		return res
+	}
+	js, err := json.Marshal(body)
+	if err != nil {
+		return res
+	}
+	exp, _ := body["expires_at"].(string)
+	if t, err := time.Parse(time.RFC3339, exp); err == nil {
+		exp = t.UTC().Format(time.RFC3339)
+	}
+	text := fmt.Sprintf("Nothing was done yet. Show this action to the user: %q. Only if they approve, call call_tool again with name %q and the same arguments plus confirmation_token in them (valid until %s, once).\n%s",
+		body["action"], name, exp, js)
+	out := *res
+	out.Content = []mcp.Content{mcp.NewTextContent(text)}
+	return &out
+}
+
+// searchHit is one tool in a search_tools answer.
+type searchHit struct {
+	Name        string         `json:"name"`
+	Class       string         `json:"class"`
+	Toolset     string         `json:"toolset"`
+	Description string         `json:"description"`
+	InputSchema schemas.Schema `json:"input_schema"`
+}
+
+// synonyms widen a query word to the catalog's vocabulary.
+var synonyms = map[string][]string{
+	"remove": {"delete", "release", "cancel"}, "cancel": {"delete", "broadcast"}, "release": {"delete"},
+	"phone": {"number"}, "tracking": {"number"}, "buy": {"order"}, "purchase": {"order"},
+	"org": {"group"}, "unit": {"group"}, "office": {"group"}, "account": {"group", "profile"},
+	"contact": {"record"}, "dialer": {"record"}, "sms": {"broadcast", "conversation"}, "text": {"sms"},
+	"history": {"call"}, "caller": {"call"}, "missed": {"call"}, "unanswered": {"call"},
+	"recording": {"call", "media"}, "audio": {"media"}, "prompt": {"media"}, "agent": {"voice", "user"},
+	"edit": {"update", "replace"}, "change": {"update"}, "rename": {"update"}, "add": {"create"}, "new": {"create"},
+	"find": {"list", "search"}, "show": {"list", "get"}, "who": {"call"}, "label": {"tag"}, "yesterday": {"call"},
+}
+
+var stopwords = map[string]bool{"the": true, "a": true, "an": true, "of": true, "to": true, "for": true, "in": true,
+	"on": true, "and": true, "or": true, "with": true, "by": true, "my": true, "me": true, "i": true, "what": true,
+	"how": true, "all": true, "is": true, "are": true, "from": true, "that": true, "this": true, "it": true}
+
+func words(s string) []string {
+	f := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
+	out := f[:0]
+	for _, w := range f {
+		if stopwords[w] {
+			continue
+		}
+		switch { // a crude stem: calls, called, calling -> call
+		case len(w) > 5 && strings.HasSuffix(w, "ing"):
+			w = strings.TrimSuffix(w, "ing")
+		case len(w) > 4 && strings.HasSuffix(w, "ed"):
+			w = strings.TrimSuffix(w, "ed")
+		case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):
+			w = strings.TrimSuffix(w, "s")
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// searchTools ranks the enabled tools against a query: words of the name
+// count most, then toolset and title, then description. With no match, it
+// lists every tool name so the assistant can ask again.
+func searchTools(enabled []Tool, query string, limit int) map[string]any {
+	q := map[string]float64{}
+	for _, w := range words(query) {
+		q[w] = 1
+		for _, syn := range synonyms[w] {
+			if _, ok := q[syn]; !ok {
+				q[syn] = 0.5
+			}
+		}
+	}
+	type scored struct {
+		t     *Tool
+		score float64
+	}
+	var hits []scored
+	for i := range enabled {
+		t := &enabled[i]
+		if strings.EqualFold(strings.TrimSpace(query), t.Name) {
+			hits = append(hits, scored{t, 1e6})
+			continue
+		}
+		// Words of the name count most, and a name the query covers
+		// entirely ranks above a longer one it covers in part.
+		score, nameWords, covered := 0.0, words(t.Name), 0.0
+		for _, w := range nameWords {
+			covered += q[w]
+		}
+		score += covered / float64(len(nameWords))
+		for _, field := range []struct {
+			text   string
+			weight float64
+		}{{t.Name, 3}, {t.Toolset + " " + t.Title, 2}, {t.Description, 1}} {
+			seen := map[string]bool{}
+			for _, w := range words(field.text) {
+				if wq, ok := q[w]; ok && !seen[w] {
+					seen[w] = true
+					score += wq * field.weight
+				}
+			}
+		}
+		if score > 0 {
+			hits = append(hits, scored{t, score})
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].score > hits[j].score })
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	if len(hits) == 0 {
+		names := make([]string, 0, len(enabled))
+		for _, t := range enabled {
+			names = append(names, t.Name)
+		}
+		return map[string]any{"tools": []searchHit{}, "note": "No tool matched; the enabled tools are listed by name. Search again with one of them or other words.", "all_tools": names}
+	}
+	out := make([]searchHit, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, searchHit{Name: h.t.Name, Class: h.t.Class.String(), Toolset: h.t.Toolset, Description: h.t.Description, InputSchema: h.t.Schema})
+	}
+	return map[string]any{"tools": out}
+}
