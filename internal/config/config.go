@@ -36,6 +36,9 @@ type Config struct {
 	ConfirmTTL      time.Duration `env:"CONVIRZA_MCP_CONFIRMATION_TTL, default=5m"`
 	ConfirmKey      string        `env:"CONVIRZA_MCP_CONFIRMATION_KEY"`
 	SessionIdleTTL  time.Duration `env:"CONVIRZA_MCP_SESSION_IDLE_TTL, default=30m"`
+	MaxSessions     int           `env:"CONVIRZA_MCP_MAX_SESSIONS, default=1000"`
+	MaxBodyBytes    int64         `env:"CONVIRZA_MCP_MAX_BODY_BYTES, default=4194304"`
+	ShutdownTimeout time.Duration `env:"CONVIRZA_MCP_SHUTDOWN_TIMEOUT, default=10s"`
 }
 
 // Convirza is the upstream login.
@@ -148,6 +151,15 @@ func (c *Config) validate() error {
 	}
 	if c.ConfirmTTL <= 0 || c.ConfirmTTL > time.Hour {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_CONFIRMATION_TTL must be between 1s and 1h; got %s", c.ConfirmTTL))
+	}
+	if c.MaxSessions < 1 {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MAX_SESSIONS must be at least 1; got %d", c.MaxSessions))
+	}
+	if c.MaxBodyBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MAX_BODY_BYTES must be at least 65536; got %d", c.MaxBodyBytes))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_SHUTDOWN_TIMEOUT must be positive; got %s", c.ShutdownTimeout))
 	}
 	if c.ConfirmKey != "" && len(c.ConfirmKey) < 32 {
 		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))
