@@ -23,7 +23,6 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
-	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -160,8 +159,8 @@ func serve(ctx context.Context, app *server.App, cfg *config.Config, e env) int 
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
 		return 1
 	}
-	fmt.Fprintf(e.stderr, "convirza-mcp: listening on http://%s (Streamable HTTP /mcp, SSE /sse)\n", ln.Addr())
-	if err := app.NewHTTP().Serve(ctx, ln, 10*time.Second); err != nil {
+	fmt.Fprintf(e.stderr, "convirza-mcp: listening on http://%s (Streamable HTTP /mcp, SSE /sse; /healthz, /readyz, /metrics)\n", ln.Addr())
+	if err := app.NewHTTP().Serve(ctx, ln, cfg.ShutdownTimeout); err != nil {
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
 		return 1
 	}

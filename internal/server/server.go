@@ -40,11 +40,12 @@ type App struct {
 	Deps    *tools.Deps
 	Sandbox *sandbox.Running
 	log     *slog.Logger
+	obs     *observer // metrics and HTTP session accounting
 }
 
 // New builds the app. It makes no upstream call: the first tool call logs in.
 func New(cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{Config: cfg, log: log}
+	a := &App{Config: cfg, log: log, obs: newObserver(cfg.MaxSessions)}
 	ccfg := convirza.Config{
 		APIURL: cfg.Convirza.APIURL, OAuthURL: cfg.Convirza.OAuthURL,
 		Email: cfg.Convirza.Email, Password: cfg.Convirza.Password,
@@ -60,6 +61,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
+	hc.Observe = a.obs.observeUpstream
 	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Log: log}
 	if err := a.Deps.Convirza.Configured(); err != nil {
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())
@@ -82,6 +84,8 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	a.Tools = selected
 	a.MCP = server.NewMCPServer(Name, Version,
+		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
+		server.WithHooks(a.obs.hooks()),
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
 		server.WithInstructions(instructions),
