@@ -31,6 +31,7 @@ import (
 
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/logging"
+	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
 )
 
@@ -109,6 +110,9 @@ func run(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 	defer app.Close()
+	if app.Sandbox != nil && cfg.SandboxLatency > 0 {
+		app.Sandbox.AddFault(sandbox.Fault{Latency: cfg.SandboxLatency}) // every answer, forever
+	}
 
 	switch cmd {
 	case "tools":

@@ -39,6 +39,9 @@ type Config struct {
 	MaxSessions     int           `env:"CONVIRZA_MCP_MAX_SESSIONS, default=1000"`
 	MaxBodyBytes    int64         `env:"CONVIRZA_MCP_MAX_BODY_BYTES, default=4194304"`
 	ShutdownTimeout time.Duration `env:"CONVIRZA_MCP_SHUTDOWN_TIMEOUT, default=10s"`
+	// SandboxLatency delays every simulator answer (--sandbox only), to
+	// try latency, shutdown with calls in flight, or load realistically.
+	SandboxLatency time.Duration `env:"CONVIRZA_MCP_SANDBOX_LATENCY"`
 }
 
 // Convirza is the upstream login.
@@ -157,6 +160,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBodyBytes < 64<<10 {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MAX_BODY_BYTES must be at least 65536; got %d", c.MaxBodyBytes))
+	}
+	if c.SandboxLatency < 0 || c.SandboxLatency > time.Minute {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_SANDBOX_LATENCY must be between 0 and 1m; got %s", c.SandboxLatency))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_SHUTDOWN_TIMEOUT must be positive; got %s", c.ShutdownTimeout))

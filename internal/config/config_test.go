@@ -69,6 +69,7 @@ func TestInvalidValuesNamed(t *testing.T) {
 		"CONVIRZA_MCP_MAX_SESSIONS=many":      "CONVIRZA_MCP_MAX_SESSIONS",
 		"CONVIRZA_MCP_MAX_BODY_BYTES=10":      "CONVIRZA_MCP_MAX_BODY_BYTES",
 		"CONVIRZA_MCP_SHUTDOWN_TIMEOUT=0s":    "CONVIRZA_MCP_SHUTDOWN_TIMEOUT",
+		"CONVIRZA_MCP_SANDBOX_LATENCY=-1s":    "CONVIRZA_MCP_SANDBOX_LATENCY",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		if _, err := load(t, map[string]string{k: v}); err == nil || !strings.Contains(err.Error(), want) {
