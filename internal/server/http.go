@@ -30,9 +30,12 @@ import (
 const (
 	defaultMaxRequestBody = 4 << 20
 	defaultMaxSessions    = 1000
-	// bodyReadTimeout bounds reading one request body (the server has no
-	// whole-request ReadTimeout: that would also cut long-lived SSE streams).
-	bodyReadTimeout = 30 * time.Second
+	// readTimeout bounds reading a whole request, headers and body. net/http
+	// lifts the read deadline once the body is read (to notice a client
+	// going away), so it does not limit long SSE streams or slow calls.
+	// There is deliberately no WriteTimeout: that one would cut streams.
+	readTimeout       = 30 * time.Second
+	readHeaderTimeout = 10 * time.Second
 )
 
 // Endpoints of the HTTP transport.
@@ -58,9 +61,10 @@ type HTTP struct {
 	work       *work
 	handler    http.Handler
 
-	tokens   [][32]byte // digests of the accepted bearer tokens
-	maxBody  int64
-	draining atomic.Bool
+	tokens      [][32]byte // digests of the accepted bearer tokens
+	maxBody     int64
+	readTimeout time.Duration
+	draining    atomic.Bool
 
 	connMu   sync.Mutex
 	newConns map[net.Conn]struct{} // accepted, no request byte read yet
@@ -69,7 +73,8 @@ type HTTP struct {
 // NewHTTP builds the HTTP handlers of the app.
 func (a *App) NewHTTP() *HTTP {
 	cfg := a.Config
-	h := &HTTP{app: a, log: a.log, obs: a.obs, work: newWork(), maxBody: cfg.MaxBodyBytes, newConns: map[net.Conn]struct{}{}}
+	h := &HTTP{app: a, log: a.log, obs: a.obs, work: newWork(), maxBody: cfg.MaxBodyBytes, readTimeout: readTimeout,
+		newConns: map[net.Conn]struct{}{}}
 	if h.maxBody <= 0 {
 		h.maxBody = defaultMaxRequestBody
 	}
@@ -131,7 +136,7 @@ func (h *HTTP) serveReady(w http.ResponseWriter, r *http.Request) {
 
 // accessLog writes one line per request at info level, and counts it. It
 // never logs the Authorization header or the query string: only who (a
-// digest of the token), what path, and how it went.
+// digest of the token, once it was accepted), what path, and how it went.
 func (h *HTTP) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -158,7 +163,7 @@ func (h *HTTP) accessLog(next http.Handler) http.Handler {
 		case watch != nil:
 			session = watch.sessionID()
 		}
-		principal := principalOf(r)
+		principal := rec.principal
 		if principal == "" {
 			principal = "-"
 		}
@@ -202,6 +207,12 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			return
 		}
 
+		principal := principalOf(r)
+		rec, _ := w.(*recorder)
+		if rec != nil {
+			rec.principal = principal // authenticated: worth logging
+		}
+
 		var msg rpcPeek
 		if r.Method == http.MethodPost {
 			body, ok := h.readBody(w, r)
@@ -210,17 +221,7 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			}
 			_ = json.Unmarshal(body, &msg) // a batch or garbage: mcp-go answers it
 		}
-		// While draining, only answers to the server's own questions (an
-		// elicitation answer lets an in-flight call finish) and session
-		// terminations get through.
-		if h.draining.Load() && !msg.isResponse() && r.Method != http.MethodDelete {
-			w.Header().Set("Connection", "close")
-			w.Header().Set("Retry-After", "1")
-			httpError(w, http.StatusServiceUnavailable, "server is shutting down")
-			return
-		}
 
-		principal := principalOf(r)
 		session := r.Header.Get(server.HeaderKeySessionID)
 		if r.URL.Path == pathMessage {
 			session = r.URL.Query().Get("sessionId")
@@ -234,6 +235,30 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 				}
 				known = true
 			}
+		}
+
+		// Work a shutdown must wait for is registered before the draining
+		// check, so a shutdown either sees it or it sees the shutdown.
+		switch {
+		case r.URL.Path == pathMCP && r.Method != http.MethodGet:
+			h.work.begin()
+			defer h.work.end()
+		case r.URL.Path == pathMessage && msg.isRequest() && known:
+			h.work.ssePosted(session)
+			defer func() {
+				if rec != nil && rec.status != http.StatusAccepted {
+					h.work.sseAnswered(session) // refused: no answer will come on the stream
+				}
+			}()
+		}
+		// While draining, only answers to the server's own questions (an
+		// elicitation answer lets an in-flight call finish) and session
+		// terminations get through.
+		if h.draining.Load() && !msg.isResponse() && r.Method != http.MethodDelete {
+			w.Header().Set("Connection", "close")
+			w.Header().Set("Retry-After", "1")
+			httpError(w, http.StatusServiceUnavailable, "server is shutting down")
+			return
 		}
 
 		ctx := policy.WithPrincipal(r.Context(), principal)
@@ -256,22 +281,7 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			defer t.release()
 			ctx = context.WithValue(ctx, ticketKey{}, t)
 		}
-		r = r.WithContext(ctx)
-
-		switch {
-		case r.URL.Path == pathMCP && r.Method != http.MethodGet:
-			h.work.begin()
-			defer h.work.end()
-		case r.URL.Path == pathMessage && msg.isRequest() && known:
-			h.work.ssePosted(session)
-			rec, _ := w.(*recorder)
-			defer func() {
-				if rec != nil && rec.status != http.StatusAccepted {
-					h.work.sseAnswered(session) // refused: no answer will come
-				}
-			}()
-		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -290,19 +300,17 @@ func (h *HTTP) authorized(r *http.Request) bool {
 	return ok && match == 1
 }
 
-// readBody reads a POST body whole under the size cap and a deadline, and
-// puts it back for the handler. It answers 413 (or 408, 400) itself and
-// returns false when the body cannot be had.
+// readBody reads a POST body whole under the size cap (the server's
+// ReadTimeout bounds the time), and puts it back for the handler. It
+// answers 413 (or 408, 400) itself and returns false when the body cannot
+// be had.
 func (h *HTTP) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.ContentLength > h.maxBody {
 		w.Header().Set("Connection", "close")
 		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", h.maxBody))
 		return nil, false
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		var ne net.Error
@@ -435,7 +443,8 @@ func (h *HTTP) closeNewConns() {
 func (h *HTTP) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       h.readTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ConnState:         h.connState,

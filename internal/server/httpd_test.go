@@ -462,7 +462,8 @@ func TestAccessLogHasNoSecrets(t *testing.T) {
 	do(t, http.MethodGet, base+"/mcp?api_key=querysecret123", nil, auth("wrong-secret-456"))
 
 	text := buf.String()
-	for _, secret := range []string{tokenA, tokenB, "querysecret123", "wrong-secret-456", "Bearer"} {
+	for _, secret := range []string{tokenA, tokenB, "querysecret123", "wrong-secret-456", "Bearer", principalOf(&http.Request{
+		Header: http.Header{"Authorization": {"Bearer wrong-secret-456"}}})} {
 		if strings.Contains(text, secret) {
 			t.Errorf("the log contains %q:\n%s", secret, text)
 		}
@@ -649,5 +650,47 @@ func TestConfirmationBoundToClient(t *testing.T) {
 				t.Fatalf("client A's own confirmation: %+v", mine)
 			}
 		})
+	}
+}
+
+// TestReadTimeout: a request that does not arrive in time gets 408, while
+// SSE streams and calls that outlast the read timeout are untouched (net/http
+// lifts the read deadline once the body has been read).
+func TestReadTimeout(t *testing.T) {
+	t.Parallel()
+	app := newApp(t, nil, nil)
+	started := startedHook(app)
+	h := app.NewHTTP()
+	h.readTimeout = 300 * time.Millisecond
+	base, stop := serveLive(t, h, 10*time.Second)
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	// Headers, then a body that stops after one byte.
+	_, _ = io.WriteString(conn, "POST /mcp HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "+tokenA+
+		"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("a stalled body: %d", res.StatusCode)
+	}
+
+	// Calls that take longer than the read timeout, on both transports.
+	app.Sandbox.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/v3/groups/1042", Latency: 600 * time.Millisecond})
+	for _, kind := range []string{"http", "sse"} {
+		c := dial(t, base, kind, tokenA, mcp.ProtocolVersion20250618)
+		if res := callTool(t, c, "get_group", map[string]any{"id": 1042}); res.IsError {
+			t.Errorf("%s: a call longer than the read timeout: %+v", kind, res)
+		}
+		<-started
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

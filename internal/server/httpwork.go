@@ -18,6 +18,8 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  atomic.Int64
+	// principal is the caller's digest once authenticated, for the log.
+	principal string
 	// onWrite, when set, sees every write (one SSE event per write).
 	onWrite func(p []byte)
 }
