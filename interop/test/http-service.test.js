@@ -1,7 +1,8 @@
 // The HTTP transport as a shared service, seen by the official TypeScript
 // SDK and plain fetch: bearer token on every endpoint (SSE stream and
-// message posts included), Origin check, body cap, many concurrent
-// sessions, and a SIGTERM that lets in-flight calls finish.
+// message posts included), confirmations bound to the client, Origin check,
+// body cap, many concurrent sessions, and a SIGTERM that lets in-flight
+// calls finish.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -128,6 +129,30 @@ describe('http service', () => {
     assert.equal(res.status, 413);
     const answer = await res.json();
     assert.match(answer.error, /larger than/);
+  });
+
+  it("refuses one client's confirmation_token to another", { timeout: TEST_TIMEOUT }, async () => {
+    const a = await connect('http', { baseUrl: server.baseUrl, token });
+    const b = await connect('http', { baseUrl: server.baseUrl, token: rotated });
+    try {
+      const name = `interop binding ${process.pid}-${Date.now().toString(36)}`;
+      const created = await call(a.client, 'create_group', { org_unit_name: name, org_unit_parent_id: 1003 });
+      assert.ok(!created.isError, textOf(created));
+      const id = created.structuredContent.org_unit_id;
+      const first = await call(a.client, 'delete_group', { id });
+      assert.equal(first.structuredContent?.status, 'confirmation_required', textOf(first));
+      const tok = first.structuredContent.confirmation_token;
+      const stolen = await call(b.client, 'delete_group', { id, confirmation_token: tok });
+      assert.equal(stolen.isError, true, `client B redeemed client A's token: ${textOf(stolen)}`);
+      const still = await call(a.client, 'get_group', { id });
+      assert.equal(still.structuredContent?.org_unit_status, 'active');
+      const mine = await call(a.client, 'delete_group', { id, confirmation_token: tok });
+      assert.ok(!mine.isError, textOf(mine));
+      assert.equal(mine.structuredContent?.status, 'deleted');
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it('serves 50 concurrent sessions, each completing its tool calls', { timeout: TEST_TIMEOUT }, async () => {
