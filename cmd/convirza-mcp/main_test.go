@@ -3,9 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
