@@ -23,7 +23,6 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
-	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/logging"
+	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
 )
 
@@ -110,6 +110,9 @@ func run(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 	defer app.Close()
+	if app.Sandbox != nil && cfg.SandboxLatency > 0 {
+		app.Sandbox.AddFault(sandbox.Fault{Latency: cfg.SandboxLatency}) // every answer, forever
+	}
 
 	switch cmd {
 	case "tools":
@@ -160,8 +163,8 @@ func serve(ctx context.Context, app *server.App, cfg *config.Config, e env) int 
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
 		return 1
 	}
-	fmt.Fprintf(e.stderr, "convirza-mcp: listening on http://%s (Streamable HTTP /mcp, SSE /sse)\n", ln.Addr())
-	if err := app.NewHTTP().Serve(ctx, ln, 10*time.Second); err != nil {
+	fmt.Fprintf(e.stderr, "convirza-mcp: listening on http://%s (Streamable HTTP /mcp, SSE /sse; /healthz, /readyz, /metrics)\n", ln.Addr())
+	if err := app.NewHTTP().Serve(ctx, ln, cfg.ShutdownTimeout); err != nil {
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
 		return 1
 	}

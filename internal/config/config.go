@@ -42,7 +42,13 @@ type Config struct {
 	// may read (symlinks are resolved, and a file that resolves outside it
 	// is refused). Unset: file paths are refused and only base64 content
 	// can be uploaded.
-	MediaDir string `env:"CONVIRZA_MCP_MEDIA_DIR"`
+	MediaDir        string        `env:"CONVIRZA_MCP_MEDIA_DIR"`
+	MaxSessions     int           `env:"CONVIRZA_MCP_MAX_SESSIONS, default=1000"`
+	MaxBodyBytes    int64         `env:"CONVIRZA_MCP_MAX_BODY_BYTES, default=4194304"`
+	ShutdownTimeout time.Duration `env:"CONVIRZA_MCP_SHUTDOWN_TIMEOUT, default=10s"`
+	// SandboxLatency delays every simulator answer (--sandbox only), to
+	// try latency, shutdown with calls in flight, or load realistically.
+	SandboxLatency time.Duration `env:"CONVIRZA_MCP_SANDBOX_LATENCY"`
 }
 
 // Convirza is the upstream login.
@@ -168,6 +174,18 @@ func (c *Config) validate() error {
 		if fi, err := os.Stat(c.MediaDir); err != nil || !fi.IsDir() {
 			errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MEDIA_DIR must be an existing directory; got %q", c.MediaDir))
 		}
+	}
+	if c.MaxSessions < 1 {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MAX_SESSIONS must be at least 1; got %d", c.MaxSessions))
+	}
+	if c.MaxBodyBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MAX_BODY_BYTES must be at least 65536; got %d", c.MaxBodyBytes))
+	}
+	if c.SandboxLatency < 0 || c.SandboxLatency > time.Minute {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_SANDBOX_LATENCY must be between 0 and 1m; got %s", c.SandboxLatency))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_SHUTDOWN_TIMEOUT must be positive; got %s", c.ShutdownTimeout))
 	}
 	if c.ConfirmKey != "" && len(c.ConfirmKey) < 32 {
 		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))

@@ -28,7 +28,8 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Transport != "stdio" || c.Addr != "127.0.0.1:8080" || c.UpstreamTimeout != 30*time.Second ||
 		c.Convirza.APIURL != "https://platform-api.convirza.com/v3" || c.Convirza.OAuthURL != "https://platform-oauth.convirza.com" ||
-		c.Talkdesk.Region != "us" || c.ConfirmTTL != 5*time.Minute {
+		c.Talkdesk.Region != "us" || c.ConfirmTTL != 5*time.Minute ||
+		c.MaxSessions != 1000 || c.MaxBodyBytes != 4<<20 || c.ShutdownTimeout != 10*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -64,6 +65,11 @@ func TestInvalidValuesNamed(t *testing.T) {
 		"CONVIRZA_MCP_UPSTREAM_TIMEOUT=-1s":   "CONVIRZA_MCP_UPSTREAM_TIMEOUT",
 		"CONVIRZA_MCP_UPSTREAM_TIMEOUT=soon":  "CONVIRZA_MCP_UPSTREAM_TIMEOUT",
 		"CONVIRZA_MCP_CONFIRMATION_KEY=short": "at least 32",
+		"CONVIRZA_MCP_MAX_SESSIONS=0":         "CONVIRZA_MCP_MAX_SESSIONS",
+		"CONVIRZA_MCP_MAX_SESSIONS=many":      "CONVIRZA_MCP_MAX_SESSIONS",
+		"CONVIRZA_MCP_MAX_BODY_BYTES=10":      "CONVIRZA_MCP_MAX_BODY_BYTES",
+		"CONVIRZA_MCP_SHUTDOWN_TIMEOUT=0s":    "CONVIRZA_MCP_SHUTDOWN_TIMEOUT",
+		"CONVIRZA_MCP_SANDBOX_LATENCY=-1s":    "CONVIRZA_MCP_SANDBOX_LATENCY",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		if _, err := load(t, map[string]string{k: v}); err == nil || !strings.Contains(err.Error(), want) {

@@ -11,6 +11,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -122,6 +123,9 @@ type Running struct {
 	TalkdeskAPIURL   string
 	TalkdeskTokenURL string
 	srv              *http.Server
+
+	connMu sync.Mutex
+	unused map[net.Conn]struct{} // accepted, no request read yet
 }
 
 // Start serves s on 127.0.0.1 on a free port.
@@ -130,23 +134,41 @@ func (s *Server) Start() (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox listen: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	base := "http://" + ln.Addr().String()
+	r := &Running{Server: s, URL: base, APIURL: base + "/v3", OAuthURL: base,
+		TalkdeskAPIURL: base + talkdeskPrefix, TalkdeskTokenURL: base + talkdeskTokenPath, unused: map[net.Conn]struct{}{}}
+	r.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: r.track}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			_ = err // the listener is ours; Serve only fails when it is closed
 		}
 	}()
-	base := "http://" + ln.Addr().String()
-	return &Running{Server: s, URL: base, APIURL: base + "/v3", OAuthURL: base,
-		TalkdeskAPIURL: base + talkdeskPrefix, TalkdeskTokenURL: base + talkdeskTokenPath, srv: srv}, nil
+	return r, nil
 }
 
-// Close stops serving at once. Callers finish their own in-flight calls
-// first (the server drains its transports before closing the simulator); a
-// graceful Shutdown would wait seconds for pooled client connections that
-// never sent a request.
+func (r *Running) track(c net.Conn, st http.ConnState) {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	if st == http.StateNew {
+		r.unused[c] = struct{}{}
+	} else {
+		delete(r.unused, c)
+	}
+}
+
+// Close stops serving. Connections a client dialled but never used (an
+// HTTP client dials spares under concurrency) are closed first: Go's
+// Shutdown would otherwise wait 5 s for them, and every process using the
+// sandbox would take that long to exit.
 func (r *Running) Close() error {
-	return r.srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r.connMu.Lock()
+	for c := range r.unused {
+		_ = c.Close()
+	}
+	r.connMu.Unlock()
+	return r.srv.Shutdown(ctx)
 }
 
 func randomHex(n int) string {

@@ -1,107 +1,349 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/convirza/convirza-mcp/policy"
 )
 
-// maxRequestBody bounds one HTTP request body.
-const maxRequestBody = 4 << 20
+// Defaults for settings a hand-built Config may leave at zero.
+const (
+	defaultMaxRequestBody = 4 << 20
+	defaultMaxSessions    = 1000
+	// readTimeout bounds reading a whole request, headers and body. net/http
+	// lifts the read deadline once the body is read (to notice a client
+	// going away), so it does not limit long SSE streams or slow calls.
+	// There is deliberately no WriteTimeout: that one would cut streams.
+	readTimeout       = 30 * time.Second
+	readHeaderTimeout = 10 * time.Second
+)
+
+// Endpoints of the HTTP transport.
+const (
+	pathMCP     = "/mcp"
+	pathSSE     = "/sse"
+	pathMessage = "/message"
+	pathHealth  = "/healthz"
+	pathReady   = "/readyz"
+	pathMetrics = "/metrics"
+)
 
 // HTTP is the HTTP transport: Streamable HTTP at /mcp, legacy SSE at /sse
-// and /message, one listener.
+// and /message, probes at /healthz and /readyz, Prometheus metrics at
+// /metrics; one listener.
 type HTTP struct {
 	app        *App
+	log        *slog.Logger
+	obs        *observer
 	sse        *server.SSEServer
 	streamable *server.StreamableHTTPServer
+	ready      *readiness
+	work       *work
 	handler    http.Handler
+
+	tokens      [][32]byte // digests of the accepted bearer tokens
+	maxBody     int64
+	readTimeout time.Duration
+	draining    atomic.Bool
+
+	connMu   sync.Mutex
+	newConns map[net.Conn]struct{} // accepted, no request byte read yet
 }
 
 // NewHTTP builds the HTTP handlers of the app.
 func (a *App) NewHTTP() *HTTP {
-	h := &HTTP{app: a}
+	cfg := a.Config
+	h := &HTTP{app: a, log: a.log, obs: a.obs, work: newWork(), maxBody: cfg.MaxBodyBytes, readTimeout: readTimeout,
+		newConns: map[net.Conn]struct{}{}}
+	if h.maxBody <= 0 {
+		h.maxBody = defaultMaxRequestBody
+	}
+	for _, t := range strings.Split(cfg.AuthToken, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
+		}
+	}
 	withPrincipal := func(ctx context.Context, r *http.Request) context.Context {
 		return policy.WithPrincipal(ctx, principalOf(r))
 	}
 	h.streamable = server.NewStreamableHTTPServer(a.MCP,
-		server.WithEndpointPath("/mcp"),
+		server.WithEndpointPath(pathMCP),
 		server.WithHTTPContextFunc(withPrincipal),
-		server.WithSessionIdleTTL(a.Config.SessionIdleTTL),
+		server.WithSessionIdleTTL(cfg.SessionIdleTTL),
 		server.WithStreamableHTTPLogger(a.log),
 	)
 	h.sse = server.NewSSEServer(a.MCP,
 		server.WithStaticBasePath(""),
-		server.WithSSEEndpoint("/sse"),
-		server.WithMessageEndpoint("/message"),
+		server.WithSSEEndpoint(pathSSE),
+		server.WithMessageEndpoint(pathMessage),
 		server.WithSSEContextFunc(withPrincipal),
 		server.WithKeepAliveInterval(25*time.Second),
-		server.WithSSECORS(server.WithCORSAllowedOrigins(a.Config.AllowedOrigins...)),
+		server.WithSSECORS(server.WithCORSAllowedOrigins(cfg.AllowedOrigins...)),
 	)
+	if a.Sandbox != nil {
+		h.ready = newReadiness(a.log, a.Sandbox.OAuthURL, a.Sandbox.APIURL)
+	} else {
+		h.ready = newReadiness(a.log, cfg.Convirza.OAuthURL, cfg.Convirza.APIURL)
+	}
+
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", h.streamable)
-	mux.Handle("/sse", h.sse.SSEHandler())
-	mux.Handle("/message", h.sse.MessageHandler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte("{\"status\":\"ok\"}\n"))
+	mux.Handle(pathMCP, h.streamable)
+	mux.Handle(pathSSE, h.sse.SSEHandler())
+	mux.Handle(pathMessage, h.sse.MessageHandler())
+	mux.HandleFunc("GET "+pathHealth, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
-	h.handler = h.guard(mux)
+	mux.HandleFunc("GET "+pathReady, h.serveReady)
+	mux.Handle("GET "+pathMetrics, promhttp.HandlerFor(a.obs.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelError)}))
+	h.handler = h.accessLog(h.guard(mux))
 	return h
 }
 
 // ServeHTTP implements http.Handler.
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.handler.ServeHTTP(w, r) }
 
-// guard enforces, before any MCP handling: a present Origin must be allowed
-// (403), the bearer token must match when one is configured (401), and the
-// body is capped.
+func (h *HTTP) serveReady(w http.ResponseWriter, r *http.Request) {
+	if h.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "shutting down"})
+		return
+	}
+	if down := h.ready.check(r.Context()); len(down) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "upstream unreachable", "unreachable": down})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+}
+
+// accessLog writes one line per request at info level, and counts it. It
+// never logs the Authorization header or the query string: only who (a
+// digest of the token, once it was accepted), what path, and how it went.
+func (h *HTTP) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w}
+		var watch *sseWatcher
+		if r.URL.Path == pathSSE && r.Method == http.MethodGet {
+			watch = &sseWatcher{work: h.work}
+			rec.onWrite = watch.onWrite
+			defer watch.closed()
+		}
+		next.ServeHTTP(rec, r)
+
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		h.obs.httpRequests.WithLabelValues(routeOf(r.URL.Path), strconv.Itoa(status)).Inc()
+		session := r.Header.Get(server.HeaderKeySessionID)
+		switch {
+		case session == "" && rec.Header().Get(server.HeaderKeySessionID) != "":
+			session = rec.Header().Get(server.HeaderKeySessionID)
+		case r.URL.Path == pathMessage:
+			session = r.URL.Query().Get("sessionId")
+		case watch != nil:
+			session = watch.sessionID()
+		}
+		principal := rec.principal
+		if principal == "" {
+			principal = "-"
+		}
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Int64("bytes", rec.bytes.Load()),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("session", session),
+			slog.String("principal", principal),
+			slog.String("remote", remoteHost(r)),
+		)
+	})
+}
+
+// guard enforces, before any MCP handling and in this order: a present
+// Origin must be allowed (403); the bearer token must match when one is
+// configured (401), on every endpoint but the probes; no new work while
+// shutting down (503); the body fits the cap (413); a session is used only
+// by the client that opened it (403); a new session fits under the cap
+// (503). It also records who is calling in the request's context.
 func (h *HTTP) guard(next http.Handler) http.Handler {
 	cfg := h.app.Config
-	var want [][32]byte
-	for _, t := range strings.Split(cfg.AuthToken, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			want = append(want, sha256.Sum256([]byte(t)))
-		}
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o := r.Header.Get("Origin"); o != "" && !originAllowed(o, cfg.AllowedOrigins) {
 			httpError(w, http.StatusForbidden, "origin not allowed")
 			return
 		}
-		if r.URL.Path != "/healthz" && len(want) > 0 {
-			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			got := sha256.Sum256([]byte(tok))
-			match := 0
-			for _, w := range want {
-				match |= subtle.ConstantTimeCompare(got[:], w[:])
-			}
-			if !ok || match != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="convirza-mcp"`)
-				httpError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+		if r.URL.Path == pathHealth || r.URL.Path == pathReady {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !h.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="convirza-mcp"`)
+			httpError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			return
+		}
+		if r.URL.Path == pathMetrics {
+			next.ServeHTTP(w, r)
+			return
+		}
+
+		principal := principalOf(r)
+		rec, _ := w.(*recorder)
+		if rec != nil {
+			rec.principal = principal // authenticated: worth logging
+		}
+
+		var msg rpcPeek
+		if r.Method == http.MethodPost {
+			body, ok := h.readBody(w, r)
+			if !ok {
 				return
 			}
+			_ = json.Unmarshal(body, &msg) // a batch or garbage: mcp-go answers it
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
-		next.ServeHTTP(w, r)
+
+		session := r.Header.Get(server.HeaderKeySessionID)
+		if r.URL.Path == pathMessage {
+			session = r.URL.Query().Get("sessionId")
+		}
+		known := false
+		if session != "" {
+			if o, ok := h.obs.sessions.owner(session); ok {
+				if o.principal != principal {
+					httpError(w, http.StatusForbidden, "this session belongs to another client")
+					return
+				}
+				known = true
+			}
+		}
+
+		// Work a shutdown must wait for is registered before the draining
+		// check, so a shutdown either sees it or it sees the shutdown.
+		switch {
+		case r.URL.Path == pathMCP && r.Method != http.MethodGet:
+			h.work.begin()
+			defer h.work.end()
+		case r.URL.Path == pathMessage && msg.isRequest() && known:
+			h.work.ssePosted(session)
+			defer func() {
+				if rec != nil && rec.status != http.StatusAccepted {
+					h.work.sseAnswered(session) // refused: no answer will come on the stream
+				}
+			}()
+		}
+		// While draining, only answers to the server's own questions (an
+		// elicitation answer lets an in-flight call finish) and session
+		// terminations get through.
+		if h.draining.Load() && !msg.isResponse() && r.Method != http.MethodDelete {
+			w.Header().Set("Connection", "close")
+			w.Header().Set("Retry-After", "1")
+			httpError(w, http.StatusServiceUnavailable, "server is shutting down")
+			return
+		}
+
+		ctx := policy.WithPrincipal(r.Context(), principal)
+		newSession := ""
+		switch {
+		case r.URL.Path == pathSSE && r.Method == http.MethodGet:
+			newSession = transportSSE
+		case r.URL.Path == pathMCP && r.Method == http.MethodGet && !known,
+			r.URL.Path == pathMCP && r.Method == http.MethodPost && msg.Method == "initialize":
+			newSession = transportStreamable
+		}
+		if newSession != "" {
+			t, err := h.obs.sessions.admit(newSession, principal)
+			if err != nil {
+				h.obs.sessionsRefused.Inc()
+				w.Header().Set("Retry-After", "30")
+				httpError(w, http.StatusServiceUnavailable, fmt.Sprintf("%v: this server accepts %d; retry later", err, h.obs.sessions.max))
+				return
+			}
+			defer t.release()
+			ctx = context.WithValue(ctx, ticketKey{}, t)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
+// authorized checks the bearer token in constant time against every
+// accepted one (rotation); true when none is configured.
+func (h *HTTP) authorized(r *http.Request) bool {
+	if len(h.tokens) == 0 {
+		return true
+	}
+	tok, ok := bearer(r)
+	got := sha256.Sum256([]byte(tok))
+	match := 0
+	for _, want := range h.tokens {
+		match |= subtle.ConstantTimeCompare(got[:], want[:])
+	}
+	return ok && match == 1
+}
+
+// readBody reads a POST body whole under the size cap (the server's
+// ReadTimeout bounds the time), and puts it back for the handler. It
+// answers 413 (or 408, 400) itself and returns false when the body cannot
+// be had.
+func (h *HTTP) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.ContentLength > h.maxBody {
+		w.Header().Set("Connection", "close")
+		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", h.maxBody))
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		var ne net.Error
+		switch {
+		case errors.As(err, &tooBig):
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", h.maxBody))
+		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+			httpError(w, http.StatusRequestTimeout, "request body not received in time")
+		default:
+			httpError(w, http.StatusBadRequest, "could not read the request body")
+		}
+		return nil, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return body, true
+}
+
+// bearer returns the token of an "Authorization: Bearer" header (the scheme
+// is case-insensitive).
+func bearer(r *http.Request) (string, bool) {
+	v := r.Header.Get("Authorization")
+	if len(v) < 7 || !strings.EqualFold(v[:7], "bearer ") {
+		return "", false
+	}
+	return strings.TrimSpace(v[7:]), true
+}
+
 // principalOf names the client by a digest of its bearer token, so a
-// confirmation issued to one client cannot be redeemed by another.
+// confirmation issued to one client cannot be redeemed by another, and logs
+// can tell clients apart without holding their secret.
 func principalOf(r *http.Request) string {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	tok, ok := bearer(r)
 	if !ok || tok == "" {
 		return ""
 	}
@@ -136,15 +378,77 @@ func originAllowed(origin string, allowed []string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Serve listens on addr until ctx ends, then shuts down gracefully: SSE
-// sessions closed, then Streamable HTTP, then the listener (in-flight
-// requests get up to grace to finish).
+// routeOf maps a path to a bounded metric label.
+func routeOf(path string) string {
+	switch path {
+	case pathMCP, pathSSE, pathMessage, pathHealth, pathReady, pathMetrics:
+		return path
+	}
+	return "other"
+}
+
+func remoteHost(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// connState tracks connections that have not sent a byte yet. Go's
+// Server.Shutdown only treats such a connection as idle after 5 seconds, so
+// a client that opened a spare connection (Node's fetch does) would hold a
+// shutdown that long; while draining they are closed at once.
+func (h *HTTP) connState(c net.Conn, st http.ConnState) {
+	h.connMu.Lock()
+	defer h.connMu.Unlock()
+	switch st {
+	case http.StateNew:
+		if h.draining.Load() {
+			_ = c.Close()
+			return
+		}
+		h.newConns[c] = struct{}{}
+	default:
+		delete(h.newConns, c)
+	}
+}
+
+func (h *HTTP) closeNewConns() {
+	h.connMu.Lock()
+	defer h.connMu.Unlock()
+	for c := range h.newConns {
+		_ = c.Close()
+		delete(h.newConns, c)
+	}
+}
+
+// Serve listens on ln until ctx ends, then shuts down gracefully within
+// grace:
+//
+//  1. stop taking work: the listener closes, idle and never-used
+//     connections are closed, and new MCP requests get 503;
+//  2. wait for in-flight calls: running Streamable HTTP requests, and SSE
+//     requests until their answer is written to the stream;
+//  3. close the SSE sessions, then the Streamable HTTP sessions, and wait
+//     for the last connections to end.
+//
+// It returns an error only when serving failed or calls were still running
+// at the deadline.
 func (h *HTTP) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       h.readTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         h.connState,
+		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -153,12 +457,31 @@ func (h *HTTP) Serve(ctx context.Context, ln net.Listener, grace time.Duration) 
 		return fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 	}
+
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	h.draining.Store(true)
+	h.log.Info("shutting down: finishing in-flight calls", "in_flight", h.work.inFlight(), "grace", grace)
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- srv.Shutdown(sctx) }()
+	h.closeNewConns()
+
+	var errs []error
+	if err := h.work.wait(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("%d calls still running after %s", h.work.inFlight(), grace))
+	}
 	h.sse.CloseSessions()
 	_ = h.streamable.Shutdown(sctx)
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http shutdown: %w", err)
+	if err := <-shutdown; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		_ = srv.Close()
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("http: %w", err))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	h.log.Info("shut down cleanly")
 	return nil
 }

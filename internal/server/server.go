@@ -45,11 +45,12 @@ type App struct {
 	Deps    *tools.Deps
 	Sandbox *sandbox.Running
 	log     *slog.Logger
+	obs     *observer // metrics and HTTP session accounting
 }
 
 // New builds the app. It makes no upstream call: the first tool call logs in.
 func New(cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{Config: cfg, log: log}
+	a := &App{Config: cfg, log: log, obs: newObserver(cfg.MaxSessions)}
 	ccfg := convirza.Config{
 		APIURL: cfg.Convirza.APIURL, OAuthURL: cfg.Convirza.OAuthURL,
 		Email: cfg.Convirza.Email, Password: cfg.Convirza.Password,
@@ -74,6 +75,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
+	hc.Observe = a.obs.observeUpstream
 	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log, MediaDir: cfg.MediaDir}
 	if err := a.Deps.Convirza.Configured(); err != nil {
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())
@@ -103,6 +105,8 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		log.Info("Talkdesk credentials are set but the record_lists toolset is off; enable it with --toolsets default,record_lists (or CONVIRZA_MCP_TOOLSETS)")
 	}
 	a.MCP = server.NewMCPServer(Name, Version,
+		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
+		server.WithHooks(a.obs.hooks()),
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
 		server.WithInstructions(serverInstructions(talkdeskSelected)),

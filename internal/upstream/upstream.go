@@ -61,6 +61,10 @@ type Client struct {
 	log    *slog.Logger
 	// Sleep waits between attempts; tests replace it to observe delays.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Observe, when set, is told about every attempt: its method, the
+	// upstream host, the status (0 when no answer came) and how long it
+	// took. Metrics hang here, so no client needs to know about them.
+	Observe func(method, host string, status int, d time.Duration)
 }
 
 // New returns a Client. hc may be nil (a private client with sane transport
@@ -204,6 +208,13 @@ func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
 	}
 	start := time.Now()
 	res, err := c.http.Do(req)
+	if c.Observe != nil {
+		status := 0
+		if err == nil {
+			status = res.StatusCode
+		}
+		c.Observe(r.Method, req.URL.Host, status, time.Since(start))
+	}
 	if err != nil {
 		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: sent, Timeout: isTimeout(ctx, err), Err: cleanErr(err)}
 	}

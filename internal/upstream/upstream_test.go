@@ -226,3 +226,43 @@ func TestCancellationStopsRetries(t *testing.T) {
 		t.Fatalf("want cancellation, got %v", err)
 	}
 }
+
+func TestObserveSeesEveryAttempt(t *testing.T) {
+	srv := httptest.NewServer(&script{statuses: []int{503, 200}})
+	defer srv.Close()
+	c, _ := newClient(Policy{})
+	type obs struct {
+		method, host string
+		status       int
+	}
+	var mu sync.Mutex
+	var seen []obs
+	c.Observe = func(method, host string, status int, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, obs{method, host, status})
+	}
+	if _, err := c.Do(t.Context(), Request{Method: http.MethodGet, URL: srv.URL + "/x?secret=1"}); err != nil {
+		t.Fatal(err)
+	}
+	host := srv.Listener.Addr().String()
+	want := []obs{{"GET", host, 503}, {"GET", host, 200}}
+	if len(seen) != len(want) || seen[0] != want[0] || seen[1] != want[1] {
+		t.Fatalf("observed %v, want %v", seen, want)
+	}
+
+	// No answer at all: status 0.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	_ = ln.Close()
+	seen = nil
+	if _, err := c.Do(t.Context(), Request{Method: http.MethodPost, URL: "http://" + dead + "/x"}); err == nil {
+		t.Fatal("want an error from a closed port")
+	}
+	if len(seen) != 1 || seen[0].status != 0 || seen[0].host != dead {
+		t.Fatalf("observed %v", seen)
+	}
+}

@@ -2,6 +2,7 @@
 // HTTP), connect official-SDK clients over each transport, and stop
 // everything it started.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -48,16 +49,21 @@ export function binaryPath() {
 /**
  * The environment for a spawned server: this process's, without any
  * CONVIRZA_* or TALKDESK_* setting that could change its behaviour (an auth
- * token, a confirmation mode, credentials).
+ * token, a confirmation mode, credentials), plus extra.
  */
-function cleanEnv() {
+function cleanEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined || k.startsWith('CONVIRZA_') || k.startsWith('TALKDESK_')) continue;
     env[k] = v;
   }
   env.CONVIRZA_MCP_LOG_LEVEL = 'warn';
-  return env;
+  return { ...env, ...extra };
+}
+
+/** A fresh bearer token for one server. */
+export function newToken() {
+  return `interop-${randomBytes(16).toString('hex')}`;
 }
 
 /** Keeps the last bytes a process wrote to stderr, for failure messages. */
@@ -88,16 +94,21 @@ async function freePort() {
 
 /**
  * Starts `BIN serve --sandbox --transport http` on a free loopback port and
- * waits (bounded) until /healthz answers. Returns {baseUrl, stop()}.
+ * waits (bounded) until /healthz answers. With token, the server requires it
+ * (CONVIRZA_MCP_AUTH_TOKEN, a comma list for several); env adds variables.
+ * Returns {baseUrl, stop(), stderr(), exited}; stop() sends SIGTERM (SIGKILL
+ * after 5 s) and resolves to the exit {code, signal}.
  */
-export async function startHttpServer() {
+export async function startHttpServer({ token, env = {} } = {}) {
+  const extra = { ...env };
+  if (token) extra.CONVIRZA_MCP_AUTH_TOKEN = token;
   const bin = binaryPath();
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const stderr = tail();
     const child = spawn(bin, ['serve', '--sandbox', '--transport', 'http', '--addr', `127.0.0.1:${port}`], {
-      env: cleanEnv(),
+      env: cleanEnv(extra),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr.on('data', (c) => stderr.push(c));
@@ -116,11 +127,12 @@ export async function startHttpServer() {
 
     const baseUrl = `http://127.0.0.1:${port}`;
     const stop = async () => {
-      if (exitInfo || child.exitCode !== null || child.signalCode !== null) return;
+      if (exitInfo || child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
+      const info = await exited;
       clearTimeout(killer);
+      return info;
     };
 
     const deadline = Date.now() + STARTUP_DEADLINE;
@@ -129,7 +141,7 @@ export async function startHttpServer() {
         const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1_000) });
         if (res.ok) {
           const body = await res.json();
-          if (body.status === 'ok') return { baseUrl, stop, stderr: () => stderr.toString() };
+          if (body.status === 'ok') return { baseUrl, stop, exited, stderr: () => stderr.toString() };
         }
       } catch {
         // not listening yet
@@ -151,12 +163,14 @@ export async function startHttpServer() {
 /**
  * Connects an SDK client. kind: 'stdio' (spawns its own server), 'http'
  * (Streamable HTTP at baseUrl/mcp) or 'sse' (legacy SSE at baseUrl/sse).
+ * With token, HTTP requests (the SSE stream included) carry
+ * `Authorization: Bearer <token>`.
  * With elicitation: true the client declares the elicitation capability and
  * answers elicitation/create with the function last given to setAnswer
  * (default: decline). Returns {client, close(), setAnswer(fn), elicitations,
  * stderr()}; elicitations collects the params of every question received.
  */
-export async function connect(kind, { baseUrl, elicitation = false, name = 'convirza-mcp-interop' } = {}) {
+export async function connect(kind, { baseUrl, token, elicitation = false, name = 'convirza-mcp-interop' } = {}) {
   const capabilities = elicitation ? { elicitation: {} } : {};
   const client = new Client({ name, version: '0.0.0' }, { capabilities });
   const elicitations = [];
@@ -169,6 +183,7 @@ export async function connect(kind, { baseUrl, elicitation = false, name = 'conv
   }
   let transport;
   const stderr = tail();
+  const requestInit = token ? { headers: { Authorization: `Bearer ${token}` } } : undefined;
   switch (kind) {
     case 'stdio':
       transport = new StdioClientTransport({
@@ -180,10 +195,10 @@ export async function connect(kind, { baseUrl, elicitation = false, name = 'conv
       transport.stderr.on('data', (c) => stderr.push(c));
       break;
     case 'http':
-      transport = new StreamableHTTPClientTransport(new URL('/mcp', baseUrl));
+      transport = new StreamableHTTPClientTransport(new URL('/mcp', baseUrl), { requestInit });
       break;
     case 'sse':
-      transport = new SSEClientTransport(new URL('/sse', baseUrl));
+      transport = new SSEClientTransport(new URL('/sse', baseUrl), { requestInit });
       break;
     default:
       throw new Error(`unknown transport ${kind}`);

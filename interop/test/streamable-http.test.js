@@ -1,8 +1,9 @@
 // The official TypeScript SDK over Streamable HTTP (/mcp) against
-// `convirza-mcp serve --sandbox --transport http` started by this file.
+// `convirza-mcp serve --sandbox --transport http` started by this file
+// with a bearer token (CONVIRZA_MCP_AUTH_TOKEN) that every request carries.
 import { after, before, describe } from 'node:test';
 
-import { connect, startHttpServer } from '../lib/harness.js';
+import { connect, newToken, startHttpServer } from '../lib/harness.js';
 import { defineCoreTests, defineElicitationTests } from '../lib/suites.js';
 
 describe('streamable http', () => {
@@ -10,9 +11,10 @@ describe('streamable http', () => {
   let plain;
   let eliciting;
   before(async () => {
-    server = await startHttpServer();
-    plain = await connect('http', { baseUrl: server.baseUrl });
-    eliciting = await connect('http', { baseUrl: server.baseUrl, elicitation: true });
+    const token = newToken();
+    server = await startHttpServer({ token });
+    plain = await connect('http', { baseUrl: server.baseUrl, token });
+    eliciting = await connect('http', { baseUrl: server.baseUrl, token, elicitation: true });
   });
   after(async () => {
     await plain?.close();

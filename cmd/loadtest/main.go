@@ -1,0 +1,412 @@
+// Command loadtest starts the convirza-mcp binary with --sandbox --transport
+// http on loopback and drives it with N concurrent Streamable HTTP sessions
+// of M tool calls each (mcp-go's client), then reports throughput, latency
+// percentiles, errors and the server's peak RSS. It is not part of the
+// server binary nor of CI: run it through scripts/load.
+//
+// It only ever talks to the server it started, on 127.0.0.1, and stops by
+// itself: at the end of the calls or at -timeout, whichever comes first.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+type options struct {
+	bin      string
+	sessions int
+	calls    int
+	timeout  time.Duration
+	latency  time.Duration
+	modern   bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin/convirza-mcp", "server binary to start")
+	flag.IntVar(&o.sessions, "sessions", 200, "concurrent sessions")
+	flag.IntVar(&o.calls, "calls", 50, "tool calls per session")
+	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on the whole run; calls not done by then are abandoned")
+	flag.DurationVar(&o.latency, "latency", 0, "simulated upstream latency per request (CONVIRZA_MCP_SANDBOX_LATENCY)")
+	flag.BoolVar(&o.modern, "modern", false, "use the stateless 2026-07-28 protocol instead of sessions (2025-06-18)")
+	flag.Parse()
+	if o.sessions < 1 || o.calls < 1 || o.timeout <= 0 {
+		fmt.Fprintln(os.Stderr, "loadtest: -sessions, -calls and -timeout must be positive")
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// calls is the mix each session cycles through: reads only, so the run can
+// be repeated and the sandbox does not grow.
+var mix = []struct {
+	tool string
+	args map[string]any
+}{
+	{"get_group", map[string]any{"id": 1042}},
+	{"list_groups", map[string]any{}},
+	{"get_group", map[string]any{"id": 1003}},
+	{"get_group_tree", map[string]any{}},
+}
+
+type server struct {
+	cmd    *exec.Cmd
+	base   string
+	token  string
+	exited chan error
+	stderr *tailBuffer
+}
+
+func run(o options) error {
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+
+	srv, err := startServer(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer srv.kill()
+
+	fmt.Printf("server:   %s (pid %d) on %s, sandbox latency %s, protocol %s\n", o.bin, srv.cmd.Process.Pid, srv.base, o.latency, protocolName(o.modern))
+	fmt.Printf("machine:  %s/%s, %d CPUs (GOMAXPROCS %d)\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Printf("load:     %d sessions x %d calls, bounded by %s\n", o.sessions, o.calls, o.timeout)
+
+	// Connect every session first, so the call phase measures calls.
+	connectStart := time.Now()
+	clients := make([]*client.Client, o.sessions)
+	var connectErrs atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			c, err := connect(ctx, srv, o.modern)
+			if err != nil {
+				connectErrs.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+				return
+			}
+			clients[i] = c
+		})
+	}
+	wg.Wait()
+	connectTime := time.Since(connectStart)
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	}()
+
+	// The call phase.
+	var (
+		mu        sync.Mutex
+		latencies = make([]time.Duration, 0, o.sessions*o.calls)
+		callErrs  atomic.Int64
+		toolErrs  atomic.Int64
+		abandoned atomic.Int64
+	)
+	start := time.Now()
+	for _, c := range clients {
+		if c == nil {
+			continue
+		}
+		wg.Go(func() {
+			local := make([]time.Duration, 0, o.calls)
+			for j := range o.calls {
+				if ctx.Err() != nil {
+					abandoned.Add(int64(o.calls - j))
+					break
+				}
+				m := mix[j%len(mix)]
+				req := mcp.CallToolRequest{}
+				req.Params.Name = m.tool
+				req.Params.Arguments = m.args
+				t0 := time.Now()
+				res, err := c.CallTool(ctx, req)
+				d := time.Since(t0)
+				switch {
+				case err != nil:
+					callErrs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				case res.IsError:
+					toolErrs.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%s: %v", m.tool, res.Content))
+				}
+				local = append(local, d)
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	hwm, rss := memOf(srv.cmd.Process.Pid)
+	cpu := cpuOf(srv.cmd.Process.Pid)
+	for _, c := range clients {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
+	clients = nil
+	shutStart := time.Now()
+	exit := srv.stop(15 * time.Second)
+	shutTime := time.Since(shutStart)
+
+	slices.Sort(latencies)
+	ok := len(latencies) - int(toolErrs.Load())
+	fmt.Printf("connect:  %d sessions in %s (%d failed)\n", o.sessions-int(connectErrs.Load()), connectTime.Round(time.Millisecond), connectErrs.Load())
+	fmt.Printf("calls:    %d completed in %s: %.0f calls/s\n", len(latencies), elapsed.Round(time.Millisecond), float64(len(latencies))/elapsed.Seconds())
+	fmt.Printf("latency:  p50 %s  p90 %s  p99 %s  max %s\n", pct(latencies, 50), pct(latencies, 90), pct(latencies, 99), pct(latencies, 100))
+	fmt.Printf("errors:   %d transport/protocol, %d tool errors, %d abandoned at the time bound (ok %d)\n", callErrs.Load(), toolErrs.Load(), abandoned.Load(), ok)
+	if e, _ := firstErr.Load().(string); e != "" {
+		fmt.Printf("first error: %s\n", trim(e, 300))
+	}
+	fmt.Printf("server:   peak RSS (VmHWM) %s, RSS at end %s, CPU time %s\n", mib(hwm), mib(rss), cpu.Round(time.Millisecond))
+	fmt.Printf("shutdown: SIGTERM to exit in %s, %s\n", shutTime.Round(time.Millisecond), exit)
+
+	if connectErrs.Load() > 0 || callErrs.Load() > 0 || toolErrs.Load() > 0 || abandoned.Load() > 0 {
+		return errors.New("the run had errors")
+	}
+	return nil
+}
+
+func protocolName(modern bool) string {
+	if modern {
+		return mcp.ProtocolVersion20260728 + " (stateless)"
+	}
+	return mcp.ProtocolVersion20250618 + " (sessions)"
+}
+
+func startServer(ctx context.Context, o options) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	tok := make([]byte, 16)
+	_, _ = rand.Read(tok)
+	s := &server{base: "http://127.0.0.1:" + strconv.Itoa(port), token: hex.EncodeToString(tok), exited: make(chan error, 1), stderr: &tailBuffer{}}
+	s.cmd = exec.Command(o.bin, "serve", "--sandbox", "--transport", "http", "--addr", "127.0.0.1:"+strconv.Itoa(port))
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CONVIRZA_") && !strings.HasPrefix(kv, "TALKDESK_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env,
+		"CONVIRZA_MCP_AUTH_TOKEN="+s.token,
+		"CONVIRZA_MCP_LOG_LEVEL=warn",
+		"CONVIRZA_MCP_MAX_SESSIONS="+strconv.Itoa(max(1000, o.sessions+10)),
+		"CONVIRZA_MCP_SANDBOX_LATENCY="+o.latency.String(),
+	)
+	s.cmd.Env = env
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w (build it with: go build -o bin/convirza-mcp ./cmd/convirza-mcp)", o.bin, err)
+	}
+	go func() { s.exited <- s.cmd.Wait() }()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case err := <-s.exited:
+			s.exited <- err
+			return nil, fmt.Errorf("server exited at start (%v): %s", err, s.stderr)
+		default:
+		}
+		res, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, res.Body)
+			_ = res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.kill()
+	return nil, fmt.Errorf("server not healthy in time: %s", s.stderr)
+}
+
+func connect(ctx context.Context, s *server, modern bool) (*client.Client, error) {
+	tr, err := transport.NewStreamableHTTP(s.base+"/mcp",
+		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + s.token}),
+		transport.WithHTTPTimeout(60*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	var opts []client.ClientOption
+	if !modern {
+		opts = append(opts, client.WithProtocolVersion(mcp.ProtocolVersion20250618))
+	}
+	c := client.NewClient(tr, opts...)
+	if err := c.Start(ctx); err != nil {
+		return nil, err
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ClientInfo = mcp.Implementation{Name: "convirza-mcp-loadtest", Version: "1"}
+	if !modern {
+		init.Params.ProtocolVersion = mcp.ProtocolVersion20250618
+	}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// stop sends SIGTERM and waits up to d for the exit.
+func (s *server) stop(d time.Duration) string {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.exited:
+		s.exited <- err
+		if err != nil {
+			return fmt.Sprintf("exit: %v; stderr: %s", err, trim(s.stderr.String(), 500))
+		}
+		return "exit status 0"
+	case <-time.After(d):
+		s.kill()
+		return "did not exit in time: killed"
+	}
+}
+
+func (s *server) kill() {
+	select {
+	case err := <-s.exited:
+		s.exited <- err // already gone
+	default:
+		_ = s.cmd.Process.Kill()
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// memOf reads the peak and current resident set (bytes) of pid.
+func memOf(pid int) (hwm, rss int64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1, -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(v)
+		if len(fields) == 0 {
+			continue
+		}
+		n, _ := strconv.ParseInt(fields[0], 10, 64)
+		switch k {
+		case "VmHWM":
+			hwm = n << 10
+		case "VmRSS":
+			rss = n << 10
+		}
+	}
+	return hwm, rss
+}
+
+// cpuOf reads the user+system CPU time of pid.
+func cpuOf(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name, which is in parentheses.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return -1
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const clkTck = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / clkTck
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	i = min(max(i-1, 0), len(sorted)-1)
+	return sorted[i].Round(10 * time.Microsecond)
+}
+
+func mib(b int64) string {
+	if b < 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+func trim(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// tailBuffer keeps the last 8 KiB written (the server's stderr).
+type tailBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > 8<<10 {
+		t.b = t.b[len(t.b)-8<<10:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}

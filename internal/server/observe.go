@@ -1,0 +1,254 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/convirza/convirza-mcp/policy"
+)
+
+// observer is what the app measures and counts: Prometheus metrics on a
+// private registry (no global state, so two apps in one test process never
+// collide), and the HTTP sessions the session cap is enforced on.
+type observer struct {
+	reg *prometheus.Registry
+
+	toolCalls       *prometheus.CounterVec
+	toolSeconds     *prometheus.HistogramVec
+	toolsInFlight   prometheus.Gauge
+	upstreamCalls   *prometheus.CounterVec
+	upstreamSeconds *prometheus.HistogramVec
+	httpRequests    *prometheus.CounterVec
+	sessionsGauge   *prometheus.GaugeVec
+	sessionsRefused prometheus.Counter
+
+	sessions *sessionGate
+}
+
+func newObserver(maxSessions int) *observer {
+	if maxSessions < 1 {
+		maxSessions = defaultMaxSessions
+	}
+	o := &observer{reg: prometheus.NewRegistry()}
+	o.toolCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "convirza_mcp_tool_calls_total",
+		Help: "Tool calls by tool and outcome (ok, error, confirmation_required, declined, input_required, protocol_error).",
+	}, []string{"tool", "outcome"})
+	o.toolSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "convirza_mcp_tool_call_duration_seconds",
+		Help:    "Tool call latency, upstream calls and confirmation included.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"tool"})
+	o.toolsInFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "convirza_mcp_tool_calls_in_flight",
+		Help: "Tool calls running now.",
+	})
+	o.upstreamCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "convirza_mcp_upstream_requests_total",
+		Help: "Upstream HTTP attempts by host and status (\"error\" when no answer came).",
+	}, []string{"host", "status"})
+	o.upstreamSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "convirza_mcp_upstream_request_duration_seconds",
+		Help:    "Upstream HTTP attempt latency by host.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"host"})
+	o.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "convirza_mcp_http_requests_total",
+		Help: "HTTP requests served by route and status code.",
+	}, []string{"route", "code"})
+	o.sessionsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "convirza_mcp_active_sessions",
+		Help: "Open MCP sessions by transport (streamable: Streamable HTTP sessions; sse: legacy SSE streams).",
+	}, []string{"transport"})
+	o.sessionsRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "convirza_mcp_sessions_refused_total",
+		Help: "New sessions refused with 503 because CONVIRZA_MCP_MAX_SESSIONS were open.",
+	})
+	o.reg.MustRegister(o.toolCalls, o.toolSeconds, o.toolsInFlight, o.upstreamCalls, o.upstreamSeconds,
+		o.httpRequests, o.sessionsGauge, o.sessionsRefused,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, t := range []string{transportStreamable, transportSSE} {
+		o.sessionsGauge.WithLabelValues(t) // present at 0 from the start
+	}
+	o.sessions = &sessionGate{max: maxSessions, owners: map[string]sessionOwner{}, gauge: o.sessionsGauge}
+	return o
+}
+
+// toolMiddleware counts and times every tool call. It is registered once,
+// as the outermost tool middleware, so it sees what the client gets.
+func (o *observer) toolMiddleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		start := time.Now()
+		o.toolsInFlight.Inc()
+		outcome := "protocol_error" // unless the handler returns normally
+		defer func() {
+			o.toolsInFlight.Dec()
+			o.toolCalls.WithLabelValues(req.Params.Name, outcome).Inc()
+			o.toolSeconds.WithLabelValues(req.Params.Name).Observe(time.Since(start).Seconds())
+		}()
+		res, err = next(ctx, req)
+		outcome = toolOutcome(res, err)
+		return res, err
+	}
+}
+
+// toolOutcome classifies a tool call's answer into a small, fixed set of
+// label values.
+func toolOutcome(res *mcp.CallToolResult, err error) string {
+	switch {
+	case err != nil || res == nil:
+		return "protocol_error"
+	case res.ResultType == mcp.ResultTypeInputRequired:
+		return "input_required"
+	case res.IsError:
+		return "error"
+	}
+	var status any
+	switch sc := res.StructuredContent.(type) {
+	case map[string]any:
+		status = sc["status"]
+	case nil:
+	default:
+		var probe struct {
+			Status any `json:"status"`
+		}
+		if b, err := json.Marshal(sc); err == nil && json.Unmarshal(b, &probe) == nil {
+			status = probe.Status
+		}
+	}
+	switch status {
+	case policy.DecisionConfirmationRequired, policy.DecisionDeclined:
+		return status.(string)
+	}
+	return "ok"
+}
+
+// observeUpstream is the upstream client's Observe hook.
+func (o *observer) observeUpstream(_ string, host string, status int, d time.Duration) {
+	code := "error"
+	if status > 0 {
+		code = strconv.Itoa(status)
+	}
+	o.upstreamCalls.WithLabelValues(host, code).Inc()
+	o.upstreamSeconds.WithLabelValues(host).Observe(d.Seconds())
+}
+
+// hooks reports session registrations to the session gate.
+func (o *observer) hooks() *server.Hooks {
+	h := &server.Hooks{}
+	h.AddOnRegisterSession(o.sessions.registered)
+	h.AddOnUnregisterSession(o.sessions.unregistered)
+	return h
+}
+
+// Transports, as session labels.
+const (
+	transportStreamable = "streamable"
+	transportSSE        = "sse"
+)
+
+// errTooManySessions is the refusal of a session beyond the cap.
+var errTooManySessions = errors.New("too many open sessions")
+
+// sessionGate counts the open HTTP sessions (Streamable HTTP sessions and
+// legacy SSE streams) and admits a new one only below the cap. Admission
+// happens in the HTTP middleware, before mcp-go creates the session; the
+// admitted request carries a ticket in its context, which mcp-go hands to
+// the register hook, so a session counts as pending from admission to
+// registration and as open from registration to unregistration. Sessions
+// created without a ticket (stdio, in-process) are not counted.
+type sessionGate struct {
+	max   int
+	gauge *prometheus.GaugeVec
+
+	mu      sync.Mutex
+	pending int
+	owners  map[string]sessionOwner
+}
+
+type sessionOwner struct {
+	principal string
+	transport string
+}
+
+type ticketKey struct{}
+
+// ticket is one admitted, not yet registered session.
+type ticket struct {
+	g         *sessionGate
+	transport string
+	principal string
+	used      bool // guarded by g.mu
+}
+
+// admit reserves room for one session, or refuses.
+func (g *sessionGate) admit(transport, principal string) (*ticket, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.owners)+g.pending >= g.max {
+		return nil, errTooManySessions
+	}
+	g.pending++
+	return &ticket{g: g, transport: transport, principal: principal}, nil
+}
+
+// release gives back a ticket whose request registered no session.
+func (t *ticket) release() {
+	t.g.mu.Lock()
+	defer t.g.mu.Unlock()
+	if !t.used {
+		t.used = true
+		t.g.pending--
+	}
+}
+
+func (g *sessionGate) registered(ctx context.Context, s server.ClientSession) {
+	t, _ := ctx.Value(ticketKey{}).(*ticket)
+	if t == nil || t.g != g {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !t.used {
+		t.used = true
+		g.pending--
+	}
+	if _, dup := g.owners[s.SessionID()]; dup {
+		return
+	}
+	g.owners[s.SessionID()] = sessionOwner{principal: t.principal, transport: t.transport}
+	g.gauge.WithLabelValues(t.transport).Inc()
+}
+
+func (g *sessionGate) unregistered(_ context.Context, s server.ClientSession) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if o, ok := g.owners[s.SessionID()]; ok {
+		delete(g.owners, s.SessionID())
+		g.gauge.WithLabelValues(o.transport).Dec()
+	}
+}
+
+// owner returns who opened session id, if it is an open HTTP session.
+func (g *sessionGate) owner(id string) (sessionOwner, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	o, ok := g.owners[id]
+	return o, ok
+}
+
+// open is the number of open sessions.
+func (g *sessionGate) open() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.owners)
+}
