@@ -170,7 +170,7 @@ export async function startHttpServer({ token, env = {} } = {}) {
  * (default: decline). Returns {client, close(), setAnswer(fn), elicitations,
  * stderr()}; elicitations collects the params of every question received.
  */
-export async function connect(kind, { baseUrl, token, elicitation = false, name = 'convirza-mcp-interop' } = {}) {
+export async function connect(kind, { baseUrl, token, elicitation = false, name = 'convirza-mcp-interop', serverArgs = [] } = {}) {
   const capabilities = elicitation ? { elicitation: {} } : {};
   const client = new Client({ name, version: '0.0.0' }, { capabilities });
   const elicitations = [];
@@ -188,7 +188,7 @@ export async function connect(kind, { baseUrl, token, elicitation = false, name 
     case 'stdio':
       transport = new StdioClientTransport({
         command: binaryPath(),
-        args: ['serve', '--sandbox'],
+        args: ['serve', '--sandbox', ...serverArgs],
         env: { CONVIRZA_MCP_LOG_LEVEL: 'warn' },
         stderr: 'pipe',
       });
@@ -239,4 +239,19 @@ export function textOf(result) {
 /** A group name no other run or test will use. */
 export function uniqueName(prefix) {
   return `${prefix} ${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Wraps a connection to a server in compact mode (--tool-mode compact) so
+ * that tests written for the full catalog run unchanged: every callTool
+ * goes through call_tool, with the tool's name and arguments.
+ */
+export function viaCallTool(conn) {
+  const real = conn.client;
+  const client = {
+    callTool: (req, schema, opts) =>
+      real.callTool({ name: 'call_tool', arguments: { name: req.name, arguments: req.arguments } }, schema, opts),
+    listTools: (...a) => real.listTools(...a),
+  };
+  return { ...conn, client, real };
 }

@@ -75,31 +75,34 @@ async function deleteWithToken(client, group) {
 }
 
 /** Tests every transport passes: discovery, reads, writes, the token path, bad input. */
-export function defineCoreTests(label, getConn) {
-  it('lists the tools with all four hints and a title', { timeout: TEST_TIMEOUT }, async () => {
-    const { tools } = await getConn().client.listTools();
-    assert.ok(tools.length > 0, 'no tools listed');
-    for (const t of tools) {
-      assert.equal(typeof t.annotations, 'object', `${t.name} has no annotations`);
-      for (const h of HINTS) {
-        assert.equal(typeof t.annotations[h], 'boolean', `${t.name}: ${h} must be set explicitly as a boolean`);
+export function defineCoreTests(label, getConn, { listing = true } = {}) {
+  // Compact mode lists two tools; compact.test.js checks that listing.
+  if (listing) {
+    it('lists the tools with all four hints and a title', { timeout: TEST_TIMEOUT }, async () => {
+      const { tools } = await getConn().client.listTools();
+      assert.ok(tools.length > 0, 'no tools listed');
+      for (const t of tools) {
+        assert.equal(typeof t.annotations, 'object', `${t.name} has no annotations`);
+        for (const h of HINTS) {
+          assert.equal(typeof t.annotations[h], 'boolean', `${t.name}: ${h} must be set explicitly as a boolean`);
+        }
+        const title = t.title ?? t.annotations.title;
+        assert.ok(typeof title === 'string' && title.length > 0, `${t.name} has no title`);
+        assert.equal(t.inputSchema?.type, 'object', `${t.name}: input schema must be an object schema`);
+        assert.match(t.name, /^[a-z][a-z0-9_]{0,39}$/);
       }
-      const title = t.title ?? t.annotations.title;
-      assert.ok(typeof title === 'string' && title.length > 0, `${t.name} has no title`);
-      assert.equal(t.inputSchema?.type, 'object', `${t.name}: input schema must be an object schema`);
-      assert.match(t.name, /^[a-z][a-z0-9_]{0,39}$/);
-    }
-    const del = tools.find((t) => t.name === 'delete_group');
-    assert.ok(del, 'delete_group is not listed');
-    assert.equal(del.annotations.destructiveHint, true);
-    assert.equal(del.annotations.readOnlyHint, false);
-    assert.equal(del.inputSchema.properties?.confirmation_token?.type, 'string', 'delete_group must accept confirmation_token');
-    assert.ok(!(del.inputSchema.required ?? []).includes('confirmation_token'), 'confirmation_token must be optional');
-    const get = tools.find((t) => t.name === 'get_group');
-    assert.ok(get, 'get_group is not listed');
-    assert.equal(get.annotations.readOnlyHint, true);
-    assert.equal(get.annotations.destructiveHint, false);
-  });
+      const del = tools.find((t) => t.name === 'delete_group');
+      assert.ok(del, 'delete_group is not listed');
+      assert.equal(del.annotations.destructiveHint, true);
+      assert.equal(del.annotations.readOnlyHint, false);
+      assert.equal(del.inputSchema.properties?.confirmation_token?.type, 'string', 'delete_group must accept confirmation_token');
+      assert.ok(!(del.inputSchema.required ?? []).includes('confirmation_token'), 'confirmation_token must be optional');
+      const get = tools.find((t) => t.name === 'get_group');
+      assert.ok(get, 'get_group is not listed');
+      assert.equal(get.annotations.readOnlyHint, true);
+      assert.equal(get.annotations.destructiveHint, false);
+    });
+  }
 
   it('get_group_tree shows Denver Office under West', { timeout: TEST_TIMEOUT }, async () => {
     const res = await call(getConn().client, 'get_group_tree', {});
