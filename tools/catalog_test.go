@@ -60,6 +60,32 @@ func TestSchemaSnapshots(t *testing.T) {
 			t.Errorf("%s: schema differs from %s (review, then run: go test ./tools -run TestSchemaSnapshots -update)\n--- got ---\n%s", tl.Name, path, got)
 		}
 	}
+	// Compact mode's two tools are snapshotted too.
+	compact, err := tools.Compact(all, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range compact {
+		mt := st.Tool
+		snap := map[string]any{"name": mt.Name, "title": mt.Annotations.Title, "description": mt.Description,
+			"toolset": "compact (--tool-mode compact)", "annotations": mt.Annotations, "inputSchema": json.RawMessage(mt.RawInputSchema)}
+		got, err := json.MarshalIndent(snap, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, '\n')
+		path := filepath.Join(snapshotDir, mt.Name+".json")
+		want[mt.Name+".json"] = true
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, got) {
+			t.Errorf("%s: schema differs from %s (run: go test ./tools -run TestSchemaSnapshots -update)\n%s", mt.Name, path, got)
+		}
+	}
 	entries, err := os.ReadDir(snapshotDir)
 	if err != nil {
 		t.Fatal(err)
