@@ -41,19 +41,14 @@ type tokenSource struct {
 	log      *slog.Logger
 	now      func() time.Time
 
+	renewal upstream.Renewal
+
 	mu         sync.Mutex
 	access     string
 	accessExp  time.Time // zero: unknown, trusted until a 401
 	refresh    string
 	refreshExp time.Time
-	pending    *renewal
 	logins     []time.Time
-}
-
-type renewal struct {
-	done chan struct{}
-	tok  string
-	err  error
 }
 
 func newTokenSource(cfg Config, hc *upstream.Client, log *slog.Logger) *tokenSource {
@@ -66,6 +61,7 @@ func newTokenSource(cfg Config, hc *upstream.Client, log *slog.Logger) *tokenSou
 		refresh:  cfg.RefreshToken,
 		log:      log,
 		now:      time.Now,
+		renewal:  upstream.Renewal{Timeout: renewTimeout},
 	}
 }
 
@@ -78,59 +74,29 @@ func (t *tokenSource) configured() error {
 	return nil
 }
 
-// canRenew reports whether a rejected access token can be replaced.
-func (t *tokenSource) canRenew() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.refresh != "" || (t.email != "" && t.password != "")
-}
-
-// invalidate forgets tok if it is still the current access token, so the
-// next token() renews. Callers that saw a 401 with an older token do not
-// cause a second renewal.
-func (t *tokenSource) invalidate(tok string) {
+// Invalidate forgets tok if it is still the current access token, so the
+// next Token renews (callers that saw a 401 with an older token cause no
+// second renewal), and reports whether a renewal is possible at all.
+func (t *tokenSource) Invalidate(tok string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.access == tok {
 		t.access = ""
 	}
+	return t.refresh != "" || (t.email != "" && t.password != "")
 }
 
-func (t *tokenSource) usable() bool {
-	return t.access != "" && (t.accessExp.IsZero() || t.now().Add(renewBefore).Before(t.accessExp))
+// Token returns a usable access token, renewing it (one renewal shared by
+// concurrent callers) when it is missing or about to expire.
+func (t *tokenSource) Token(ctx context.Context) (string, error) {
+	return t.renewal.Token(ctx, "Convirza", t.current, t.obtain)
 }
 
-// token returns a usable access token, renewing it if needed.
-func (t *tokenSource) token(ctx context.Context) (string, error) {
+func (t *tokenSource) current() (string, bool) {
 	t.mu.Lock()
-	if t.usable() {
-		tok := t.access
-		t.mu.Unlock()
-		return tok, nil
-	}
-	r := t.pending
-	if r == nil {
-		r = &renewal{done: make(chan struct{})}
-		t.pending = r
-		go t.renew(context.WithoutCancel(ctx), r)
-	}
-	t.mu.Unlock()
-	select {
-	case <-r.done:
-		return r.tok, r.err
-	case <-ctx.Done():
-		return "", fmt.Errorf("waiting for a Convirza token: %w", ctx.Err())
-	}
-}
-
-func (t *tokenSource) renew(ctx context.Context, r *renewal) {
-	ctx, cancel := context.WithTimeout(ctx, renewTimeout)
-	defer cancel()
-	r.tok, r.err = t.obtain(ctx)
-	t.mu.Lock()
-	t.pending = nil
-	t.mu.Unlock()
-	close(r.done)
+	defer t.mu.Unlock()
+	usable := t.access != "" && (t.accessExp.IsZero() || t.now().Add(renewBefore).Before(t.accessExp))
+	return t.access, usable
 }
 
 func (t *tokenSource) obtain(ctx context.Context) (string, error) {

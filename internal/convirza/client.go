@@ -160,58 +160,36 @@ type Meta struct {
 }
 
 // do sends one API call and decodes the envelope's data into out (which may
-// be nil). A 401 is answered once by a token refresh and a second attempt.
+// be nil). A 401 is answered once by a token renewal and a second attempt.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) (Meta, error) {
 	u := c.api + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
+	h := http.Header{"Accept": {"application/json"}}
 	var payload []byte
 	if body != nil {
 		var err error
 		if payload, err = json.Marshal(body); err != nil {
 			return Meta{}, fmt.Errorf("encode %s %s body: %w", method, path, err)
 		}
+		h.Set("Content-Type", "application/json")
 	}
-	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.token(ctx)
-		if err != nil {
-			return Meta{}, err
-		}
-		h := http.Header{"Accept": {"application/json"}, "Authorization": {"Bearer " + tok}}
-		if payload != nil {
-			h.Set("Content-Type", "application/json")
-		}
-		resp, err := c.http.Do(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload})
-		if err != nil {
-			return Meta{}, err
-		}
-		if resp.Status == http.StatusUnauthorized && attempt == 0 && c.tokens.canRenew() {
-			c.tokens.invalidate(tok)
-			continue
-		}
-		return decode(method, path, resp, out)
+	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload}, c.tokens)
+	if err != nil {
+		return Meta{}, err
 	}
+	return decode(method, path, resp, out)
 }
 
 // doRaw is do for a body that is not JSON (multipart uploads).
 func (c *Client) doRaw(ctx context.Context, method, path, contentType string, payload []byte, out any) (Meta, error) {
-	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.token(ctx)
-		if err != nil {
-			return Meta{}, err
-		}
-		h := http.Header{"Accept": {"application/json"}, "Authorization": {"Bearer " + tok}, "Content-Type": {contentType}}
-		resp, err := c.http.Do(ctx, upstream.Request{Method: method, URL: c.api + path, Header: h, Body: payload})
-		if err != nil {
-			return Meta{}, err
-		}
-		if resp.Status == http.StatusUnauthorized && attempt == 0 && c.tokens.canRenew() {
-			c.tokens.invalidate(tok)
-			continue
-		}
-		return decode(method, path, resp, out)
+	h := http.Header{"Accept": {"application/json"}, "Content-Type": {contentType}}
+	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: c.api + path, Header: h, Body: payload}, c.tokens)
+	if err != nil {
+		return Meta{}, err
 	}
+	return decode(method, path, resp, out)
 }
 
 func decode(method, path string, resp *upstream.Response, out any) (Meta, error) {

@@ -37,65 +37,36 @@ type tokenSource struct {
 	log      *slog.Logger
 	now      func() time.Time
 
+	renewal upstream.Renewal
+
 	mu      sync.Mutex
 	access  string
 	renewAt time.Time // zero: no known expiry, trusted until a 401
-	pending *renewal
 	grants  int
 }
 
-type renewal struct {
-	done chan struct{}
-	tok  string
-	err  error
-}
-
-// invalidate forgets tok if it is still the current token, so the next
-// token() renews. Callers that saw a 401 with an older token do not cause a
-// second renewal.
-func (t *tokenSource) invalidate(tok string) {
+// Invalidate forgets tok if it is still the current token, so the next
+// Token renews; callers that saw a 401 with an older token cause no second
+// renewal. A client-credentials token can always be renewed.
+func (t *tokenSource) Invalidate(tok string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.access == tok {
 		t.access = ""
 	}
+	return true
 }
 
-func (t *tokenSource) usable() bool {
-	return t.access != "" && (t.renewAt.IsZero() || t.now().Before(t.renewAt))
+// Token returns a usable access token, obtaining a new one (one renewal
+// shared by concurrent callers) when it is missing or about to expire.
+func (t *tokenSource) Token(ctx context.Context) (string, error) {
+	return t.renewal.Token(ctx, "Talkdesk", t.current, t.obtain)
 }
 
-// token returns a usable access token, obtaining a new one if needed.
-func (t *tokenSource) token(ctx context.Context) (string, error) {
+func (t *tokenSource) current() (string, bool) {
 	t.mu.Lock()
-	if t.usable() {
-		tok := t.access
-		t.mu.Unlock()
-		return tok, nil
-	}
-	r := t.pending
-	if r == nil {
-		r = &renewal{done: make(chan struct{})}
-		t.pending = r
-		go t.renew(context.WithoutCancel(ctx), r)
-	}
-	t.mu.Unlock()
-	select {
-	case <-r.done:
-		return r.tok, r.err
-	case <-ctx.Done():
-		return "", fmt.Errorf("waiting for a Talkdesk token: %w", ctx.Err())
-	}
-}
-
-func (t *tokenSource) renew(ctx context.Context, r *renewal) {
-	ctx, cancel := context.WithTimeout(ctx, renewTimeout)
-	defer cancel()
-	r.tok, r.err = t.obtain(ctx)
-	t.mu.Lock()
-	t.pending = nil
-	t.mu.Unlock()
-	close(r.done)
+	defer t.mu.Unlock()
+	return t.access, t.access != "" && (t.renewAt.IsZero() || t.now().Before(t.renewAt))
 }
 
 // tokenResponse is the token endpoint's answer.

@@ -123,7 +123,7 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 	c.base = base
 	c.tokens = &tokenSource{
 		http: hc, tokenURL: tokenURL, clientID: cfg.ClientID, secret: cfg.ClientSecret,
-		log: log, now: time.Now,
+		log: log, now: time.Now, renewal: upstream.Renewal{Timeout: renewTimeout},
 	}
 	return c
 }
@@ -262,25 +262,15 @@ func (c *Client) do(ctx context.Context, method, u string, body, out any) error 
 			return fmt.Errorf("encode %s %s body: %w", method, pathOf(u), err)
 		}
 	}
-	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.token(ctx)
-		if err != nil {
-			return err
-		}
-		h := http.Header{"Accept": {"application/json"}, "Authorization": {"Bearer " + tok}}
-		if payload != nil {
-			h.Set("Content-Type", "application/json")
-		}
-		resp, err := c.http.Do(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload})
-		if err != nil {
-			return err
-		}
-		if resp.Status == http.StatusUnauthorized && attempt == 0 {
-			c.tokens.invalidate(tok)
-			continue
-		}
-		return decode(method, pathOf(u), resp, out)
+	h := http.Header{"Accept": {"application/json"}}
+	if payload != nil {
+		h.Set("Content-Type", "application/json")
 	}
+	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload}, c.tokens)
+	if err != nil {
+		return err
+	}
+	return decode(method, pathOf(u), resp, out)
 }
 
 func decode(method, path string, resp *upstream.Response, out any) error {
