@@ -48,10 +48,7 @@ func accountTools() []Tool {
 			Description: "Create a user tag on an org unit; the name must be new to that unit. Returns the new tag_id."},
 			func(ctx context.Context, d *Deps, a schemas.TagCreate) (any, error) {
 				id, meta, err := d.Convirza.Tags.Create(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return map[string]any{"status": "created", "tag_id": id, "tag_name": a.TagName, "request_id": meta.RequestID}, nil
+				return created("tag_id", id, "tag_name", a.TagName, meta, err)
 			}),
 		Define(Spec{Name: "update_tag", Title: "Update tag", Class: policy.Write, Idempotent: true,
 			Description: "Rename a user tag or set it active/inactive (PUT: give both tag_name and status; current values from list_tags). System tags cannot be changed."},

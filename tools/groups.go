@@ -48,10 +48,7 @@ func groupTools() []Tool {
 			Description: "Create a group (org unit) under an active parent. Name must be unique among siblings. Returns the new org_unit_id."},
 			func(ctx context.Context, d *Deps, a schemas.GroupCreate) (any, error) {
 				id, meta, err := d.Convirza.Groups.Create(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return map[string]any{"status": "created", "org_unit_id": id, "org_unit_name": a.OrgUnitName, "request_id": meta.RequestID}, nil
+				return created("org_unit_id", id, "org_unit_name", a.OrgUnitName, meta, err)
 			}),
 		Define(Spec{Name: "replace_group", Title: "Replace group", Class: policy.Write, Idempotent: true,
 			Description: "Replace all editable fields of a group (PUT). Use update_group to change only some."},
@@ -173,6 +170,15 @@ func Page[T any](key string, items []T, total, offset int) map[string]any {
 		out["next_offset"] = next
 	}
 	return out
+}
+
+// created is the answer of a create: the new id, the name given, and the
+// upstream request id.
+func created(idKey string, id int64, nameKey, name string, meta convirza.Meta, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"status": "created", idKey: id, nameKey: name, "request_id": meta.RequestID}, nil
 }
 
 // written is the answer of a write that returns no body.

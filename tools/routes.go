@@ -29,10 +29,7 @@ func routeTools() []Tool {
 			Description: "Route a tracking number the org unit holds (list_assigned_numbers; order_phone_number buys one) to a ring_to number. Returns provisioned_route_id."},
 			func(ctx context.Context, d *Deps, a schemas.RouteCreate) (any, error) {
 				id, meta, err := d.Convirza.Routes.Create(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return map[string]any{"status": "created", "provisioned_route_id": id, "provisioned_route_name": a.ProvisionedRouteName, "request_id": meta.RequestID}, nil
+				return created("provisioned_route_id", id, "provisioned_route_name", a.ProvisionedRouteName, meta, err)
 			}),
 		Define(Spec{Name: "replace_provisioned_route", Title: "Replace provisioned route", Class: policy.Write, Idempotent: true,
 			Description: "Replace all editable fields of a route (PUT). Use update_provisioned_route to change only some."},

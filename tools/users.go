@@ -30,10 +30,7 @@ func userTools() []Tool {
 			Description: "Create a user in a group (ct_user_ou_id); username is their email and login. Returns the new user id."},
 			func(ctx context.Context, d *Deps, a schemas.UserCreate) (any, error) {
 				id, meta, err := d.Convirza.Users.Create(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return map[string]any{"status": "created", "ct_user_id": id, "username": a.Username, "request_id": meta.RequestID}, nil
+				return created("ct_user_id", id, "username", a.Username, meta, err)
 			}),
 		Define(Spec{Name: "replace_user", Title: "Replace user", Class: policy.Write, Idempotent: true,
 			Description: "Replace all editable fields of a user (PUT); start from get_user. Use update_user to change only some."},

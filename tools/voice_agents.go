@@ -29,10 +29,7 @@ func voiceAgentTools() []Tool {
 			Description: "Create an AI voice agent that answers calls for an org unit. Returns voice_agent_id."},
 			func(ctx context.Context, d *Deps, a schemas.VoiceAgentCreate) (any, error) {
 				id, meta, err := d.Convirza.VoiceAgents.Create(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return map[string]any{"status": "created", "voice_agent_id": id, "name": a.Name, "request_id": meta.RequestID}, nil
+				return created("voice_agent_id", id, "name", a.Name, meta, err)
 			}),
 		Define(Spec{Name: "replace_voice_agent", Title: "Replace AI voice agent", Class: policy.Write, Idempotent: true,
 			Description: "Replace all editable fields of a voice agent (PUT). Use update_voice_agent to change only some."},

@@ -29,10 +29,7 @@ func webhookTools() []Tool {
 			Description: "Create a webhook on an org unit (its sub-groups inherit it): pre_call fires as a call comes in, post_call after it ends. Returns the new webhook_id."},
 			func(ctx context.Context, d *Deps, a schemas.WebhookCreate) (any, error) {
 				id, meta, err := d.Convirza.Webhooks.Create(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return map[string]any{"status": "created", "webhook_id": id, "webhook_name": a.WebhookName, "request_id": meta.RequestID}, nil
+				return created("webhook_id", id, "webhook_name", a.WebhookName, meta, err)
 			}),
 		Define(Spec{Name: "replace_webhook", Title: "Replace webhook", Class: policy.Write, Idempotent: true,
 			Description: "Replace all editable fields of a webhook (PUT). Use update_webhook to change only some."},
