@@ -86,7 +86,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		server.WithRecovery(),
 		server.WithInstructions(instructions),
 	)
-	if err := tools.Register(a.MCP, selected, a.Deps, &policy.Confirmer{Tokens: toks, Mode: mode}); err != nil {
+	if err := tools.Register(a.MCP, selected, a.Deps, tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Mode: mode}}); err != nil {
 		a.Close()
 		return nil, err
 	}
