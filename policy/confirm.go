@@ -19,7 +19,11 @@ const (
 	DecisionConfirmationRequired = "confirmation_required"
 	DecisionConfirmed            = "confirmed"
 	DecisionDeclined             = "declined"
-	DecisionRefused              = "refused"
+	// DecisionDenied: refused by the policy or the confirmation protocol (a
+	// bad token, a blocked preview, a client that cannot be asked).
+	DecisionDenied = "denied"
+	// DecisionOutOfScope: the call names org units outside the policy's scope.
+	DecisionOutOfScope = "out_of_scope"
 )
 
 // Preview is what a confirmable call would do, fetched upstream before
@@ -143,7 +147,7 @@ func (c *Confirmer) Check(ctx context.Context, call Call, preview func(context.C
 }
 
 func refuse(msg string) Outcome {
-	return Outcome{Result: mcp.NewToolResultError(msg), Decision: DecisionRefused}
+	return Outcome{Result: mcp.NewToolResultError(msg), Decision: DecisionDenied}
 }
 
 func declined(tool, why string) Outcome {

@@ -1,9 +1,11 @@
 // Package policy decides what a tool call may do: tool classes, the
 // confirmation protocol for destructive and costly tools (elicitation or a
-// signed, single-use confirmation_token), and who is asking.
+// signed, single-use confirmation_token), who is asking, the operator's
+// policy file (mode, toolsets, allow/deny, confirmation, org-unit scope,
+// audit log) and the audit log itself.
 //
 // It knows tool names, classes and arguments, never an upstream client:
-// previews are handed to it as functions.
+// previews and the org-unit hierarchy are handed to it as functions.
 package policy
 
 import (

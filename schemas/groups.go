@@ -157,3 +157,39 @@ type TreeNode struct {
 type Hierarchy struct {
 	OrgUnits []int64 `json:"orgUnits"`
 }
+
+// Org units named by group arguments, for a policy's org-unit scope (see
+// policy.OrgUnitArgs and policy.OrgUnitPinner).
+
+// OrgUnits is the listed unit, if any.
+func (a ListGroupsArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
+
+// PinOrgUnit lists the children of id when no unit was named.
+func (a *ListGroupsArgs) PinOrgUnit(id int64) { a.OrgUnitID = id }
+
+// OrgUnits is the unit.
+func (a OrgUnitArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
+
+// OrgUnits is the new group's parent.
+func (a GroupCreate) OrgUnits() []int64 { return nonZero(a.OrgUnitParentID) }
+
+// OrgUnits are the group and its (new) parent.
+func (a ReplaceGroupArgs) OrgUnits() []int64 { return nonZero(a.ID, a.OrgUnitParentID) }
+
+// OrgUnits are the group and, when it moves, its new parent.
+func (a UpdateGroupArgs) OrgUnits() []int64 {
+	if a.OrgUnitParentID != nil {
+		return nonZero(a.ID, *a.OrgUnitParentID)
+	}
+	return nonZero(a.ID)
+}
+
+func nonZero(ids ...int64) []int64 {
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if id != 0 {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -109,7 +109,7 @@ func Compact(enabled []Tool, handlers map[string]server.ToolHandlerFunc) ([]serv
 		return viaCallTool(name, res), nil
 	}
 	return []server.ServerTool{
-		{Tool: searchTool, Handler: search.Handler(nil, nil)},
+		{Tool: searchTool, Handler: search.Handler(nil, Guards{})}, // reads the catalog only: nothing to guard
 		{Tool: callTool, Handler: callHandler},
 	}, nil
 }

@@ -25,7 +25,7 @@ func groupTools() []Tool {
 			Description: "Get one group (org unit) by id: name, external id, parent, address, phone, industry."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				return d.Convirza.Groups.Get(ctx, a.ID)
-			}),
+			}, OrgUnitsOf(groupID)),
 		Define(Spec{Name: "get_group_tree", Title: "Get group tree", Class: policy.Read,
 			Description: "The whole org-unit hierarchy as a nested tree of {org_unit_id, name, children}. Start here to find a group's id."},
 			func(ctx context.Context, d *Deps, a schemas.GroupTreeArgs) (any, error) {
@@ -34,7 +34,7 @@ func groupTools() []Tool {
 					return nil, err
 				}
 				return map[string]any{"groups": nodes}, nil
-			}),
+			}, ScopeResult(scopeTree)),
 		Define(Spec{Name: "get_org_unit_hierarchy", Title: "List a unit and its descendants", Class: policy.Read,
 			Description: "Ids of an org unit and all its descendants (the unit first)."},
 			func(ctx context.Context, d *Deps, a schemas.OrgUnitArgs) (any, error) {
@@ -68,8 +68,41 @@ func groupTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Groups.Delete(ctx, a.ID)
 				return written("deleted", "org_unit_id", a.ID, meta, err)
-			}),
+			}, OrgUnitsOf(groupID)),
 	}
+}
+
+// groupID: a group's id is itself an org unit.
+func groupID(_ context.Context, _ *Deps, a schemas.ID) ([]int64, error) {
+	return []int64{a.ID}, nil
+}
+
+// scopeTree keeps the parts of the tree inside the scope: a unit outside it
+// is dropped and its in-scope descendants take its place.
+func scopeTree(_ schemas.GroupTreeArgs, result any, in func(int64) bool) (any, error) {
+	m, ok := result.(map[string]any)
+	nodes, ok2 := m["groups"].([]schemas.TreeNode)
+	if !ok || !ok2 {
+		return nil, fmt.Errorf("get_group_tree: cannot limit an unexpected result (%T) to the scope", result)
+	}
+	var keep func([]schemas.TreeNode) []schemas.TreeNode
+	keep = func(ns []schemas.TreeNode) []schemas.TreeNode {
+		out := []schemas.TreeNode{}
+		for _, n := range ns {
+			kids := keep(n.Children)
+			if !in(n.OrgUnitID) {
+				out = append(out, kids...)
+				continue
+			}
+			n.Children = kids
+			if len(n.Children) == 0 {
+				n.Children = nil
+			}
+			out = append(out, n)
+		}
+		return out
+	}
+	return map[string]any{"groups": keep(nodes)}, nil
 }
 
 // previewDeleteGroup reads the group, its active sub-groups and its users,

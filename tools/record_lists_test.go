@@ -55,7 +55,7 @@ func newTDEnv(t *testing.T, cfg *talkdesk.Config, opts ...client.ClientOption) *
 		t.Fatal(err)
 	}
 	s := server.NewMCPServer("test", "0", server.WithToolCapabilities(false), server.WithRecovery())
-	if err := Register(s, ts, deps, &policy.Confirmer{Tokens: toks, Mode: policy.ModeAuto}); err != nil {
+	if err := Register(s, ts, deps, Guards{Confirm: &policy.Confirmer{Tokens: toks, Mode: policy.ModeAuto}}); err != nil {
 		t.Fatal(err)
 	}
 	cli, err := client.NewInProcessClientWithOptions(s, opts...)
@@ -115,16 +115,6 @@ func structured(t *testing.T, res *mcp.CallToolResult) map[string]any {
 		t.Fatalf("structured content %s: %v", b, err)
 	}
 	return m
-}
-
-func resultText(res *mcp.CallToolResult) string {
-	var parts []string
-	for _, c := range res.Content {
-		if tc, ok := c.(mcp.TextContent); ok {
-			parts = append(parts, tc.Text)
-		}
-	}
-	return strings.Join(parts, "\n")
 }
 
 // writes are the calls that could have changed the sandbox.

@@ -109,13 +109,19 @@ func ToolsetNames() []string {
 }
 
 // RegisterCompact adds compact mode's two tools (search_tools, call_tool)
-// to an MCP server; the tools are reachable only through them.
-func RegisterCompact(s *server.MCPServer, ts []Tool, d *Deps, c *policy.Confirmer) error {
+// to an MCP server. The tools are reachable only through call_tool, each
+// behind the same guards as in full mode.
+func RegisterCompact(s *server.MCPServer, ts []Tool, d *Deps, g Guards) error {
+	enabled := make([]Tool, 0, len(ts))
 	handlers := make(map[string]server.ToolHandlerFunc, len(ts))
-	for i := range ts {
-		handlers[ts[i].Name] = ts[i].Handler(d, c)
+	for _, t := range ts {
+		if g.ConfirmAlso[t.Name] {
+			t = t.WithConfirmation()
+		}
+		enabled = append(enabled, t)
+		handlers[t.Name] = t.Handler(d, g)
 	}
-	compact, err := Compact(ts, handlers)
+	compact, err := Compact(enabled, handlers)
 	if err != nil {
 		return err
 	}
@@ -123,17 +129,32 @@ func RegisterCompact(s *server.MCPServer, ts []Tool, d *Deps, c *policy.Confirme
 	return nil
 }
 
-// Register adds the tools to an MCP server.
-func Register(s *server.MCPServer, ts []Tool, d *Deps, c *policy.Confirmer) error {
-	for i := range ts {
-		t := &ts[i]
+// Register adds the tools to an MCP server, each behind the guards. Tools
+// named in g.ConfirmAlso become confirmable (and accept confirmation_token).
+func Register(s *server.MCPServer, ts []Tool, d *Deps, g Guards) error {
+	for _, t := range ts {
+		if g.ConfirmAlso[t.Name] {
+			t = t.WithConfirmation()
+		}
 		mt, err := t.MCPTool()
 		if err != nil {
 			return err
 		}
-		s.AddTool(mt, t.Handler(d, c))
+		s.AddTool(mt, t.Handler(d, g))
 	}
 	return nil
+}
+
+// Catalog describes every declared tool and toolset, for checking a policy.
+func Catalog() policy.Catalog {
+	var c policy.Catalog
+	for _, ts := range Toolsets() {
+		c.Toolsets = append(c.Toolsets, policy.ToolsetInfo{Name: ts.Name, Default: ts.Default})
+	}
+	for _, t := range All() {
+		c.Tools = append(c.Tools, policy.ToolInfo{Name: t.Name, Toolset: t.Toolset, Class: t.Class})
+	}
+	return c
 }
 
 // MarkdownTable renders the catalog as the README's tool table: toolsets in

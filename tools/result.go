@@ -17,26 +17,41 @@ import (
 )
 
 // Handler returns the MCP handler of t: arguments decoded and validated,
-// confirmation asked where the class needs it, the tool run, and its result
-// or error turned into a tool result. It never returns a Go error: every
-// failure is an isError result the model can read.
-func (t *Tool) Handler(d *Deps, confirm *policy.Confirmer) server.ToolHandlerFunc {
+// limited to the policy's org-unit scope, confirmation asked where the class
+// or the policy needs it, the call put on the audit record, the tool run, and
+// its result or error turned into a tool result. It never returns a Go
+// error: every failure is an isError result the model can read.
+func (t *Tool) Handler(d *Deps, g Guards) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		p, err := t.prepare(rawArguments(req))
 		if err != nil {
 			return errorResult(t.Name, err), nil
 		}
+		call := g.begin(ctx, d, t, p)
+		if refused := call.scope(p); refused != nil {
+			return refused, nil
+		}
+		decision := policy.DecisionAllowed
 		if t.Confirmable() {
-			out, err := confirm.Check(ctx, policy.Call{Tool: t.Name, Args: p.canonical, Token: p.token, Request: req},
+			out, err := g.Confirm.Check(ctx, policy.Call{Tool: t.Name, Args: p.canonical, Token: p.token, Request: req},
 				func(ctx context.Context) (*policy.Preview, error) { return t.Preview(ctx, d, p.canonical) })
 			if err != nil {
 				return errorResult(t.Name, err), nil
 			}
 			if !out.Proceed {
+				call.confirmStep(out)
 				return out.Result, nil
 			}
+			decision = out.Decision
+		}
+		if refused := call.beforeRun(decision); refused != nil {
+			return refused, nil
 		}
 		v, err := t.run(ctx, d, p.canonical)
+		call.afterRun(v, err)
+		if err == nil {
+			v, err = call.filter(v)
+		}
 		if err != nil {
 			return errorResult(t.Name, err), nil
 		}

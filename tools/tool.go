@@ -42,6 +42,10 @@ type Spec struct {
 	// Idempotent: calling twice with the same arguments has no further
 	// effect. Reads always are; PUT, PATCH and DELETE are; POST is not.
 	Idempotent bool
+	// AccountWide: the tool touches no org unit's data (reference lists,
+	// the caller's profile), so an org-unit scope does not limit it. See
+	// policy/scope.go for how other tools declare their org units.
+	AccountWide bool
 }
 
 // Handler runs a tool whose arguments decoded and validated. Its result is
@@ -62,29 +66,45 @@ type Tool struct {
 	canon     func(args []byte) ([]byte, error)
 	run       func(ctx context.Context, d *Deps, args []byte) (any, error)
 	preview   func(ctx context.Context, d *Deps, args []byte) (*policy.Preview, error)
+	scope     scoping
+	// confirmAlso: the policy makes this tool confirmable beyond its class.
+	confirmAlso bool
 }
 
-// Confirmable reports whether every call needs a human's yes.
-func (t *Tool) Confirmable() bool { return t.Class.NeedsConfirmation() }
+// Confirmable reports whether every call needs a human's yes: its class
+// does, or the policy requires it (confirmation.require).
+func (t *Tool) Confirmable() bool { return t.Class.NeedsConfirmation() || t.confirmAlso }
 
-// Define declares a tool that needs no confirmation.
-func Define[A any](spec Spec, h Handler[A]) Tool {
-	return define(spec, h, nil)
+// WithConfirmation returns a copy of t whose calls need confirmation, and
+// whose schema accepts confirmation_token.
+func (t Tool) WithConfirmation() Tool {
+	if t.Confirmable() {
+		return t
+	}
+	t.confirmAlso = true
+	t.Schema = schemas.WithConfirmationToken(t.Schema)
+	return t
+}
+
+// Define declares a tool that needs no confirmation. Options say how its
+// calls relate to org units (OrgUnitsOf, ScopeResult).
+func Define[A any](spec Spec, h Handler[A], opts ...Option[A]) Tool {
+	return define(spec, h, nil, opts)
 }
 
 // DefineConfirmable declares a destructive or costly tool: preview says what
 // a call would do before a human is asked.
-func DefineConfirmable[A any](spec Spec, preview PreviewFunc[A], h Handler[A]) Tool {
+func DefineConfirmable[A any](spec Spec, preview PreviewFunc[A], h Handler[A], opts ...Option[A]) Tool {
 	if !spec.Class.NeedsConfirmation() {
 		panic(fmt.Sprintf("tool %s: DefineConfirmable needs class Destructive or Costly", spec.Name))
 	}
-	return define(spec, h, preview)
+	return define(spec, h, preview, opts)
 }
 
 // define is called at start-up with the program's own declarations; a bad
 // declaration is a programming error caught by the first test run, so it
 // panics rather than return an error every caller would have to thread.
-func define[A any](spec Spec, h Handler[A], preview PreviewFunc[A]) Tool {
+func define[A any](spec Spec, h Handler[A], preview PreviewFunc[A], opts []Option[A]) Tool {
 	var zero A
 	if reflect.TypeOf(zero).Kind() != reflect.Struct {
 		panic(fmt.Sprintf("tool %s: arguments must be a struct", spec.Name))
@@ -127,6 +147,7 @@ func define[A any](spec Spec, h Handler[A], preview PreviewFunc[A]) Tool {
 			return preview(ctx, d, a)
 		}
 	}
+	t.scope = scopingFor(spec, opts)
 	return t
 }
 

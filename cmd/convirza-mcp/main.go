@@ -5,6 +5,8 @@
 //	convirza-mcp tools [flags]          list the tools
 //	convirza-mcp call TOOL [JSON] [flags]
 //	                                    run one tool through the same policy
+//	convirza-mcp policy check FILE [flags]
+//	                                    validate a policy file, print what it serves
 //
 // Every subcommand accepts --sandbox.
 package main
@@ -33,6 +35,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/logging"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
+	"github.com/convirza/convirza-mcp/tools"
 )
 
 func main() {
@@ -57,6 +60,7 @@ const usage = `Usage:
   convirza-mcp [serve] [flags]             run the MCP server (stdio unless --transport http)
   convirza-mcp tools [flags]               list the tools: name, toolset, class, summary
   convirza-mcp call TOOL ['JSON'] [flags]  run one tool through the same validation and policy
+  convirza-mcp policy check FILE [flags]   validate a policy file and print the tools it serves
 
 Flags:
 `
@@ -96,6 +100,8 @@ func run(ctx context.Context, args []string, e env) int {
 
 	switch cmd {
 	case "serve", "tools", "call":
+	case "policy":
+		return policyCommand(pos, cfg, e)
 	case "help":
 		fs.Usage()
 		return 0
@@ -274,6 +280,72 @@ func (p *prompter) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.E
 		return accept, nil
 	}
 	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil
+}
+
+// policyCommand runs "policy check FILE": the file is validated and combined
+// with the flags and environment exactly as serve would, and what it serves
+// is printed. Exit 1 when the file is wrong.
+func policyCommand(pos []string, cfg *config.Config, e env) int {
+	if len(pos) != 2 || pos[0] != "check" {
+		fmt.Fprintln(e.stderr, "convirza-mcp: usage: convirza-mcp policy check FILE [--read-only] [--toolsets ...]")
+		return 2
+	}
+	cfg.Policy = pos[1]
+	plan, err := server.NewPlan(cfg)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	eff := plan.Policy
+	w := e.stdout
+	fmt.Fprintf(w, "%s: valid\n", cfg.Policy)
+	mode := "read-write"
+	if eff.ReadOnly {
+		mode = "read-only"
+	}
+	fmt.Fprintf(w, "mode:          %s\n", mode)
+	fmt.Fprintf(w, "toolsets:      %s\n", strings.Join(eff.Toolsets, ", "))
+	fmt.Fprintf(w, "confirmation:  %s, tokens valid %s\n", eff.ConfirmMode, eff.ConfirmTTL)
+	if ids := eff.Policy.OrgUnits; len(ids) > 0 {
+		fmt.Fprintf(w, "scope:         org units %s and their descendants\n", strings.Trim(fmt.Sprint(ids), "[]"))
+	} else {
+		fmt.Fprintln(w, "scope:         every org unit")
+	}
+	if f := eff.Policy.AuditFile; f != "" {
+		fmt.Fprintf(w, "audit log:     %s\n", f)
+	} else {
+		fmt.Fprintln(w, "audit log:     none")
+	}
+	fmt.Fprintf(w, "\nserved (%d):\n", len(plan.Tools))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOOL\tTOOLSET\tCLASS\tCONFIRMATION")
+	for _, t := range plan.Tools {
+		confirm := ""
+		switch {
+		case t.Class.NeedsConfirmation():
+			confirm = "yes"
+		case eff.ConfirmAlso(t.Name):
+			confirm = "yes (policy)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Toolset, t.Class, confirm)
+	}
+	if err := tw.Flush(); err != nil {
+		return 1
+	}
+	if len(plan.Withheld) > 0 {
+		fmt.Fprintf(w, "\nwithheld (%d):\n", len(plan.Withheld))
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TOOL\tTOOLSET\tWHY")
+		for _, t := range tools.All() {
+			if wh, ok := plan.Withheld[t.Name]; ok {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Name, wh.Toolset, wh.Why)
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return 1
+		}
+	}
+	return 0
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -137,5 +139,51 @@ func TestServeStdioKeepsStdoutForProtocol(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("a secret (%s) reached the log", secret)
 		}
+	}
+}
+
+func writePolicy(t *testing.T, yaml string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPolicyCheck validates a file and prints what it would serve, combined
+// with the flags as serve would.
+func TestPolicyCheck(t *testing.T) {
+	good := writePolicy(t, "toolsets: [groups]\ntools:\n  deny: [delete_*]\nconfirmation:\n  require: [update_group]\nscope:\n  org_units: [1003]\n")
+	code, out, errs := runCLI(t, "", false, "policy", "check", good)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"valid", "org units 1003", "update_group", "yes (policy)", "served (7)", "delete_group", "tools.deny: delete_*"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if code, out, _ := runCLI(t, "", false, "policy", "check", good, "--read-only"); code != 0 || !strings.Contains(out, "mode:          read-only") || !strings.Contains(out, "served (4)") {
+		t.Errorf("--read-only narrows the policy: %d\n%s", code, out)
+	}
+
+	bad := writePolicy(t, "mode: read-write\ntool:\n  deny: [delete_group]\n")
+	code, out, errs = runCLI(t, "", false, "policy", "check", bad)
+	if code != 1 || out != "" || !strings.Contains(errs, bad+` line 2: unknown key "tool"; did you mean tools?`) {
+		t.Fatalf("bad file: exit %d\nout %s\nerr %s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "", false, "policy", "lint", good); code != 2 || !strings.Contains(errs, "usage") {
+		t.Errorf("usage: %d %s", code, errs)
+	}
+}
+
+// TestServeRefusesABadPolicy: the process exits non-zero at start-up, naming
+// the line.
+func TestServeRefusesABadPolicy(t *testing.T) {
+	bad := writePolicy(t, "confirmation:\n  mode: maybe\n")
+	code, _, errs := runCLI(t, "", false, "serve", "--sandbox", "--policy", bad)
+	if code != 1 || !strings.Contains(errs, "line 2: confirmation.mode must be auto, elicitation or token") {
+		t.Fatalf("exit %d: %s", code, errs)
 	}
 }

@@ -143,11 +143,9 @@ func (o *observer) observeUpstream(_ string, host string, status int, d time.Dur
 }
 
 // hooks reports session registrations to the session gate.
-func (o *observer) hooks() *server.Hooks {
-	h := &server.Hooks{}
+func (o *observer) addHooks(h *server.Hooks) {
 	h.AddOnRegisterSession(o.sessions.registered)
 	h.AddOnUnregisterSession(o.sessions.unregistered)
-	return h
 }
 
 // Transports, as session labels.

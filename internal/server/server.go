@@ -5,13 +5,17 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/convirza/convirza-mcp/internal/config"
@@ -44,8 +48,10 @@ type App struct {
 	Tools   []tools.Tool
 	Deps    *tools.Deps
 	Sandbox *sandbox.Running
-	log     *slog.Logger
-	obs     *observer // metrics and HTTP session accounting
+	// Plan is the policy in force and the tools it serves.
+	Plan *Plan
+	log  *slog.Logger
+	obs  *observer // metrics and HTTP session accounting
 }
 
 // New builds the app. It makes no upstream call: the first tool call logs in.
@@ -81,45 +87,162 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())
 	}
 
-	mode, err := policy.ParseMode(cfg.ConfirmMode)
+	plan, err := NewPlan(cfg)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	toks, err := policy.NewTokens([]byte(cfg.ConfirmKey), cfg.ConfirmTTL)
+	a.Plan, a.Tools = plan, plan.Tools
+	g, hooks, err := a.guards(plan)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	selected, err := tools.Select(cfg.Toolsets, cfg.ReadOnly)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.Tools = selected
-	talkdeskSelected := slices.ContainsFunc(selected, func(t tools.Tool) bool { return t.Toolset == "record_lists" })
+	a.obs.addHooks(hooks)
+	talkdeskSelected := slices.ContainsFunc(plan.Tools, func(t tools.Tool) bool { return t.Toolset == "record_lists" })
 	switch err := a.Deps.Talkdesk.Configured(); {
 	case talkdeskSelected && err != nil:
 		log.Warn("Talkdesk record_lists tools will answer with an error until credentials are set", "why", err.Error())
 	case !talkdeskSelected && err == nil && !cfg.Sandbox:
 		log.Info("Talkdesk credentials are set but the record_lists toolset is off; enable it with --toolsets default,record_lists (or CONVIRZA_MCP_TOOLSETS)")
 	}
+	instr := serverInstructions(talkdeskSelected)
+	if g.Scope != nil {
+		instr += fmt.Sprintf(" This server is limited to org unit(s) %s and their descendants; anything else is refused.", joinIDs(g.Scope.Roots()))
+	}
 	a.MCP = server.NewMCPServer(Name, Version,
 		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
-		server.WithHooks(a.obs.hooks()),
+		server.WithHooks(hooks), // one Hooks value: mcp-go keeps only the last WithHooks
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
-		server.WithInstructions(serverInstructions(talkdeskSelected)),
+		server.WithInstructions(instr),
 	)
 	register := tools.Register
 	if cfg.ToolMode == "compact" {
 		register = tools.RegisterCompact
 	}
-	if err := register(a.MCP, selected, a.Deps, &policy.Confirmer{Tokens: toks, Mode: mode}); err != nil {
+	if err := register(a.MCP, plan.Tools, a.Deps, g); err != nil {
 		a.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// Plan is what a configuration serves: its policy file combined with flags
+// and environment, the tools served, and why each other tool is not.
+type Plan struct {
+	Policy   *policy.Effective
+	Tools    []tools.Tool
+	Withheld map[string]Withheld
+}
+
+// Withheld is a declared tool the plan does not serve.
+type Withheld struct {
+	Toolset string
+	Class   policy.Class
+	Why     string
+}
+
+// NewPlan loads the policy file named by cfg.Policy (if any), combines it
+// with the flags and environment, and selects the tools. A bad policy file
+// is an error naming the file, line and problem. It makes no upstream call.
+func NewPlan(cfg *config.Config) (*Plan, error) {
+	cat := tools.Catalog()
+	pol := &policy.Policy{}
+	if cfg.Policy != "" {
+		p, err := policy.Load(cfg.Policy, cat)
+		if err != nil {
+			return nil, err
+		}
+		pol = p
+	}
+	eff, err := pol.Combine(policy.Settings{ReadOnly: cfg.ReadOnly, Toolsets: cfg.Toolsets, ConfirmMode: cfg.ConfirmMode, ConfirmTTL: cfg.ConfirmTTL}, cat)
+	if err != nil {
+		return nil, err
+	}
+	// tools.Select keeps the read-only rule: only tools whose readOnlyHint
+	// is true, whatever else asks for more.
+	selected, err := tools.Select(eff.Toolsets, eff.ReadOnly)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Policy: eff, Withheld: map[string]Withheld{}}
+	chosen := map[string]bool{}
+	for _, t := range selected {
+		chosen[t.Name] = true
+	}
+	for _, t := range tools.All() {
+		ok, why := eff.Serves(policy.ToolInfo{Name: t.Name, Toolset: t.Toolset, Class: t.Class})
+		switch {
+		case !ok:
+		case !chosen[t.Name]:
+			ok, why = false, "not selected"
+		case len(pol.OrgUnits) > 0 && !t.ScopeDeclared():
+			ok, why = false, "it does not declare which org units it touches, so the policy's scope could not be enforced on it"
+		}
+		if !ok {
+			plan.Withheld[t.Name] = Withheld{Toolset: t.Toolset, Class: t.Class, Why: why}
+			continue
+		}
+		plan.Tools = append(plan.Tools, t)
+	}
+	if len(plan.Tools) == 0 {
+		return nil, errors.New("the policy, flags and environment leave no tool to serve; run `convirza-mcp policy check FILE` to see why each tool is withheld")
+	}
+	return plan, nil
+}
+
+// guards builds the policy's hooks around tool calls, and the server hooks
+// that put calls to withheld tools on the audit record.
+func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
+	eff := plan.Policy
+	hooks := &server.Hooks{}
+	toks, err := policy.NewTokens([]byte(a.Config.ConfirmKey), eff.ConfirmTTL)
+	if err != nil {
+		return tools.Guards{}, nil, err
+	}
+	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Mode: eff.ConfirmMode}, ConfirmAlso: map[string]bool{}}
+	for _, t := range plan.Tools {
+		if eff.ConfirmAlso(t.Name) {
+			g.ConfirmAlso[t.Name] = true
+		}
+	}
+	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
+		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
+	}
+	if path := eff.Policy.AuditFile; path != "" {
+		log, err := policy.NewAuditLog(path)
+		if err != nil {
+			return tools.Guards{}, nil, err
+		}
+		g.Audit = log
+		// A withheld tool is unknown to the client ("not found"), but a call
+		// to it is a refusal worth recording.
+		hooks.AddBeforeCallTool(func(ctx context.Context, _ any, req *mcp.CallToolRequest) {
+			w, ok := plan.Withheld[req.Params.Name]
+			if !ok {
+				return
+			}
+			args := req.Params.RawArguments
+			if len(args) == 0 && req.Params.Arguments != nil {
+				args, _ = json.Marshal(req.Params.Arguments)
+			}
+			if err := log.Record(ctx, policy.AuditEntry{CallID: policy.NewCallID(), Event: policy.EventDecision, Tool: req.Params.Name, Class: w.Class,
+				Arguments: args, Decision: policy.DecisionDenied, Reason: "not served: " + w.Why}); err != nil {
+				a.log.Error("audit log write failed", "tool", req.Params.Name, "err", err)
+			}
+		})
+		a.log.Info("audit log", "file", path)
+	}
+	return g, hooks, nil
+}
+
+func joinIDs(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
 }
 
 // Close stops the sandbox, if any.

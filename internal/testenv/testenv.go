@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +33,9 @@ type Options struct {
 	Elicit func(ctx context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error)
 	// Configure adjusts the configuration before the server is built.
 	Configure func(*config.Config)
+	// Policy, when set, is the YAML of a policy file: it is written to a
+	// temporary file and applied as --policy FILE would be.
+	Policy string
 }
 
 // Env is a running server with a connected client.
@@ -64,6 +69,12 @@ func New(t testing.TB, o Options) *Env {
 		cfg.Toolsets = []string{"all"}
 	}
 	cfg.Talkdesk.Region = "us"
+	if o.Policy != "" {
+		cfg.Policy = filepath.Join(t.TempDir(), "policy.yaml")
+		if err := os.WriteFile(cfg.Policy, []byte(o.Policy), 0o600); err != nil {
+			t.Fatalf("policy file: %v", err)
+		}
+	}
 	if o.Configure != nil {
 		o.Configure(cfg)
 	}

@@ -1,0 +1,166 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/policy"
+)
+
+// Guards are the policy's hooks around every tool call: the confirmation
+// gate, extra tools to confirm, the audit log and the org-unit scope. Only
+// Confirm is needed; nil Audit and Scope add nothing.
+type Guards struct {
+	Confirm *policy.Confirmer
+	// ConfirmAlso names tools the policy makes confirmable beyond their
+	// class (confirmation.require).
+	ConfirmAlso map[string]bool
+	Audit       policy.Auditor
+	Scope       *policy.Scope
+}
+
+// guarded is one call on its way through the guards.
+type guarded struct {
+	g    Guards
+	d    *Deps
+	t    *Tool
+	ctx  context.Context
+	id   string
+	args []byte
+}
+
+func (g Guards) begin(ctx context.Context, d *Deps, t *Tool, p *prepared) *guarded {
+	return &guarded{g: g, d: d, t: t, ctx: ctx, id: policy.NewCallID(), args: p.canonical}
+}
+
+// writes: the call changes something, or the policy wants it confirmed, so
+// its execution must be on record before it happens.
+func (c *guarded) writes() bool { return c.t.Class != policy.Read || c.t.Confirmable() }
+
+func (c *guarded) record(e policy.AuditEntry) error {
+	if c.g.Audit == nil {
+		return nil
+	}
+	e.CallID, e.Tool, e.Class = c.id, c.t.Name, c.t.Class
+	err := c.g.Audit.Record(c.ctx, e)
+	if err != nil && c.d != nil && c.d.Log != nil {
+		c.d.Log.Error("audit log write failed", "tool", c.t.Name, "event", e.Event, "decision", e.Decision, "err", err)
+	}
+	return err
+}
+
+// scope limits the call to the policy's org units; a refusal is recorded
+// and returned as the answer.
+func (c *guarded) scope(p *prepared) *mcp.CallToolResult {
+	if c.g.Scope == nil {
+		return nil
+	}
+	err := c.t.limitToScope(c.ctx, c.d, c.g.Scope, p)
+	c.args = p.canonical // pinned, perhaps
+	if err == nil {
+		return nil
+	}
+	var (
+		oos  *policy.OutOfScopeError
+		need *policy.NeedOrgUnitError
+		unsc *policy.UnscopedCallError
+	)
+	decision, res := policy.DecisionOutOfScope, errorResult(c.t.Name, err)
+	if !errors.As(err, &oos) && !errors.As(err, &need) && !errors.As(err, &unsc) {
+		// The scope fails closed: what cannot be checked is not done.
+		decision = policy.DecisionDenied
+		res = mcp.NewToolResultError(fmt.Sprintf("%s: refused: the org-unit scope could not be checked (%v). Nothing was done.", c.t.Name, err))
+	}
+	_ = c.record(policy.AuditEntry{Event: policy.EventDecision, Arguments: c.args, Decision: decision, Reason: resultText(res)})
+	return res
+}
+
+// confirmStep records a confirmation step that does not execute (a question
+// asked, a token issued, a decline, a refusal).
+func (c *guarded) confirmStep(out policy.Outcome) {
+	e := policy.AuditEntry{Event: policy.EventDecision, Arguments: c.args, Decision: out.Decision, Action: out.Action}
+	if out.Decision != policy.DecisionConfirmationRequired && out.Result != nil {
+		e.Reason = resultText(out.Result)
+	}
+	_ = c.record(e)
+}
+
+// beforeRun puts a call that writes on record before it executes; when that
+// fails, the call is refused and nothing is executed.
+func (c *guarded) beforeRun(decision string) *mcp.CallToolResult {
+	if !c.writes() {
+		return nil
+	}
+	if err := c.record(policy.AuditEntry{Event: policy.EventDecision, Arguments: c.args, Decision: decision}); err != nil {
+		return mcp.NewToolResultError(fmt.Sprintf("%s: refused: the audit log could not be written (%v). Nothing was executed; ask the operator to fix the audit log.", c.t.Name, err))
+	}
+	return nil
+}
+
+// afterRun records the outcome of a call that writes, and makes the scope
+// forget hierarchies the write may have changed.
+func (c *guarded) afterRun(v any, err error) {
+	if !c.writes() {
+		return
+	}
+	if c.g.Scope != nil && c.t.Class != policy.Read {
+		c.g.Scope.Forget()
+	}
+	e := policy.AuditEntry{Event: policy.EventOutcome, Outcome: "ok", RequestID: requestID(v, err)}
+	if err != nil {
+		e.Outcome, e.Error = "error", resultText(errorResult(c.t.Name, err))
+	}
+	_ = c.record(e)
+}
+
+// filter trims a result to the scope.
+func (c *guarded) filter(v any) (any, error) {
+	if c.g.Scope == nil {
+		return v, nil
+	}
+	return c.t.scopeResult(c.ctx, c.g.Scope, c.args, v)
+}
+
+// requestID finds the upstream request id of a result or error.
+func requestID(v any, err error) string {
+	var (
+		ae *convirza.APIError
+		me *convirza.MalformedError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae.RequestID
+	case errors.As(err, &me):
+		return me.RequestID
+	case err != nil || v == nil:
+		return ""
+	}
+	b, jerr := json.Marshal(v)
+	if jerr != nil {
+		return ""
+	}
+	var m struct {
+		RequestID string `json:"request_id"`
+	}
+	_ = json.Unmarshal(b, &m)
+	return m.RequestID
+}
+
+// resultText joins the text contents of a result.
+func resultText(res *mcp.CallToolResult) string {
+	s := ""
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			if s != "" {
+				s += "\n"
+			}
+			s += tc.Text
+		}
+	}
+	return s
+}
