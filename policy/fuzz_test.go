@@ -27,3 +27,25 @@ func FuzzRedeem(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPolicyFile: any bytes as a policy file give a policy or an error that
+// names the file, never a panic or a hang.
+func FuzzPolicyFile(f *testing.F) {
+	for _, s := range []string{
+		"mode: read-only\n",
+		"tools:\n  allow: [list_*]\n  deny: [delete_group]\nconfirmation:\n  mode: token\n  ttl: 2m\n  require: [update_group]\nscope:\n  org_units: [1003]\n",
+		"tool:\n  deny: [x]\n", "mode: [", "---\n---\n", "scope: {org_units: [-1, 99999999999999999999]}\n",
+		"confirmation: {ttl: 1000000h}\n", "&a [*a, *a]\n", "toolsets: !!binary aGVsbG8=\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse("fuzz.yaml", data, testCatalog)
+		if err == nil && p == nil {
+			t.Fatal("no policy and no error")
+		}
+		if err != nil && !strings.Contains(err.Error(), "fuzz.yaml") {
+			t.Fatalf("the error must name the file: %v", err)
+		}
+	})
+}
