@@ -41,6 +41,7 @@ type options struct {
 	calls    int
 	timeout  time.Duration
 	latency  time.Duration
+	rounds   int
 	modern   bool
 }
 
@@ -51,10 +52,11 @@ func main() {
 	flag.IntVar(&o.calls, "calls", 50, "tool calls per session")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on the whole run; calls not done by then are abandoned")
 	flag.DurationVar(&o.latency, "latency", 0, "simulated upstream latency per request (CONVIRZA_MCP_SANDBOX_LATENCY)")
+	flag.IntVar(&o.rounds, "rounds", 1, "rounds of sessions x calls against the same server (memory should stay flat)")
 	flag.BoolVar(&o.modern, "modern", false, "use the stateless 2026-07-28 protocol instead of sessions (2025-06-18)")
 	flag.Parse()
-	if o.sessions < 1 || o.calls < 1 || o.timeout <= 0 {
-		fmt.Fprintln(os.Stderr, "loadtest: -sessions, -calls and -timeout must be positive")
+	if o.sessions < 1 || o.calls < 1 || o.timeout <= 0 || o.rounds < 1 {
+		fmt.Fprintln(os.Stderr, "loadtest: -sessions, -calls, -rounds and -timeout must be positive")
 		os.Exit(2)
 	}
 	if err := run(o); err != nil {
@@ -97,104 +99,52 @@ func run(o options) error {
 	fmt.Printf("machine:  %s/%s, %d CPUs (GOMAXPROCS %d)\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	fmt.Printf("load:     %d sessions x %d calls, bounded by %s\n", o.sessions, o.calls, o.timeout)
 
-	// Connect every session first, so the call phase measures calls.
-	connectStart := time.Now()
-	clients := make([]*client.Client, o.sessions)
-	var connectErrs atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	for i := range clients {
-		wg.Go(func() {
-			c, err := connect(ctx, srv, o.modern)
-			if err != nil {
-				connectErrs.Add(1)
-				firstErr.CompareAndSwap(nil, err.Error())
-				return
-			}
-			clients[i] = c
-		})
-	}
-	wg.Wait()
-	connectTime := time.Since(connectStart)
-	defer func() {
-		for _, c := range clients {
-			if c != nil {
-				_ = c.Close()
-			}
-		}
-	}()
-
-	// The call phase.
 	var (
-		mu        sync.Mutex
-		latencies = make([]time.Duration, 0, o.sessions*o.calls)
-		callErrs  atomic.Int64
-		toolErrs  atomic.Int64
-		abandoned atomic.Int64
+		latencies                                  []time.Duration
+		connectErrs, callErrs, toolErrs, abandoned int64
+		elapsed, connectTime                       time.Duration
+		firstErr                                   string
 	)
-	start := time.Now()
-	for _, c := range clients {
-		if c == nil {
-			continue
+	for r := 1; r <= o.rounds; r++ {
+		res := round(ctx, srv, o)
+		latencies = append(latencies, res.latencies...)
+		connectErrs += res.connectErrs
+		callErrs += res.callErrs
+		toolErrs += res.toolErrs
+		abandoned += res.abandoned
+		elapsed += res.elapsed
+		connectTime += res.connectTime
+		if firstErr == "" {
+			firstErr = res.firstErr
 		}
-		wg.Go(func() {
-			local := make([]time.Duration, 0, o.calls)
-			for j := range o.calls {
-				if ctx.Err() != nil {
-					abandoned.Add(int64(o.calls - j))
-					break
-				}
-				m := mix[j%len(mix)]
-				req := mcp.CallToolRequest{}
-				req.Params.Name = m.tool
-				req.Params.Arguments = m.args
-				t0 := time.Now()
-				res, err := c.CallTool(ctx, req)
-				d := time.Since(t0)
-				switch {
-				case err != nil:
-					callErrs.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				case res.IsError:
-					toolErrs.Add(1)
-					firstErr.CompareAndSwap(nil, fmt.Sprintf("%s: %v", m.tool, res.Content))
-				}
-				local = append(local, d)
-			}
-			mu.Lock()
-			latencies = append(latencies, local...)
-			mu.Unlock()
-		})
+		if o.rounds > 1 {
+			_, rssNow := memOf(srv.cmd.Process.Pid)
+			slices.Sort(res.latencies)
+			fmt.Printf("round %d:  %d calls, %.0f calls/s, p50 %s p99 %s, %d errors, server RSS after %s\n", r, len(res.latencies),
+				float64(len(res.latencies))/res.elapsed.Seconds(), pct(res.latencies, 50), pct(res.latencies, 99),
+				res.connectErrs+res.callErrs+res.toolErrs+res.abandoned, mib(rssNow))
+		}
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
 
 	hwm, rss := memOf(srv.cmd.Process.Pid)
 	cpu := cpuOf(srv.cmd.Process.Pid)
-	for _, c := range clients {
-		if c != nil {
-			_ = c.Close()
-		}
-	}
-	clients = nil
 	shutStart := time.Now()
 	exit := srv.stop(15 * time.Second)
 	shutTime := time.Since(shutStart)
 
 	slices.Sort(latencies)
-	ok := len(latencies) - int(toolErrs.Load())
-	fmt.Printf("connect:  %d sessions in %s (%d failed)\n", o.sessions-int(connectErrs.Load()), connectTime.Round(time.Millisecond), connectErrs.Load())
+	ok := len(latencies) - int(toolErrs)
+	fmt.Printf("connect:  %d sessions in %s (%d failed)\n", o.sessions*o.rounds-int(connectErrs), connectTime.Round(time.Millisecond), connectErrs)
 	fmt.Printf("calls:    %d completed in %s: %.0f calls/s\n", len(latencies), elapsed.Round(time.Millisecond), float64(len(latencies))/elapsed.Seconds())
 	fmt.Printf("latency:  p50 %s  p90 %s  p99 %s  max %s\n", pct(latencies, 50), pct(latencies, 90), pct(latencies, 99), pct(latencies, 100))
-	fmt.Printf("errors:   %d transport/protocol, %d tool errors, %d abandoned at the time bound (ok %d)\n", callErrs.Load(), toolErrs.Load(), abandoned.Load(), ok)
-	if e, _ := firstErr.Load().(string); e != "" {
-		fmt.Printf("first error: %s\n", trim(e, 300))
+	fmt.Printf("errors:   %d transport/protocol, %d tool errors, %d abandoned at the time bound (ok %d)\n", callErrs, toolErrs, abandoned, ok)
+	if firstErr != "" {
+		fmt.Printf("first error: %s\n", trim(firstErr, 300))
 	}
 	fmt.Printf("server:   peak RSS (VmHWM) %s, RSS at end %s, CPU time %s\n", mib(hwm), mib(rss), cpu.Round(time.Millisecond))
 	fmt.Printf("shutdown: SIGTERM to exit in %s, %s\n", shutTime.Round(time.Millisecond), exit)
 
-	if connectErrs.Load() > 0 || callErrs.Load() > 0 || toolErrs.Load() > 0 || abandoned.Load() > 0 {
+	if connectErrs > 0 || callErrs > 0 || toolErrs > 0 || abandoned > 0 {
 		return errors.New("the run had errors")
 	}
 	return nil
@@ -257,9 +207,12 @@ func startServer(ctx context.Context, o options) (*server, error) {
 }
 
 func connect(ctx context.Context, s *server, modern bool) (*client.Client, error) {
-	tr, err := transport.NewStreamableHTTP(s.base+"/mcp",
-		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + s.token}),
-		transport.WithHTTPTimeout(60*time.Second))
+	// The token goes in through the HTTP client, not WithHTTPHeaders: mcp-go
+	// v1.2.1's transport leaves custom headers off the DELETE that ends a
+	// session, so the server would refuse it (401) and keep the session
+	// until its idle TTL.
+	hc := &http.Client{Timeout: 60 * time.Second, Transport: bearer{token: s.token, next: http.DefaultTransport}}
+	tr, err := transport.NewStreamableHTTP(s.base+"/mcp", transport.WithHTTPBasicClient(hc))
 	if err != nil {
 		return nil, err
 	}
@@ -409,4 +362,105 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.b)
+}
+
+// roundResult is what one round of sessions measured.
+type roundResult struct {
+	latencies                                  []time.Duration
+	connectErrs, callErrs, toolErrs, abandoned int64
+	elapsed, connectTime                       time.Duration
+	firstErr                                   string
+}
+
+// round connects o.sessions sessions, runs o.calls calls on each, and
+// closes them.
+func round(ctx context.Context, srv *server, o options) roundResult {
+	// Connect every session first, so the call phase measures calls.
+	connectStart := time.Now()
+	clients := make([]*client.Client, o.sessions)
+	var connectErrs atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			c, err := connect(ctx, srv, o.modern)
+			if err != nil {
+				connectErrs.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+				return
+			}
+			clients[i] = c
+		})
+	}
+	wg.Wait()
+	connectTime := time.Since(connectStart)
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	}()
+
+	// The call phase.
+	var (
+		mu        sync.Mutex
+		latencies = make([]time.Duration, 0, o.sessions*o.calls)
+		callErrs  atomic.Int64
+		toolErrs  atomic.Int64
+		abandoned atomic.Int64
+	)
+	start := time.Now()
+	for _, c := range clients {
+		if c == nil {
+			continue
+		}
+		wg.Go(func() {
+			local := make([]time.Duration, 0, o.calls)
+			for j := range o.calls {
+				if ctx.Err() != nil {
+					abandoned.Add(int64(o.calls - j))
+					break
+				}
+				m := mix[j%len(mix)]
+				req := mcp.CallToolRequest{}
+				req.Params.Name = m.tool
+				req.Params.Arguments = m.args
+				t0 := time.Now()
+				res, err := c.CallTool(ctx, req)
+				d := time.Since(t0)
+				switch {
+				case err != nil:
+					callErrs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				case res.IsError:
+					toolErrs.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%s: %v", m.tool, res.Content))
+				}
+				local = append(local, d)
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	fe, _ := firstErr.Load().(string)
+	return roundResult{latencies: latencies, connectErrs: connectErrs.Load(), callErrs: callErrs.Load(), toolErrs: toolErrs.Load(),
+		abandoned: abandoned.Load(), elapsed: elapsed, connectTime: connectTime, firstErr: fe}
+}
+
+// bearer adds the server's token to every request the client makes.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }

@@ -95,7 +95,9 @@ func dial(t *testing.T, base, kind, token, protocol string) *client.Client {
 	var err error
 	switch kind {
 	case "http":
-		tr, err = transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPHeaders(auth(token)))
+		// Through the HTTP client, so the session-ending DELETE carries the
+		// token too (mcp-go's WithHTTPHeaders leaves it off that request).
+		tr, err = transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPBasicClient(&http.Client{Transport: headerTransport(auth(token))}))
 	case "sse":
 		tr, err = transport.NewSSE(base+"/sse", transport.WithHeaders(auth(token)))
 	}
@@ -693,4 +695,15 @@ func TestReadTimeout(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// headerTransport adds headers to every request.
+type headerTransport map[string]string
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range h {
+		r.Header.Set(k, v)
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
