@@ -215,12 +215,9 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request, c caller) *ap
 	if err != nil {
 		return err
 	}
-	ou, ok, e := bInt(m, "org_unit_id")
-	switch {
-	case e != nil:
-		return invalid(*e)
-	case !ok:
-		return invalid(fieldError{Field: "org_unit_id", Message: "is required"})
+	ou, err := reqInt(m, "org_unit_id")
+	if err != nil {
+		return err
 	}
 	if g := s.st.units[ou]; g == nil || !s.st.within(c.ouID, ou) || g.Status == "deleted" {
 		return invalid(fieldError{Field: "org_unit_id", Message: fmt.Sprintf("group %d does not exist or is outside your hierarchy", ou)})
@@ -253,12 +250,9 @@ func (s *Server) updateTag(w http.ResponseWriter, r *http.Request, c caller) *ap
 	if err != nil {
 		return err
 	}
-	id, ok, e := bInt(m, "tag_id")
-	switch {
-	case e != nil:
-		return invalid(*e)
-	case !ok:
-		return invalid(fieldError{Field: "tag_id", Message: "is required"})
+	id, err := reqInt(m, "tag_id")
+	if err != nil {
+		return err
 	}
 	t := s.tagInScope(c, id)
 	if t == nil {

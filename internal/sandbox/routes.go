@@ -244,12 +244,9 @@ func (s *Server) createRoute(w http.ResponseWriter, r *http.Request, c caller) *
 	if err != nil {
 		return err
 	}
-	ou, ok, e := bInt(m, "org_unit_id")
-	switch {
-	case e != nil:
-		return invalid(*e)
-	case !ok:
-		return invalid(fieldError{Field: "org_unit_id", Message: "is required"})
+	ou, err := reqInt(m, "org_unit_id")
+	if err != nil {
+		return err
 	}
 	if u := s.st.units[ou]; u == nil || !s.st.within(c.ouID, ou) || u.Status == "deleted" {
 		return invalid(fieldError{Field: "org_unit_id", Message: fmt.Sprintf("org unit %d does not exist or is outside your hierarchy", ou)})

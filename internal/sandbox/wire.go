@@ -166,6 +166,30 @@ func bInt(m map[string]any, name string) (int64, bool, *fieldError) {
 	return n, true, nil
 }
 
+// reqInt reads a required integer body field.
+func reqInt(m map[string]any, name string) (int64, *apiError) {
+	v, ok, e := bInt(m, name)
+	switch {
+	case e != nil:
+		return 0, invalid(*e)
+	case !ok:
+		return 0, invalid(fieldError{Field: name, Message: "is required"})
+	}
+	return v, nil
+}
+
+// reqStr reads a required string body field.
+func reqStr(m map[string]any, name string) (string, *apiError) {
+	v, ok, e := bStr(m, name)
+	switch {
+	case e != nil:
+		return "", invalid(*e)
+	case !ok:
+		return "", invalid(fieldError{Field: name, Message: "is required"})
+	}
+	return v, nil
+}
+
 func pathID(r *http.Request, name string) (int64, *apiError) {
 	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || n < 1 {
