@@ -190,10 +190,17 @@ func listTools(app *server.App, out io.Writer) int {
 }
 
 func firstSentence(s string) string {
-	if i := strings.Index(s, ". "); i >= 0 {
-		return s[:i+1]
+	for from := 0; ; {
+		i := strings.Index(s[from:], ". ")
+		if i < 0 {
+			return s
+		}
+		end := from + i + 1
+		if !strings.HasSuffix(s[:end], "e.g.") && !strings.HasSuffix(s[:end], "i.e.") {
+			return s[:end]
+		}
+		from = end
 	}
-	return s
 }
 
 // callTool runs one tool through an in-process MCP client, so the call takes
