@@ -37,8 +37,12 @@ const s = {};
 // {client, s}; check receives the structuredContent and {client, s}.
 const read = (tool, args, check) => ({ tool, kind: 'read', args, check });
 const write = (tool, args, check) => ({ tool, kind: 'write', args, check });
-/** First call must answer confirmation_required whose action matches action; then the call is completed with the token and checked. */
-const confirm = (tool, args, action, check) => ({ tool, kind: 'confirm', args, action, check });
+/**
+ * The first call must answer confirmation_required whose action matches
+ * action() and, if given, pass pending (nothing happened yet); then the call
+ * is completed with the token and checked.
+ */
+const confirm = (tool, args, action, check, pending) => ({ tool, kind: 'confirm', args, action, check, pending });
 /** A destructive call the server must refuse outright (isError matching refusal), without a token. */
 const blocked = (tool, args, refusal, check) => ({ tool, kind: 'confirm', args, refusal, check });
 
@@ -129,9 +133,13 @@ const STEPS = [
     },
   ),
   blocked('delete_group', { id: ROOT }, /root|billing/i),
-  confirm('delete_group', () => ({ id: s.group }), () => new RegExp(`${s.group}`), async (_, { client }) => {
-    assert.equal((await get(client, 'get_group', { id: s.group })).org_unit_status, 'deleted');
-  }),
+  confirm(
+    'delete_group',
+    () => ({ id: s.group }),
+    () => new RegExp(`${s.group}`),
+    async (_, { client }) => assert.equal((await get(client, 'get_group', { id: s.group })).org_unit_status, 'deleted'),
+    async ({ client }) => assert.equal((await get(client, 'get_group', { id: s.group })).org_unit_status, 'active'),
+  ),
 
   // ---- users ----
   write(
@@ -171,6 +179,7 @@ const STEPS = [
   ),
   blocked('delete_user', { id: 1 }, /logged in/i),
   confirm('delete_user', () => ({ id: s.user }), () => new RegExp(`${s.user}`), async (_, { client }) => {
+    assert.equal((await get(client, 'get_user', { id: s.user })).status, 'deleted');
     const u = await get(client, 'list_users', { org_unit_id: DENVER, user_status: 'deleted' });
     includes(u.users, 'ct_user_id', s.user);
   }),
@@ -206,6 +215,7 @@ const STEPS = [
     },
   ),
   confirm('delete_webhook', () => ({ id: s.hook }), () => /Smoke dispatch v2/, async (_, { client }) => {
+    assert.equal((await get(client, 'get_webhook', { id: s.hook })).status, 'deleted');
     const h = await get(client, 'list_webhooks', { org_unit_id: DENVER });
     assert.ok(!ids(h.webhooks, 'webhook_id').includes(s.hook), 'the deleted webhook is still listed');
   }),
@@ -219,8 +229,7 @@ const STEPS = [
   }),
   confirm('delete_media_prompt', () => ({ id: s.media }), () => /Smoke greeting/, async (_, { client }) => {
     const l = await get(client, 'list_media_prompts', { name: 'Smoke greeting' });
-    const p = l.media_prompts?.find((x) => x.media_prompt_id === s.media);
-    assert.ok(!p || p.status === 'deleted', `the deleted prompt is still active: ${JSON.stringify(p)}`);
+    assert.ok(!ids(l.media_prompts, 'media_prompt_id').includes(s.media), 'the deleted prompt is still listed');
   }),
 
   // ---- voice agents ----
@@ -254,10 +263,16 @@ const STEPS = [
   }),
 
   // ---- numbers and routes: buy a number, route it, drop the route, give the number back ----
-  confirm('order_phone_number', () => ({ number: s.carrierNumber, org_unit_id: DENVER }), () => new RegExp(s.carrierNumber.slice(-4)), async (_, { client }) => {
-    const l = await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) });
-    includes(l.numbers, 'number', s.carrierNumber);
-  }),
+  confirm(
+    'order_phone_number',
+    () => ({ number: s.carrierNumber, org_unit_id: DENVER }),
+    () => new RegExp(s.carrierNumber.slice(-4)),
+    async (_, { client }) => includes((await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) })).numbers, 'number', s.carrierNumber),
+    async ({ client }) => {
+      const l = await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) });
+      assert.ok(!ids(l.numbers, 'number').includes(s.carrierNumber), 'the number was bought before the confirmation');
+    },
+  ),
   write(
     'create_provisioned_route',
     () => ({ provisioned_route_name: 'Smoke Ads', phone_number: s.carrierNumber, ring_to: '+13035559000', org_unit_id: DENVER }),
@@ -281,10 +296,16 @@ const STEPS = [
   confirm('delete_provisioned_route', () => ({ id: s.route }), () => /Smoke Ads v2/, async (_, { client }) => {
     assert.equal((await get(client, 'get_provisioned_route', { id: s.route })).provisioned_route_status, 'deleted');
   }),
-  confirm('release_phone_number', () => ({ number: s.carrierNumber }), () => new RegExp(s.carrierNumber.slice(-4)), async (_, { client }) => {
-    const l = await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) });
-    assert.ok(!ids(l.numbers, 'number').includes(s.carrierNumber), 'the released number is still assigned');
-  }),
+  confirm(
+    'release_phone_number',
+    () => ({ number: s.carrierNumber }),
+    () => new RegExp(s.carrierNumber.slice(-4)),
+    async (_, { client }) => {
+      const l = await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) });
+      assert.ok(!ids(l.numbers, 'number').includes(s.carrierNumber), 'the released number is still assigned');
+    },
+    async ({ client }) => includes((await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) })).numbers, 'number', s.carrierNumber),
+  ),
 
   // ---- broadcasts: schedule one, change it, cancel it ----
   confirm(
@@ -301,6 +322,10 @@ const STEPS = [
     (sc) => {
       s.broadcast = sc.broadcast_id;
       assert.ok(Number.isInteger(s.broadcast), JSON.stringify(sc));
+    },
+    async ({ client }) => {
+      const l = await get(client, 'list_broadcasts', { broadcast_name: 'Smoke reminder' });
+      assert.equal(l.broadcasts?.length ?? 0, 0, 'the broadcast was created before the confirmation');
     },
   ),
   write('update_broadcast', () => ({ id: s.broadcast, broadcast_name: 'Smoke reminder (moved)', scheduled_at: '2030-01-16T15:00:00Z' }), async (_, { client }) => {
@@ -341,12 +366,18 @@ const STEPS = [
     assert.equal(t?.tag_name, 'Smoke Lead (old)');
   }),
   blocked('delete_tags', { org_unit_id: ROOT, tag_ids: [1] }, /system/i),
-  confirm('delete_tags', () => ({ org_unit_id: DENVER, tag_ids: [s.tag] }), () => /Smoke Lead \(old\)/, async (_, { client }) => {
-    for (const status of ['active', 'inactive']) {
-      const l = await get(client, 'list_tags', { org_unit_id: DENVER, status });
-      assert.ok(!ids(l.tags, 'tag_id').includes(s.tag), `the deleted tag is still listed as ${status}`);
-    }
-  }),
+  confirm(
+    'delete_tags',
+    () => ({ org_unit_id: DENVER, tag_ids: [s.tag] }),
+    () => /Smoke Lead \(old\)/,
+    async (_, { client }) => {
+      for (const status of ['active', 'inactive']) {
+        const l = await get(client, 'list_tags', { org_unit_id: DENVER, status });
+        assert.ok(!ids(l.tags, 'tag_id').includes(s.tag), `the deleted tag is still listed as ${status}`);
+      }
+    },
+    async ({ client }) => includes((await get(client, 'list_tags', { org_unit_id: DENVER, status: 'inactive' })).tags, 'tag_id', s.tag),
+  ),
 
   // ---- Talkdesk record lists ----
   write('create_record_list', { name: 'Smoke dialer list' }, (sc) => {
@@ -375,10 +406,16 @@ const STEPS = [
     const l = await get(client, 'list_records', { record_list_id: s.list });
     assert.deepEqual(l.records.map((r) => r.first_name).sort(), ['Adah', 'Bo']);
   }),
-  confirm('delete_records', () => ({ record_list_id: s.list, ids: [s.records.Bo] }), () => /1 of 1/, async (sc, { client }) => {
-    assert.equal(sc.total_deleted, 1);
-    assert.equal((await get(client, 'get_record_list', { id: s.list })).records_count, 1);
-  }),
+  confirm(
+    'delete_records',
+    () => ({ record_list_id: s.list, ids: [s.records.Bo] }),
+    () => /1 of 1/,
+    async (sc, { client }) => {
+      assert.equal(sc.total_deleted, 1);
+      assert.equal((await get(client, 'get_record_list', { id: s.list })).records_count, 1);
+    },
+    async ({ client }) => assert.equal((await get(client, 'get_record_list', { id: s.list })).records_count, 2),
+  ),
   confirm('delete_record_list', () => ({ id: s.list }), () => /Smoke dialer list/, async (_, { client }) => {
     const res = await call(client, 'get_record_list', { id: s.list });
     assert.equal(res.isError, true, `the deleted list is still there: ${JSON.stringify(res.structuredContent)}`);
@@ -444,6 +481,7 @@ describe('smoke: every tool of --toolsets all over stdio', () => {
       assert.ok(sc.confirmation_token.length > 0);
       assert.ok(Date.parse(sc.expires_at) > Date.now(), `expires_at ${sc.expires_at}`);
       assert.match(sc.action, st.action(), `${what}: the action must name what will happen`);
+      if (st.pending) await st.pending(ctx);
 
       const done = await call(client, st.tool, { ...args, confirmation_token: sc.confirmation_token });
       assert.ok(!done.isError, `confirmed ${what} failed: ${textOf(done)}`);
