@@ -97,8 +97,8 @@ func previewCreateBroadcast(_ context.Context, _ *Deps, a schemas.BroadcastCreat
 		at = "now"
 	}
 	return &policy.Preview{
-		Action: fmt.Sprintf("Send SMS '%s' from %s to %d recipients %s. This costs money and cannot be unsent.",
-			clip(a.Message, 30), phoneLabel(a.FromNumber), len(a.Recipients), at),
+		Action: fmt.Sprintf("Send SMS '%s' from %s to %s %s. This costs money and cannot be unsent.",
+			clip(a.Message, 30), phoneLabel(a.FromNumber), plural(len(a.Recipients), "recipient", "recipients"), at),
 		Details: map[string]any{
 			"broadcast_name":   a.BroadcastName,
 			"from_number":      a.FromNumber,
@@ -140,7 +140,7 @@ func previewCancelBroadcast(ctx context.Context, d *Deps, a schemas.ID) (*policy
 		if b.SentAt != "" {
 			at = " at " + sendTime(b.SentAt)
 		}
-		return &policy.Preview{Details: details, Blocked: fmt.Sprintf("Cannot cancel %s: it was already sent%s to %d recipients.", label, at, b.RecipientCount)}, nil
+		return &policy.Preview{Details: details, Blocked: fmt.Sprintf("Cannot cancel %s: it was already sent%s to %s.", label, at, plural(b.RecipientCount, "recipient", "recipients"))}, nil
 	case schemas.BroadcastCancelled:
 		return &policy.Preview{Details: details, Blocked: fmt.Sprintf("Cannot cancel %s: it is already cancelled.", label)}, nil
 	}
@@ -160,8 +160,8 @@ func previewCancelBroadcast(ctx context.Context, d *Deps, a schemas.ID) (*policy
 		who = " (" + strings.Join(shown, ", ") + ")"
 	}
 	return &policy.Preview{
-		Action: fmt.Sprintf("Cancel %s to %d recipients%s, %s. It will not be sent and cannot be reactivated through the API.",
-			label, b.RecipientCount, who, when),
+		Action: fmt.Sprintf("Cancel %s to %s%s, %s. It will not be sent and cannot be reactivated through the API.",
+			label, plural(b.RecipientCount, "recipient", "recipients"), who, when),
 		Details: details,
 	}, nil
 }

@@ -190,12 +190,6 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
 
 // previewDeleteRecordList names the list and how many records go with it.
 func previewDeleteRecordList(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (*policy.Preview, error) {
