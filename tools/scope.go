@@ -3,8 +3,11 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 
 	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
 )
 
 // How a tool declares its org units for a scoped policy (scope.org_units):
@@ -56,6 +59,7 @@ func ScopeResult[A any](f func(a A, result any, inScope func(int64) bool) (any, 
 type scoping struct {
 	declared bool
 	units    func(ctx context.Context, d *Deps, raw []byte) ([]int64, error) // nil: names none
+	resolved bool                                                            // units is an OrgUnitsOf resolver
 	pin      func(raw []byte, id int64) ([]byte, error)                      // nil: cannot be pinned
 	filter   func(raw []byte, result any, in func(int64) bool) (any, error)
 }
@@ -69,6 +73,7 @@ func scopingFor[A any](spec Spec, opts []Option[A]) scoping {
 	s := scoping{declared: spec.AccountWide}
 	switch {
 	case o.units != nil:
+		s.resolved = true
 		s.units = func(ctx context.Context, d *Deps, raw []byte) ([]int64, error) {
 			a, err := decodeTyped[A](raw)
 			if err != nil {
@@ -162,3 +167,118 @@ func (t *Tool) scopeResult(ctx context.Context, s *policy.Scope, canonical []byt
 	}
 	return t.scope.filter(canonical, v, in)
 }
+
+// ScopeRelation says how the tool's calls relate to org units: "account-wide"
+// or a "+"-joined list of "names" (its arguments name org units), "resolves"
+// (a resolver finds the org units of the resources it names), "pins" (a call
+// naming none is pinned to the scope) and "filters" (its result is trimmed to
+// the scope); "" when it declares nothing, so a scoped server withholds it.
+func (t *Tool) ScopeRelation() string {
+	if t.AccountWide {
+		return "account-wide"
+	}
+	var kinds []string
+	switch {
+	case t.scope.resolved:
+		kinds = append(kinds, "resolves")
+	case t.scope.units != nil:
+		kinds = append(kinds, "names")
+	}
+	if t.scope.pin != nil {
+		kinds = append(kinds, "pins")
+	}
+	if t.scope.filter != nil {
+		kinds = append(kinds, "filters")
+	}
+	return strings.Join(kinds, "+")
+}
+
+// ownedBy declares a call on one existing resource: owner finds the org unit
+// the resource with that id belongs to (one upstream read), and when the
+// argument type also names org units (policy.OrgUnitArgs: the unit a replace
+// or update would move the resource to), those are added. Every one of them
+// must be in the scope: a resource is neither touched outside it nor moved
+// out of it.
+func ownedBy[A any](owner func(ctx context.Context, d *Deps, id int64) (int64, error), id func(A) int64) Option[A] {
+	return OrgUnitsOf(func(ctx context.Context, d *Deps, a A) ([]int64, error) {
+		unit, err := owner(ctx, d, id(a))
+		if err != nil {
+			return nil, err
+		}
+		units := []int64{unit}
+		if named, ok := any(a).(policy.OrgUnitArgs); ok {
+			units = append(units, named.OrgUnits()...)
+		}
+		return units, nil
+	})
+}
+
+// idOf is the id of the one resource a call names.
+func idOf(a schemas.ID) int64 { return a.ID }
+
+// knownUnit is the org unit an ownership lookup found, or an error when the
+// upstream's answer does not say: what cannot be checked is refused.
+func knownUnit(what string, unit int64) (int64, error) {
+	if unit == 0 {
+		return 0, fmt.Errorf("the upstream does not say which org unit %s belongs to", what)
+	}
+	return unit, nil
+}
+
+// scopeList is the ScopeResult filter of a list answer whose items, under
+// key, each belong to one org unit; unit returns it, or false for an item
+// that is no org unit's (a carrier's number on offer). Items outside the
+// scope, or whose unit is not known, are left out. count follows; total is
+// corrected when the whole list was in the answer and otherwise dropped (it
+// would count other units' items); a "scope" note says what was done.
+func scopeList[A, T any](key string, unit func(T) (int64, bool)) func(A, any, func(int64) bool) (any, error) {
+	return func(_ A, result any, in func(int64) bool) (any, error) {
+		m, ok := result.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("cannot limit an unexpected result (%T) to the org-unit scope", result)
+		}
+		items, ok := m[key].([]T)
+		if !ok {
+			return nil, fmt.Errorf("cannot limit an unexpected list (%T) to the org-unit scope", m[key])
+		}
+		kept := make([]T, 0, len(items))
+		for _, it := range items {
+			if ou, owned := unit(it); !owned || ou != 0 && in(ou) {
+				kept = append(kept, it)
+			}
+		}
+		out := make(map[string]any, len(m)+1)
+		for k, v := range m {
+			out[k] = v
+		}
+		out[key], out["count"] = kept, len(kept)
+		left := ""
+		if n := len(items) - len(kept); n > 0 {
+			left = fmt.Sprintf(": %d %s of other org units left out", n, strings.ReplaceAll(key, "_", " "))
+		}
+		if total, ok := m["total"].(int); ok && total == len(items) {
+			out["total"] = len(kept)
+			if left != "" {
+				out[scopeNote] = "Limited to this server's org-unit scope" + left + "."
+			}
+			return out, nil
+		}
+		delete(out, "total")
+		note := "Limited to this server's org-unit scope" + left + "; the total within the scope is not known"
+		if _, ok := out["next_offset"]; ok {
+			note += " (page on with next_offset)"
+		}
+		out[scopeNote] = note + "."
+		return out, nil
+	}
+}
+
+// scopeNote is the key of the note a result trimmed to the scope carries.
+const scopeNote = "scope"
+
+// namesNoOrgUnit declares a tool whose calls cannot be limited to org units:
+// its arguments name none, the upstream has no org-unit filter for it, and
+// its answer does not say which unit an item belongs to. A scoped server
+// refuses every call (out_of_scope) rather than guess; an unscoped one
+// serves it as usual.
+func namesNoOrgUnit[A any](context.Context, *Deps, A) ([]int64, error) { return nil, nil }
