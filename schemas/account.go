@@ -107,11 +107,17 @@ type DeleteTagsArgs struct {
 }
 
 // Org units named by tag arguments, for a policy's org-unit scope (see
-// policy.OrgUnitArgs). update_tag and delete_tags find their tags' units in
-// the named unit's tag list.
+// policy.OrgUnitArgs). update_tag and delete_tags also find their tags'
+// units in the named unit's tag list.
 
 // OrgUnits is the unit whose tags are listed.
 func (a ListTagsArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
 
 // OrgUnits is the new tag's unit.
 func (a TagCreate) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
+
+// OrgUnits is the unit the tag is said to belong to, if named.
+func (a UpdateTagArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
+
+// OrgUnits is the unit whose tags are deleted.
+func (a DeleteTagsArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }

@@ -16,6 +16,8 @@ import (
 //     when the arguments name org units directly;
 //   - or it is declared with OrgUnitsOf(resolver) when they name other
 //     resources, whose org units the resolver finds (a GET where needed);
+//     both may be declared (an update naming the unit it moves a resource
+//     to): the named units are checked first, before the resolver reads;
 //   - a list whose org unit is optional also implements policy.OrgUnitPinner
 //     on the argument pointer, so calls without one are pinned to the scope;
 //   - a tool returning many units' data without naming one is declared with
@@ -43,8 +45,10 @@ type options[A any] struct {
 }
 
 // OrgUnitsOf declares which org units a call acts on or in, for arguments
-// that name other resources. It takes precedence over an OrgUnits method of
-// the argument type.
+// that name other resources. When the argument type also names org units
+// (OrgUnits, e.g. the unit an update moves a resource to), those are checked
+// first, so a call naming a unit outside the scope is refused before the
+// resolver reads anything upstream; then the resolver's units are checked.
 func OrgUnitsOf[A any](f func(ctx context.Context, d *Deps, a A) ([]int64, error)) Option[A] {
 	return func(o *options[A]) { o.units = f }
 }
@@ -58,8 +62,8 @@ func ScopeResult[A any](f func(a A, result any, inScope func(int64) bool) (any, 
 // scoping is a tool's org-unit declaration, its argument type erased.
 type scoping struct {
 	declared bool
-	units    func(ctx context.Context, d *Deps, raw []byte) ([]int64, error) // nil: names none
-	resolved bool                                                            // units is an OrgUnitsOf resolver
+	named    func(raw []byte) ([]int64, error)                               // policy.OrgUnitArgs; nil: names none
+	resolve  func(ctx context.Context, d *Deps, raw []byte) ([]int64, error) // OrgUnitsOf; nil: none
 	pin      func(raw []byte, id int64) ([]byte, error)                      // nil: cannot be pinned
 	filter   func(raw []byte, result any, in func(int64) bool) (any, error)
 }
@@ -71,23 +75,22 @@ func scopingFor[A any](spec Spec, opts []Option[A]) scoping {
 	}
 	var zero A
 	s := scoping{declared: spec.AccountWide}
-	switch {
-	case o.units != nil:
-		s.resolved = true
-		s.units = func(ctx context.Context, d *Deps, raw []byte) ([]int64, error) {
-			a, err := decodeTyped[A](raw)
-			if err != nil {
-				return nil, err
-			}
-			return o.units(ctx, d, a)
-		}
-	case implements[policy.OrgUnitArgs](zero):
-		s.units = func(_ context.Context, _ *Deps, raw []byte) ([]int64, error) {
+	if implements[policy.OrgUnitArgs](zero) {
+		s.named = func(raw []byte) ([]int64, error) {
 			a, err := decodeTyped[A](raw)
 			if err != nil {
 				return nil, err
 			}
 			return any(a).(policy.OrgUnitArgs).OrgUnits(), nil
+		}
+	}
+	if o.units != nil {
+		s.resolve = func(ctx context.Context, d *Deps, raw []byte) ([]int64, error) {
+			a, err := decodeTyped[A](raw)
+			if err != nil {
+				return nil, err
+			}
+			return o.units(ctx, d, a)
 		}
 	}
 	if implements[policy.OrgUnitPinner](&zero) {
@@ -109,7 +112,7 @@ func scopingFor[A any](spec Spec, opts []Option[A]) scoping {
 			return o.filter(a, result, in)
 		}
 	}
-	s.declared = s.declared || s.units != nil || s.pin != nil || s.filter != nil
+	s.declared = s.declared || s.named != nil || s.resolve != nil || s.pin != nil || s.filter != nil
 	return s
 }
 
@@ -123,18 +126,29 @@ func implements[I any](v any) bool {
 func (t *Tool) ScopeDeclared() bool { return t.scope.declared }
 
 // limitToScope refuses a call naming org units outside the scope, and pins a
-// call naming none to the scope's root when the tool allows it. It may
-// rewrite p.canonical.
+// call naming none to the scope's root when the tool allows it. Units the
+// arguments name are checked before a resolver reads anything upstream. It
+// may rewrite p.canonical.
 func (t *Tool) limitToScope(ctx context.Context, d *Deps, s *policy.Scope, p *prepared) error {
-	var units []int64
-	if t.scope.units != nil {
-		u, err := t.scope.units(ctx, d, p.canonical)
+	var named, resolved []int64
+	if t.scope.named != nil {
+		u, err := t.scope.named(p.canonical)
 		if err != nil {
 			return err
 		}
-		units = u
+		if err := s.Check(ctx, u); err != nil {
+			return err
+		}
+		named = u
 	}
-	if len(units) == 0 {
+	if t.scope.resolve != nil {
+		u, err := t.scope.resolve(ctx, d, p.canonical)
+		if err != nil {
+			return err
+		}
+		resolved = u
+	}
+	if len(named) == 0 && len(resolved) == 0 {
 		switch {
 		case t.scope.pin != nil:
 			root, ok := s.Root()
@@ -146,14 +160,14 @@ func (t *Tool) limitToScope(ctx context.Context, d *Deps, s *policy.Scope, p *pr
 				return err
 			}
 			p.canonical = canon
-			units = []int64{root}
+			resolved = []int64{root}
 		case t.scope.filter != nil, t.AccountWide:
 			return nil
 		default:
 			return &policy.UnscopedCallError{Tool: t.Name, Roots: s.Roots()}
 		}
 	}
-	return s.Check(ctx, units)
+	return s.Check(ctx, resolved)
 }
 
 // scopeResult trims a result to the scope when the tool has a filter.
@@ -178,11 +192,11 @@ func (t *Tool) ScopeRelation() string {
 		return "account-wide"
 	}
 	var kinds []string
-	switch {
-	case t.scope.resolved:
-		kinds = append(kinds, "resolves")
-	case t.scope.units != nil:
+	if t.scope.named != nil {
 		kinds = append(kinds, "names")
+	}
+	if t.scope.resolve != nil {
+		kinds = append(kinds, "resolves")
 	}
 	if t.scope.pin != nil {
 		kinds = append(kinds, "pins")
@@ -194,22 +208,17 @@ func (t *Tool) ScopeRelation() string {
 }
 
 // ownedBy declares a call on one existing resource: owner finds the org unit
-// the resource with that id belongs to (one upstream read), and when the
-// argument type also names org units (policy.OrgUnitArgs: the unit a replace
-// or update would move the resource to), those are added. Every one of them
-// must be in the scope: a resource is neither touched outside it nor moved
-// out of it.
+// the resource with that id belongs to (one upstream read), which must be in
+// the scope. A write that moves the resource also names the unit it moves to
+// (policy.OrgUnitArgs on its argument type), which is checked first: a
+// resource is neither touched outside the scope nor moved out of it.
 func ownedBy[A any](owner func(ctx context.Context, d *Deps, id int64) (int64, error), id func(A) int64) Option[A] {
 	return OrgUnitsOf(func(ctx context.Context, d *Deps, a A) ([]int64, error) {
 		unit, err := owner(ctx, d, id(a))
 		if err != nil {
 			return nil, err
 		}
-		units := []int64{unit}
-		if named, ok := any(a).(policy.OrgUnitArgs); ok {
-			units = append(units, named.OrgUnits()...)
-		}
-		return units, nil
+		return []int64{unit}, nil
 	})
 }
 
