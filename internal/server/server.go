@@ -112,7 +112,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	a.MCP = server.NewMCPServer(Name, Version,
 		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
-		server.WithHooks(hooks), // one Hooks value: mcp-go keeps only the last WithHooks
+		server.WithHooks(hooks),                                // one Hooks value: mcp-go keeps only the last WithHooks
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
 		server.WithInstructions(instr),
