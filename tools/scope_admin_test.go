@@ -25,6 +25,13 @@ func TestScopeUsers(t *testing.T) {
 		t.Errorf("get_user 12348: %v", u)
 	}
 	s.refuse(t, "get_user", `{"id":12345}`, "GET /v3/users/12345")
+	// A user whose group cannot be found is refused too (fail closed).
+	if msg := s.Fail(t, "get_user", `{"id":99999}`); !strings.Contains(msg, "scope could not be checked") || !strings.Contains(msg, "User 99999 not found") {
+		t.Errorf("get_user 99999: %s", msg)
+	}
+	if d := s.lastDecision(t, "get_user"); d["decision"] != "denied" {
+		t.Errorf("get_user 99999: audit decision %v", d["decision"])
+	}
 
 	s.refuse(t, "create_user", `{"username":"x@example.com","first_name":"X","last_name":"Y","ct_user_ou_id":1002,"role":"Standard"}`)
 	created := s.OK(t, "create_user", `{"username":"west@example.com","first_name":"Wes","last_name":"T","ct_user_ou_id":1042,"role":"Standard"}`)

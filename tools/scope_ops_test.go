@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
 func TestScopeNumbers(t *testing.T) {
@@ -197,5 +199,31 @@ func TestScopeRecordLists(t *testing.T) {
 	s := newScoped(t)
 	if lists := items(t, s.OK(t, "list_record_lists", `{}`), "record_lists"); len(lists) == 0 {
 		t.Error("no record lists")
+	}
+}
+
+// TestScopeSeveralRoots: with two scope roots, a call naming no unit cannot
+// be pinned (reads and writes alike) and asks for one; trimmed lists keep
+// both roots' items.
+func TestScopeSeveralRoots(t *testing.T) {
+	env := testenv.New(t, testenv.Options{Policy: "toolsets: [all]\nscope:\n  org_units: [1003, 1050]\n"})
+	for _, c := range []struct{ tool, args string }{
+		{"list_calls", `{}`},
+		{"list_users", `{}`},
+		{"create_broadcast", `{"broadcast_name":"x","message":"hi","recipients":["+13035550100"],"from_number":"+13035550144"}`},
+	} {
+		env.App.Sandbox.ResetCalls()
+		if msg := env.Fail(t, c.tool, c.args); !strings.Contains(msg, "give org_unit_id") {
+			t.Errorf("%s: %s", c.tool, msg)
+		}
+		if calls := upstreamCalls(env); len(calls) != 0 {
+			t.Errorf("%s: %v reached the upstream", c.tool, calls)
+		}
+	}
+	env.OK(t, "list_calls", `{"org_unit_id":1051}`)
+	got := ids(items(t, env.OK(t, "list_broadcasts", `{}`), "broadcasts"), "broadcast_id")
+	slices.Sort(got)
+	if !slices.Equal(got, []int64{3003, 3004, 3007, 3008, 3009}) {
+		t.Errorf("list_broadcasts under West and Boston Clinic Group: %v", got)
 	}
 }
