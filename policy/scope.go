@@ -17,7 +17,9 @@ import (
 //     directly (org_unit_id, a parent id, ct_user_ou_id ...).
 //   - Otherwise the tool is declared with tools.OrgUnitsOf, a resolver that
 //     finds the org units of ids of other resources (a group id is itself an
-//     org unit; a user id needs a GET to find the user's group).
+//     org unit; a user id needs a GET to find the user's group). A write
+//     that moves a resource declares both: its arguments name the new unit,
+//     checked first, and the resolver finds the current one.
 //   - List arguments whose org unit is optional, defaulting to the whole
 //     account, implement OrgUnitPinner (on the pointer): a call without one
 //     is pinned to the scope root, or refused when the scope has several.

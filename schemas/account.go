@@ -90,9 +90,34 @@ type TagUpdate struct {
 	Status  string `json:"status" jsonschema:"required,enum=active,enum=inactive"`
 }
 
+// UpdateTagArgs are the arguments of update_tag: the body of PUT /tag, and
+// the unit whose tag it is, which a server limited to org units needs to
+// check the tag against its scope (the API has no GET of one tag). The unit
+// is not sent upstream.
+type UpdateTagArgs struct {
+	TagUpdate
+	OrgUnitID int64 `json:"org_unit_id,omitempty" jsonschema:"minimum=1,description=The unit whose tag this is (list_tags); needed when the server is limited to org units"`
+}
+
 // DeleteTagsArgs is the body of DELETE /tag: the tags to delete and the org
 // unit they belong to (which the preview lists them from).
 type DeleteTagsArgs struct {
 	OrgUnitID int64   `json:"org_unit_id" jsonschema:"required,minimum=1,description=The unit whose tags these are"`
 	TagIDs    []int64 `json:"tag_ids" jsonschema:"required,minItems=1,maxItems=100,uniqueItems=true,minimum=1"`
 }
+
+// Org units named by tag arguments, for a policy's org-unit scope (see
+// policy.OrgUnitArgs). update_tag and delete_tags also find their tags'
+// units in the named unit's tag list.
+
+// OrgUnits is the unit whose tags are listed.
+func (a ListTagsArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
+
+// OrgUnits is the new tag's unit.
+func (a TagCreate) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
+
+// OrgUnits is the unit the tag is said to belong to, if named.
+func (a UpdateTagArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
+
+// OrgUnits is the unit whose tags are deleted.
+func (a DeleteTagsArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }

@@ -193,3 +193,11 @@ func nonZero(ids ...int64) []int64 {
 	}
 	return out
 }
+
+// nonZeroPtr is the unit p points to, if any.
+func nonZeroPtr(p *int64) []int64 {
+	if p == nil {
+		return nil
+	}
+	return nonZero(*p)
+}

@@ -12,12 +12,12 @@ import (
 
 func accountTools() []Tool {
 	return []Tool{
-		Define(Spec{Name: "get_profile", Title: "Get my profile", Class: policy.Read,
+		Define(Spec{Name: "get_profile", Title: "Get my profile", Class: policy.Read, AccountWide: true,
 			Description: "Who this server is logged in as: the user (id, email, role) and their org unit, the top of what they can see."},
 			func(ctx context.Context, d *Deps, _ schemas.NoArgs) (any, error) {
 				return d.Convirza.Account.Profile(ctx)
 			}),
-		Define(Spec{Name: "list_industries", Title: "List industries", Class: policy.Read,
+		Define(Spec{Name: "list_industries", Title: "List industries", Class: policy.Read, AccountWide: true,
 			Description: "List industries, the values of a group's industry_id. Filter by name, group or id."},
 			func(ctx context.Context, d *Deps, a schemas.ListIndustriesArgs) (any, error) {
 				out, err := d.Convirza.Account.Industries(ctx, a)
@@ -34,7 +34,7 @@ func accountTools() []Tool {
 					return nil, err
 				}
 				return Page("ad_sources", out.Items, out.Total, 0), nil
-			}),
+			}, ScopeResult(scopeList[schemas.NoArgs]("ad_sources", adSourceUnit))),
 		Define(Spec{Name: "list_tags", Title: "List tags", Class: policy.Read,
 			Description: "List the call tags an org unit uses (its own user tags and the account's system tags) with how many calls carry each. Default active only. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListTagsArgs) (any, error) {
@@ -52,10 +52,15 @@ func accountTools() []Tool {
 			}),
 		Define(Spec{Name: "update_tag", Title: "Update tag", Class: policy.Write, Idempotent: true,
 			Description: "Rename a user tag or set it active/inactive (PUT: give both tag_name and status; current values from list_tags). System tags cannot be changed."},
-			func(ctx context.Context, d *Deps, a schemas.TagUpdate) (any, error) {
-				meta, err := d.Convirza.Tags.Update(ctx, a)
+			func(ctx context.Context, d *Deps, a schemas.UpdateTagArgs) (any, error) {
+				meta, err := d.Convirza.Tags.Update(ctx, a.TagUpdate)
 				return written("updated", "tag_id", a.TagID, meta, err)
-			}),
+			}, OrgUnitsOf(func(ctx context.Context, d *Deps, a schemas.UpdateTagArgs) ([]int64, error) {
+				if a.OrgUnitID == 0 {
+					return nil, nil // names none: refused under a scope
+				}
+				return tagOwners(ctx, d, a.OrgUnitID, []int64{a.TagID})
+			})),
 		DefineConfirmable(Spec{Name: "delete_tags", Title: "Delete tags", Class: policy.Destructive, Idempotent: true,
 			Description: "Permanently delete user tags of one org unit (1-100 ids from list_tags); calls lose them. System tags cannot be deleted. Needs the user's confirmation."},
 			previewDeleteTags,
@@ -65,8 +70,40 @@ func accountTools() []Tool {
 					return nil, err
 				}
 				return map[string]any{"status": "deleted", "org_unit_id": a.OrgUnitID, "tag_ids": a.TagIDs, "request_id": meta.RequestID}, nil
-			}),
+			}, OrgUnitsOf(func(ctx context.Context, d *Deps, a schemas.DeleteTagsArgs) ([]int64, error) {
+				return tagOwners(ctx, d, a.OrgUnitID, a.TagIDs)
+			})),
 	}
+}
+
+func adSourceUnit(a schemas.AdSource) (int64, bool) { return a.OrgUnitID, true }
+
+// tagOwners finds the org units of tags in a unit's tag list (the API has
+// no GET of one tag): the unit itself and each tag's own unit (a system
+// tag's is the account's top unit). A tag not in the list is refused.
+func tagOwners(ctx context.Context, d *Deps, unit int64, ids []int64) ([]int64, error) {
+	tags, err := unitTags(ctx, d, unit)
+	if err != nil {
+		return nil, fmt.Errorf("reading the tags of org unit %d: %w", unit, err)
+	}
+	units := []int64{unit}
+	var missing []string
+	for _, id := range ids {
+		t, ok := tags[id]
+		if !ok {
+			missing = append(missing, fmt.Sprint(id))
+			continue
+		}
+		u, err := knownUnit(fmt.Sprintf("tag %d", id), t.OrgUnitID)
+		if err != nil {
+			return nil, err
+		}
+		units = append(units, u)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("tag(s) %s are not in org unit %d's tag list (list_tags shows it)", strings.Join(missing, ", "), unit)
+	}
+	return units, nil
 }
 
 // unitTags reads every tag an org unit's list shows, active and inactive.

@@ -30,7 +30,7 @@ func broadcastTools() []Tool {
 					out.Items[i].Recipients = nil
 				}
 				return Page("broadcasts", out.Items, out.Total, a.Offset), nil
-			}),
+			}, ScopeResult(scopeList[schemas.ListBroadcastsArgs]("broadcasts", broadcastUnit))),
 		Define(Spec{Name: "get_broadcast", Title: "Get SMS broadcast", Class: policy.Read,
 			Description: "One SMS broadcast by id with its recipients (the first 100 shown)."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
@@ -44,7 +44,7 @@ func broadcastTools() []Tool {
 					v.RecipientsNotShown = len(b.Recipients) - maxShownRecipients
 				}
 				return v, nil
-			}),
+			}, ownedBy(broadcastOwner, idOf)),
 		DefineConfirmable(Spec{Name: "create_broadcast", Title: "Send SMS broadcast", Class: policy.Costly,
 			Description: "Send an SMS to up to 10,000 numbers, now or at scheduled_at. Costs money and reaches people outside " +
 				"the account; needs the user's confirmation. Returns broadcast_id."},
@@ -62,13 +62,13 @@ func broadcastTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ReplaceBroadcastArgs) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Replace(ctx, a.ID, a.BroadcastReplace)
 				return written("replaced", "broadcast_id", a.ID, meta, err)
-			}),
+			}, ownedBy(broadcastOwner, func(a schemas.ReplaceBroadcastArgs) int64 { return a.ID })),
 		Define(Spec{Name: "update_broadcast", Title: "Update SMS broadcast", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a scheduled or pending broadcast (PATCH). Sent or cancelled broadcasts cannot change."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateBroadcastArgs) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Update(ctx, a.ID, a.BroadcastPatch)
 				return written("updated", "broadcast_id", a.ID, meta, err)
-			}),
+			}, ownedBy(broadcastOwner, func(a schemas.UpdateBroadcastArgs) int64 { return a.ID })),
 		DefineConfirmable(Spec{Name: "delete_broadcast", Title: "Cancel SMS broadcast", Class: policy.Destructive, Idempotent: true,
 			Description: "Cancel a scheduled or pending broadcast so it is never sent; it cannot be reactivated. Impossible once sent. " +
 				"Needs the user's confirmation."},
@@ -76,8 +76,20 @@ func broadcastTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Cancel(ctx, a.ID)
 				return written("cancelled", "broadcast_id", a.ID, meta, err)
-			}),
+			}, ownedBy(broadcastOwner, idOf)),
 	}
+}
+
+func broadcastUnit(b schemas.Broadcast) (int64, bool) { return b.OrgUnitID, true }
+
+// broadcastOwner finds the org unit a broadcast was sent for (GET
+// /broadcast/:id); no write moves it.
+func broadcastOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
+	b, err := d.Convirza.Broadcasts.Get(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return knownUnit(fmt.Sprintf("broadcast %d", id), b.OrgUnitID)
 }
 
 // broadcastView is get_broadcast's answer: the broadcast, its recipients

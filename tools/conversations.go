@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -28,7 +29,7 @@ func conversationTools() []Tool {
 					include = schemas.CallIncludes
 				}
 				return d.Convirza.Conversations.Call(ctx, a.ID, include)
-			}),
+			}, OrgUnitsOf(callOwner)),
 		Define(Spec{Name: "list_sms_conversations", Title: "List SMS conversations", Class: policy.Read,
 			Description: "SMS threads with customers: their number, tracking number, last message, status, agent, unread count, " +
 				"response times (HH:MM:SS). Default open threads, latest activity first."},
@@ -38,6 +39,20 @@ func conversationTools() []Tool {
 					return nil, err
 				}
 				return Page("conversations", out.Items, out.Total, a.Offset), nil
-			}),
+			}, OrgUnitsOf(namesNoOrgUnit[schemas.ListSMSArgs])),
 	}
+}
+
+// callOwner finds the org unit a call came in for: the call read without
+// its detail blocks (GET /conversations/calls?call_id=).
+func callOwner(ctx context.Context, d *Deps, a schemas.GetCallArgs) ([]int64, error) {
+	c, err := d.Convirza.Conversations.Call(ctx, a.ID, nil)
+	if err != nil {
+		return nil, err
+	}
+	unit, err := knownUnit(fmt.Sprintf("call %d", a.ID), c.OrgUnitID)
+	if err != nil {
+		return nil, err
+	}
+	return []int64{unit}, nil
 }

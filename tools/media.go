@@ -26,7 +26,7 @@ func mediaTools() []Tool {
 					return nil, err
 				}
 				return unpagedList("media_prompts", out.Items, out.Total), nil
-			}),
+			}, ScopeResult(scopeList[schemas.ListMediaPromptsArgs]("media_prompts", mediaUnit))),
 		Define(Spec{Name: "upload_media_prompt", Title: "Upload media prompt", Class: policy.Write,
 			Description: "Upload a recording (wav, mp3, mp4, ogg, webm, m4a, aac, flac; ≤ 50 MB) from either file or content with filename. Returns media_prompt_id."},
 			uploadMedia),
@@ -36,8 +36,25 @@ func mediaTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Media.Delete(ctx, a.ID)
 				return written("deleted", "media_prompt_id", a.ID, meta, err)
-			}),
+			}, ownedBy(mediaOwner, idOf)),
 	}
+}
+
+func mediaUnit(p schemas.MediaPrompt) (int64, bool) { return p.OrgUnitID, true }
+
+// mediaOwner finds the org unit of a recording in the list (the API has no
+// GET by id for media prompts); one deleted or unknown is refused.
+func mediaOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
+	all, err := d.Convirza.Media.List(ctx, schemas.ListMediaPromptsArgs{})
+	if err != nil {
+		return 0, fmt.Errorf("reading the media prompts: %w", err)
+	}
+	for _, p := range all.Items {
+		if p.MediaPromptID == id {
+			return knownUnit(fmt.Sprintf("media prompt %d", id), p.OrgUnitID)
+		}
+	}
+	return 0, fmt.Errorf("media prompt %d does not exist or is already deleted (list_media_prompts lists the others)", id)
 }
 
 // refuseArgs is an argument problem found before anything is sent upstream.

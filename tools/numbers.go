@@ -19,16 +19,16 @@ func numberTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				type result struct {
-					schemas.PhoneNumber
-					NeedsOrder bool `json:"needs_order"`
-				}
-				items := make([]result, 0, len(out.Items))
+				items := make([]searchedNumber, 0, len(out.Items))
 				for _, n := range out.Items {
-					items = append(items, result{PhoneNumber: n, NeedsOrder: n.NumberID == nil})
+					items = append(items, searchedNumber{PhoneNumber: n, NeedsOrder: n.NumberID == nil})
 				}
 				return unpagedList("numbers", items, out.Total), nil
-			}),
+			}, ScopeResult(scopeList[schemas.SearchNumbersArgs]("numbers", func(n searchedNumber) (int64, bool) {
+				// The carrier's stock is no org unit's; the account's own
+				// unused numbers are.
+				return n.OrgUnitID, !n.NeedsOrder
+			}))),
 		Define(Spec{Name: "list_assigned_numbers", Title: "List assigned phone numbers", Class: policy.Read,
 			Description: "List the phone numbers the account holds: org unit, status (assigned; provisioned = used by routes), route ids."},
 			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (any, error) {
@@ -37,7 +37,7 @@ func numberTools() []Tool {
 					return nil, err
 				}
 				return unpagedList("numbers", out.Items, out.Total), nil
-			}),
+			}, ScopeResult(scopeList[schemas.ListNumbersArgs]("numbers", numberUnit))),
 		Define(Spec{Name: "list_provisioned_numbers", Title: "List provisioned phone numbers", Class: policy.Read,
 			Description: "List the account's phone numbers that provisioned routes use, with their route ids."},
 			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (any, error) {
@@ -46,7 +46,7 @@ func numberTools() []Tool {
 					return nil, err
 				}
 				return unpagedList("numbers", out.Items, out.Total), nil
-			}),
+			}, ScopeResult(scopeList[schemas.ListNumbersArgs]("numbers", numberUnit))),
 		DefineConfirmable(Spec{Name: "order_phone_number", Title: "Order phone number", Class: policy.Costly,
 			Description: "Buy a carrier number (needs_order: true in search_available_numbers) for an org unit; then create_provisioned_route can use it. Costs money; needs the user's confirmation. Returns number_id."},
 			previewOrderNumber,
@@ -66,8 +66,35 @@ func numberTools() []Tool {
 					return nil, err
 				}
 				return map[string]any{"status": "released", "number": a.Number, "request_id": meta.RequestID}, nil
-			}),
+			}, OrgUnitsOf(numberOwner)),
 	}
+}
+
+// searchedNumber is one search_available_numbers answer: needs_order is
+// true for the carrier's numbers, which must be bought first.
+type searchedNumber struct {
+	schemas.PhoneNumber
+	NeedsOrder bool `json:"needs_order"`
+}
+
+func numberUnit(n schemas.PhoneNumber) (int64, bool) { return n.OrgUnitID, true }
+
+// numberOwner finds the org unit holding a number among the account's; a
+// number the account does not hold is refused.
+func numberOwner(ctx context.Context, d *Deps, a schemas.NumberArgs) ([]int64, error) {
+	held, err := d.Convirza.Numbers.Assigned(ctx, schemas.ListNumbersArgs{NumberFilter: schemas.NumberFilter{Match: a.Number}, Limit: 10})
+	if err != nil {
+		return nil, fmt.Errorf("reading the account's numbers: %w", err)
+	}
+	n := findPhone(held.Items, a.Number)
+	if n == nil {
+		return nil, fmt.Errorf("%s is not assigned to this account (list_assigned_numbers lists what is)", phoneLabel(a.Number))
+	}
+	unit, err := knownUnit(phoneLabel(a.Number), n.OrgUnitID)
+	if err != nil {
+		return nil, err
+	}
+	return []int64{unit}, nil
 }
 
 // unpagedList shapes a list whose endpoint has a limit but no offset.

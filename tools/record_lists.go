@@ -15,9 +15,12 @@ import (
 // to count the matches (100 pages of 100).
 const previewRecordLimit = 10000
 
+// Talkdesk record lists are a separate upstream, which has no org units: its
+// tools are AccountWide, so a policy's org-unit scope does not limit them
+// (a scoped policy leaves the toolset out to keep them from its assistant).
 func recordListTools() []Tool {
 	return []Tool{
-		Define(Spec{Name: "list_record_lists", Title: "List Talkdesk record lists", Class: policy.Read,
+		Define(Spec{Name: "list_record_lists", Title: "List Talkdesk record lists", Class: policy.Read, AccountWide: true,
 			Description: "List the Talkdesk record lists (the outbound dialer's contact lists): id, name, status, records_count. Paged: page (from 1), per_page (max 100)."},
 			func(ctx context.Context, d *Deps, a schemas.ListRecordListsArgs) (any, error) {
 				c, err := talkdeskClient(d)
@@ -30,7 +33,7 @@ func recordListTools() []Tool {
 				}
 				return halResult("record_lists", p), nil
 			}),
-		Define(Spec{Name: "get_record_list", Title: "Get Talkdesk record list", Class: policy.Read,
+		Define(Spec{Name: "get_record_list", Title: "Get Talkdesk record list", Class: policy.Read, AccountWide: true,
 			Description: "Get one Talkdesk record list by id: name, status, unique_identifier_type, records_count, dates."},
 			func(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (any, error) {
 				c, err := talkdeskClient(d)
@@ -39,7 +42,7 @@ func recordListTools() []Tool {
 				}
 				return c.RecordLists.Get(ctx, a.ID)
 			}),
-		Define(Spec{Name: "list_records", Title: "List records of a Talkdesk record list", Class: policy.Read,
+		Define(Spec{Name: "list_records", Title: "List records of a Talkdesk record list", Class: policy.Read, AccountWide: true,
 			Description: "List the records (contacts) of a Talkdesk record list: id, phone_numbers, names, priority, external ids. Paged: page (from 1), per_page (max 100)."},
 			func(ctx context.Context, d *Deps, a schemas.ListRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
@@ -54,7 +57,7 @@ func recordListTools() []Tool {
 				out["record_list_id"] = a.RecordListID
 				return out, nil
 			}),
-		Define(Spec{Name: "create_record_list", Title: "Create Talkdesk record list", Class: policy.Write,
+		Define(Spec{Name: "create_record_list", Title: "Create Talkdesk record list", Class: policy.Write, AccountWide: true,
 			Description: "Create an empty Talkdesk record list with a name. Returns its id; add contacts with create_records."},
 			func(ctx context.Context, d *Deps, a schemas.RecordListCreate) (any, error) {
 				c, err := talkdeskClient(d)
@@ -67,7 +70,7 @@ func recordListTools() []Tool {
 				}
 				return map[string]any{"status": "created", "record_list": l}, nil
 			}),
-		Define(Spec{Name: "create_records", Title: "Add records to a Talkdesk record list", Class: policy.Write,
+		Define(Spec{Name: "create_records", Title: "Add records to a Talkdesk record list", Class: policy.Write, AccountWide: true,
 			Description: "Add up to 100 records (contacts) to a record list. Returns total_created and each refused record's index and reason."},
 			func(ctx context.Context, d *Deps, a schemas.CreateRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
@@ -80,7 +83,7 @@ func recordListTools() []Tool {
 				}
 				return bulkOutcome(res, "created", deref(res.TotalCreated), len(a.Records)), nil
 			}),
-		Define(Spec{Name: "update_records", Title: "Update records of a Talkdesk record list", Class: policy.Write, Idempotent: true,
+		Define(Spec{Name: "update_records", Title: "Update records of a Talkdesk record list", Class: policy.Write, AccountWide: true, Idempotent: true,
 			Description: "Change up to 100 records of a record list: each item is a record id plus the fields to change (phone_numbers and extra_data are replaced whole). Returns total_updated and failures."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
@@ -93,7 +96,7 @@ func recordListTools() []Tool {
 				}
 				return bulkOutcome(res, "updated", deref(res.TotalUpdated), len(a.Records)), nil
 			}),
-		DefineConfirmable(Spec{Name: "delete_record_list", Title: "Delete Talkdesk record list", Class: policy.Destructive, Idempotent: true,
+		DefineConfirmable(Spec{Name: "delete_record_list", Title: "Delete Talkdesk record list", Class: policy.Destructive, AccountWide: true, Idempotent: true,
 			Description: "Delete a Talkdesk record list and all its records; not reversible. Needs the user's confirmation."},
 			previewDeleteRecordList,
 			func(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (any, error) {
@@ -106,7 +109,7 @@ func recordListTools() []Tool {
 				}
 				return map[string]any{"status": "deleted", "id": a.ID}, nil
 			}),
-		DefineConfirmable(Spec{Name: "delete_records", Title: "Delete records from a Talkdesk record list", Class: policy.Destructive, Idempotent: true,
+		DefineConfirmable(Spec{Name: "delete_records", Title: "Delete records from a Talkdesk record list", Class: policy.Destructive, AccountWide: true, Idempotent: true,
 			Description: "Delete up to 100 records from a Talkdesk record list, named by exactly one of ids, phone_numbers or external_ids; not reversible. Needs the user's confirmation. Returns total_deleted and the identifiers that matched nothing."},
 			previewDeleteRecords,
 			func(ctx context.Context, d *Deps, a schemas.DeleteRecordsArgs) (any, error) {

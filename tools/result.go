@@ -138,9 +138,14 @@ func truncate(obj map[string]any, text []byte) (map[string]any, []byte) {
 			out["count"] = k
 		}
 		note := fmt.Sprintf("Only %d of the %d %s fit in one answer. Ask for fewer (a smaller limit or narrower filters)", k, n, key)
-		if haveOrigin {
+		switch {
+		case haveOrigin:
 			out["next_offset"] = origin + k
 			note += fmt.Sprintf(", or page on with offset=%d", origin+k)
+		default:
+			// The next page's offset is not known: the upstream's would
+			// skip the records cut here.
+			delete(out, "next_offset")
 		}
 		out["truncated"] = note + "."
 		b, _ := json.Marshal(out)
@@ -160,8 +165,13 @@ func truncate(obj map[string]any, text []byte) (map[string]any, []byte) {
 }
 
 // pageOrigin finds the offset a page started at from its count and
-// next_offset or total.
+// next_offset or total; not for a page trimmed to the scope.
 func pageOrigin(obj map[string]any) (int, bool) {
+	if _, filtered := obj[scopeNote]; filtered {
+		// Trimmed to the org-unit scope: count no longer says how many
+		// upstream records the page spans.
+		return 0, false
+	}
 	count, ok := number(obj["count"])
 	if !ok {
 		return 0, false

@@ -19,12 +19,12 @@ func voiceAgentTools() []Tool {
 					return nil, err
 				}
 				return Page("voice_agents", out.Items, out.Total, a.Offset), nil
-			}),
+			}, ScopeResult(scopeList[schemas.ListVoiceAgentsArgs]("voice_agents", voiceAgentUnit))),
 		Define(Spec{Name: "get_voice_agent", Title: "Get AI voice agent", Class: policy.Read,
 			Description: "Get one AI voice agent by id: name, org unit, status, greeting, instructions, voice, language."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				return d.Convirza.VoiceAgents.Get(ctx, a.ID)
-			}),
+			}, ownedBy(voiceAgentOwner, idOf)),
 		Define(Spec{Name: "create_voice_agent", Title: "Create AI voice agent", Class: policy.Write,
 			Description: "Create an AI voice agent that answers calls for an org unit. Returns voice_agent_id."},
 			func(ctx context.Context, d *Deps, a schemas.VoiceAgentCreate) (any, error) {
@@ -36,21 +36,33 @@ func voiceAgentTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ReplaceVoiceAgentArgs) (any, error) {
 				meta, err := d.Convirza.VoiceAgents.Replace(ctx, a.ID, a.VoiceAgentReplace)
 				return written("replaced", "voice_agent_id", a.ID, meta, err)
-			}),
+			}, ownedBy(voiceAgentOwner, func(a schemas.ReplaceVoiceAgentArgs) int64 { return a.ID })),
 		Define(Spec{Name: "update_voice_agent", Title: "Update AI voice agent", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a voice agent (PATCH); fields left out stay as they are."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateVoiceAgentArgs) (any, error) {
 				meta, err := d.Convirza.VoiceAgents.Update(ctx, a.ID, a.VoiceAgentPatch)
 				return written("updated", "voice_agent_id", a.ID, meta, err)
-			}),
+			}, ownedBy(voiceAgentOwner, func(a schemas.UpdateVoiceAgentArgs) int64 { return a.ID })),
 		DefineConfirmable(Spec{Name: "delete_voice_agent", Title: "Delete AI voice agent", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a voice agent; it stops answering calls. Not reversible through the API. Needs the user's confirmation."},
 			previewDeleteVoiceAgent,
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.VoiceAgents.Delete(ctx, a.ID)
 				return written("deleted", "voice_agent_id", a.ID, meta, err)
-			}),
+			}, ownedBy(voiceAgentOwner, idOf)),
 	}
+}
+
+func voiceAgentUnit(v schemas.VoiceAgent) (int64, bool) { return v.OrgUnitID, true }
+
+// voiceAgentOwner finds the org unit a voice agent answers for
+// (GET /ai-voice-agents/:id).
+func voiceAgentOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
+	v, err := d.Convirza.VoiceAgents.Get(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return knownUnit(fmt.Sprintf("voice agent %d", id), v.OrgUnitID)
 }
 
 func previewDeleteVoiceAgent(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {

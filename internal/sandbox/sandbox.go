@@ -47,12 +47,14 @@ type Server struct {
 	opts    Options
 	handler http.Handler
 
-	mu      sync.Mutex
-	st      *state
-	td      *tdState
-	calls   []string
-	aborted int
-	fault   []*Fault
+	mu    sync.Mutex
+	st    *state
+	td    *tdState
+	calls []string
+	// requests are the same requests with their queries.
+	requests []string
+	aborted  int
+	fault    []*Fault
 }
 
 // New returns a simulator seeded with the demo account.
@@ -94,6 +96,7 @@ func New(opts Options) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
+	s.requests = append(s.requests, r.Method+" "+r.URL.RequestURI())
 	s.mu.Unlock()
 	s.handler.ServeHTTP(w, r)
 }
@@ -105,11 +108,19 @@ func (s *Server) Calls() []string {
 	return append([]string(nil), s.calls...)
 }
 
+// Requests returns every request received so far with its query, as
+// "METHOD /path?query".
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.requests...)
+}
+
 // ResetCalls forgets the requests received so far.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = nil
+	s.calls, s.requests = nil, nil
 }
 
 // Running is a simulator served on a loopback port.
