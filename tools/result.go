@@ -172,6 +172,11 @@ func pageOrigin(obj map[string]any) (int, bool) {
 		// upstream records the page spans.
 		return 0, false
 	}
+	if _, paged := obj["page"]; paged {
+		// Page-numbered (Talkdesk): there is no offset to resume from; the
+		// note asks for a smaller per_page instead.
+		return 0, false
+	}
 	count, ok := number(obj["count"])
 	if !ok {
 		return 0, false

@@ -52,3 +52,18 @@ func TestResultTruncatedAtRecordBoundary(t *testing.T) {
 		t.Fatalf("note or boundary: %q", out.Truncated)
 	}
 }
+
+func TestTruncatedPageNumberedResultGetsNoOffset(t *testing.T) {
+	items := make([]map[string]any, 100)
+	for i := range items {
+		items[i] = map[string]any{"id": i, "extra_data": map[string]any{"notes": strings.Repeat("x", 1000)}}
+	}
+	res, _ := Result(map[string]any{"records": items, "total": 300, "count": 100, "page": 1, "per_page": 100, "next_page": 2})
+	out := res.StructuredContent.(map[string]any)
+	if _, ok := out["next_offset"]; ok {
+		t.Fatalf("a page-numbered list must not get an offset: %v", out["next_offset"])
+	}
+	if note, _ := out["truncated"].(string); !strings.Contains(note, "fewer") || strings.Contains(note, "offset=") {
+		t.Fatalf("note: %q", note)
+	}
+}
