@@ -193,7 +193,6 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-
 // previewDeleteRecordList names the list and how many records go with it.
 func previewDeleteRecordList(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (*policy.Preview, error) {
 	c, err := talkdeskClient(d)
