@@ -39,10 +39,7 @@ func accountTools() []Tool {
 			Description: "List the call tags an org unit uses (its own user tags and the account's system tags) with how many calls carry each. Default active only. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListTagsArgs) (any, error) {
 				out, err := d.Convirza.Tags.List(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return Page("tags", out.Items, out.Total, a.Offset), nil
+				return pageOf("tags", a.Offset, out, err)
 			}),
 		Define(Spec{Name: "create_tag", Title: "Create tag", Class: policy.Write,
 			Description: "Create a user tag on an org unit; the name must be new to that unit. Returns the new tag_id."},

@@ -15,10 +15,7 @@ func conversationTools() []Tool {
 				"include adds detail blocks (recording URLs valid 7 days). Paged, default 50."},
 			func(ctx context.Context, d *Deps, a schemas.ListCallsArgs) (any, error) {
 				out, err := d.Convirza.Conversations.Calls(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return Page("calls", out.Items, out.Total, a.Offset), nil
+				return pageOf("calls", a.Offset, out, err)
 			}),
 		Define(Spec{Name: "get_call", Title: "Get call", Class: policy.Read,
 			Description: "One call by call_id, any date, with tags, comments, custom sources, call flow, recording URL " +
@@ -35,10 +32,7 @@ func conversationTools() []Tool {
 				"response times (HH:MM:SS). Default open threads, latest activity first."},
 			func(ctx context.Context, d *Deps, a schemas.ListSMSArgs) (any, error) {
 				out, err := d.Convirza.Conversations.SMS(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return Page("conversations", out.Items, out.Total, a.Offset), nil
+				return pageOf("conversations", a.Offset, out, err)
 			}, OrgUnitsOf(namesNoOrgUnit[schemas.ListSMSArgs])),
 	}
 }

@@ -16,10 +16,7 @@ func groupTools() []Tool {
 			Description: "List the immediate child groups (org units) of a unit, default the account's own. Filter by name or status. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (any, error) {
 				out, err := d.Convirza.Groups.List(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return Page("groups", out.Items, out.Total, a.Offset), nil
+				return pageOf("groups", a.Offset, out, err)
 			}),
 		Define(Spec{Name: "get_group", Title: "Get group details", Class: policy.Read,
 			Description: "Get one group (org unit) by id: name, external id, parent, address, phone, industry."},
@@ -203,6 +200,14 @@ func Page[T any](key string, items []T, total, offset int) map[string]any {
 		out["next_offset"] = next
 	}
 	return out
+}
+
+// pageOf is Page for a list call's answer, passing its error through.
+func pageOf[T any](key string, offset int, out *convirza.List[T], err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return Page(key, out.Items, out.Total, offset), nil
 }
 
 // created is the answer of a create: the new id, the name given, and the

@@ -15,10 +15,7 @@ func routeTools() []Tool {
 			Description: "List provisioned routes (tracking number → ring_to number). Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListRoutesArgs) (any, error) {
 				out, err := d.Convirza.Routes.List(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return Page("provisioned_routes", out.Items, out.Total, a.Offset), nil
+				return pageOf("provisioned_routes", a.Offset, out, err)
 			}),
 		Define(Spec{Name: "get_provisioned_route", Title: "Get provisioned route", Class: policy.Read,
 			Description: "Get one provisioned route by id: name, status, tracking number, ring_to, org unit."},

@@ -16,10 +16,7 @@ func userTools() []Tool {
 			Description: "List users of an org unit and its sub-groups (default the whole account). Filter by name, email, role_id, user_status; deleted users only with user_status=deleted. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListUsersArgs) (any, error) {
 				out, err := d.Convirza.Users.List(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return Page("users", out.Items, out.Total, a.Offset), nil
+				return pageOf("users", a.Offset, out, err)
 			}),
 		Define(Spec{Name: "get_user", Title: "Get user", Class: policy.Read,
 			Description: "Get one user by id: name, email, role, status, group, ring-to number and settings."},

@@ -15,10 +15,7 @@ func voiceAgentTools() []Tool {
 			Description: "List AI voice agents, newest first by default. Filter by id, org units, keyword, status. Paged (default 10)."},
 			func(ctx context.Context, d *Deps, a schemas.ListVoiceAgentsArgs) (any, error) {
 				out, err := d.Convirza.VoiceAgents.List(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return Page("voice_agents", out.Items, out.Total, a.Offset), nil
+				return pageOf("voice_agents", a.Offset, out, err)
 			}, ScopeResult(scopeList[schemas.ListVoiceAgentsArgs]("voice_agents", voiceAgentUnit))),
 		Define(Spec{Name: "get_voice_agent", Title: "Get AI voice agent", Class: policy.Read,
 			Description: "Get one AI voice agent by id: name, org unit, status, greeting, instructions, voice, language."},

@@ -15,10 +15,7 @@ func webhookTools() []Tool {
 			Description: "List webhooks (pre-call and post-call HTTP callbacks) of an org unit and its sub-groups, default the whole account. Deleted ones only with status=deleted. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListWebhooksArgs) (any, error) {
 				out, err := d.Convirza.Webhooks.List(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return Page("webhooks", out.Items, out.Total, a.Offset), nil
+				return pageOf("webhooks", a.Offset, out, err)
 			}),
 		Define(Spec{Name: "get_webhook", Title: "Get webhook", Class: policy.Read,
 			Description: "Get one webhook by id: URL, method, type, org unit, static params, status."},
