@@ -21,19 +21,13 @@ func accountTools() []Tool {
 			Description: "List industries, the values of a group's industry_id. Filter by name, group or id."},
 			func(ctx context.Context, d *Deps, a schemas.ListIndustriesArgs) (any, error) {
 				out, err := d.Convirza.Account.Industries(ctx, a)
-				if err != nil {
-					return nil, err
-				}
-				return Page("industries", out.Items, out.Total, 0), nil
+				return pageOf("industries", 0, out, err)
 			}),
 		Define(Spec{Name: "list_ad_sources", Title: "List ad sources", Class: policy.Read,
 			Description: "List the ad sources (marketing channels calls are attributed to) available to the account."},
 			func(ctx context.Context, d *Deps, _ schemas.NoArgs) (any, error) {
 				out, err := d.Convirza.Account.AdSources(ctx)
-				if err != nil {
-					return nil, err
-				}
-				return Page("ad_sources", out.Items, out.Total, 0), nil
+				return pageOf("ad_sources", 0, out, err)
 			}, ScopeResult(scopeList[schemas.NoArgs]("ad_sources", adSourceUnit))),
 		Define(Spec{Name: "list_tags", Title: "List tags", Class: policy.Read,
 			Description: "List the call tags an org unit uses (its own user tags and the account's system tags) with how many calls carry each. Default active only. Paged."},
