@@ -34,6 +34,12 @@ type observer struct {
 	sessions *sessionGate
 }
 
+// latencyBuckets are the histogram bounds, in seconds, of tool calls and
+// upstream attempts alike: 5 ms to the 30 s upstream timeout.
+func latencyBuckets() []float64 {
+	return []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+}
+
 func newObserver(maxSessions int) *observer {
 	if maxSessions < 1 {
 		maxSessions = defaultMaxSessions
@@ -46,7 +52,7 @@ func newObserver(maxSessions int) *observer {
 	o.toolSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "convirza_mcp_tool_call_duration_seconds",
 		Help:    "Tool call latency, upstream calls and confirmation included.",
-		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		Buckets: latencyBuckets(),
 	}, []string{"tool"})
 	o.toolsInFlight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "convirza_mcp_tool_calls_in_flight",
@@ -59,7 +65,7 @@ func newObserver(maxSessions int) *observer {
 	o.upstreamSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "convirza_mcp_upstream_request_duration_seconds",
 		Help:    "Upstream HTTP attempt latency by host.",
-		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		Buckets: latencyBuckets(),
 	}, []string{"host"})
 	o.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "convirza_mcp_http_requests_total",
