@@ -762,16 +762,26 @@ func (s *Server) tdBulkCreate(w http.ResponseWriter, r *http.Request) *tdError {
 
 var recordPath = regexp.MustCompile(`^/records/([^/]+)$`)
 
-func (s *Server) tdBulkUpdate(w http.ResponseWriter, r *http.Request) *tdError {
+// tdBulkRequest reads what every bulk PATCH and DELETE starts with: the
+// list named in the path and the array that is the whole body.
+func (s *Server) tdBulkRequest(r *http.Request) (*tdList, []any, *tdError) {
 	l, err := s.td.list(r.PathValue("id"))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	v, err := tdReadBody(r)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	arr, err := bulkArray(v, "body")
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, arr, nil
+}
+
+func (s *Server) tdBulkUpdate(w http.ResponseWriter, r *http.Request) *tdError {
+	l, arr, err := s.tdBulkRequest(r)
 	if err != nil {
 		return err
 	}
@@ -867,15 +877,7 @@ func identifierStyle(m map[string]any) string {
 }
 
 func (s *Server) tdBulkDelete(w http.ResponseWriter, r *http.Request) *tdError {
-	l, err := s.td.list(r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	v, err := tdReadBody(r)
-	if err != nil {
-		return err
-	}
-	arr, err := bulkArray(v, "body")
+	l, arr, err := s.tdBulkRequest(r)
 	if err != nil {
 		return err
 	}
