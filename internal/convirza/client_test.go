@@ -109,19 +109,15 @@ func TestRefreshRefusedFallsBackToLogin(t *testing.T) {
 }
 
 func TestProactiveRenewalBeforeExpiry(t *testing.T) {
-	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	sb := startSandbox(t, sandbox.Options{Now: clock})
+	clk := sandbox.NewClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	sb := startSandbox(t, sandbox.Options{Now: clk.Now})
 	c := demoClient(sb)
-	c.tokens.now = clock
+	c.tokens.now = clk.Now
 	ctx := context.Background()
 	if _, err := c.Groups.Get(ctx, 1002); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(7*24*time.Hour - time.Minute) // inside the renewal window
-	mu.Unlock()
+	clk.Advance(7*24*time.Hour - time.Minute) // inside the renewal window
 	sb.ResetCalls()
 	if _, err := c.Groups.Get(ctx, 1002); err != nil {
 		t.Fatal(err)

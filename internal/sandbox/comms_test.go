@@ -8,34 +8,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 )
 
-// clock is a settable time source for sandbox.Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // start serves a sandbox on the given clock; access tokens live long enough
 // for a test to move time by weeks.
-func start(t *testing.T, clk *clock) *sandbox.Running {
+func start(t *testing.T, clk *sandbox.Clock) *sandbox.Running {
 	t.Helper()
 	sb, err := sandbox.New(sandbox.Options{Now: clk.Now, AccessTTL: 90 * 24 * time.Hour}).Start()
 	if err != nil {
@@ -136,7 +117,7 @@ func calls(t *testing.T, sb *sandbox.Running, token string, q url.Values) ([]wir
 }
 
 func TestRecordingURLExpiresAfterSevenDays(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)}
+	clk := sandbox.NewClock(time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC))
 	sb := start(t, clk)
 	tok := login(t, sb, sandbox.DemoEmail)
 	list, _ := calls(t, sb, tok, url.Values{"include": {"recordings"}, "limit": {"200"}})
@@ -184,7 +165,7 @@ func TestRecordingURLExpiresAfterSevenDays(t *testing.T) {
 
 func TestCallsFiltersAndWindow(t *testing.T) {
 	now := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
-	sb := start(t, &clock{t: now})
+	sb := start(t, sandbox.NewClock(now))
 	tok := login(t, sb, sandbox.DemoEmail)
 
 	all, total := calls(t, sb, tok, url.Values{"limit": {"200"}})
@@ -262,7 +243,7 @@ func TestDemoDataIsReproducible(t *testing.T) {
 	now := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
 	var bodies [2]string
 	for i := range bodies {
-		sb := start(t, &clock{t: now})
+		sb := start(t, sandbox.NewClock(now))
 		tok := login(t, sb, sandbox.DemoEmail)
 		a := do(t, http.MethodGet, sb.APIURL+"/conversations/calls?limit=200&include=tags,comments,call_flow,transcription,custom_sources", tok, nil)
 		b := do(t, http.MethodGet, sb.APIURL+"/conversations/sms?limit=200&type=close", tok, nil)
@@ -274,7 +255,7 @@ func TestDemoDataIsReproducible(t *testing.T) {
 }
 
 func TestSMSTypes(t *testing.T) {
-	sb := start(t, &clock{t: time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)})
+	sb := start(t, sandbox.NewClock(time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)))
 	tok := login(t, sb, sandbox.DemoEmail)
 	get := func(q string) (int, []map[string]any) {
 		a := do(t, http.MethodGet, sb.APIURL+"/conversations/sms?limit=200&"+q, tok, nil)
@@ -321,7 +302,7 @@ func TestSMSTypes(t *testing.T) {
 }
 
 func TestBroadcastRolesAndLifecycle(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)}
+	clk := sandbox.NewClock(time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC))
 	sb := start(t, clk)
 	ro := login(t, sb, sandbox.ReadOnlyEmail)
 	std := login(t, sb, sandbox.StandardEmail)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -135,9 +134,8 @@ func TestDeleteRulesAndSoftDelete(t *testing.T) {
 }
 
 func TestRefreshRotationAndExpiry(t *testing.T) {
-	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	h := start(t, Options{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }, AccessTTL: time.Hour})
+	clk := NewClock(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+	h := start(t, Options{Now: clk.Now, AccessTTL: time.Hour})
 	access, refresh := h.login(DemoEmail)
 	code, env, _ := h.do("POST", h.sb.OAuthURL+"/oauth/refresh-token", "", map[string]string{"refresh_token": refresh})
 	if code != 200 {
@@ -146,9 +144,7 @@ func TestRefreshRotationAndExpiry(t *testing.T) {
 	if code, _, _ := h.do("POST", h.sb.OAuthURL+"/oauth/refresh-token", "", map[string]string{"refresh_token": refresh}); code != 401 {
 		t.Fatalf("a used refresh token must die: %d", code)
 	}
-	mu.Lock()
-	now = now.Add(2 * time.Hour)
-	mu.Unlock()
+	clk.Advance(2 * time.Hour)
 	if code, _, _ := h.do("GET", h.sb.APIURL+"/groups/1002", access, nil); code != 401 {
 		t.Fatalf("expired access token accepted: %d", code)
 	}

@@ -7,32 +7,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-type tdClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *tdClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *tdClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func startTD(t *testing.T) (*Running, *tdClock) {
+func startTD(t *testing.T) (*Running, *Clock) {
 	t.Helper()
-	clk := &tdClock{t: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)}
-	sb, err := New(Options{Now: clk.now}).Start()
+	clk := NewClock(time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC))
+	sb, err := New(Options{Now: clk.Now}).Start()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +102,7 @@ func TestTalkdeskTokenGrant(t *testing.T) {
 	if status, _ := tdCall(t, sb, tok, "GET", "/record-lists", ""); status != 200 {
 		t.Fatalf("fresh token: %d", status)
 	}
-	clk.advance(10 * time.Minute)
+	clk.Advance(10 * time.Minute)
 	if status, m := tdCall(t, sb, tok, "GET", "/record-lists", ""); status != 401 || m["message"] == nil {
 		t.Fatalf("expired token: %d %v", status, m)
 	}

@@ -14,34 +14,16 @@ import (
 	"github.com/convirza/convirza-mcp/schemas"
 )
 
-// clock is a settable time shared by the sandbox and the client.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	sb    *sandbox.Running
 	c     *Client
-	clock *clock
+	clock *sandbox.Clock
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)}
-	sb, err := sandbox.New(sandbox.Options{Now: clk.now}).Start()
+	clk := sandbox.NewClock(time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC))
+	sb, err := sandbox.New(sandbox.Options{Now: clk.Now}).Start()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +38,7 @@ func newEnv(t *testing.T) *env {
 		ClientID: sandbox.TalkdeskClientID, ClientSecret: sandbox.TalkdeskClientSecret,
 		APIURL: sb.TalkdeskAPIURL, TokenURL: sb.TalkdeskTokenURL,
 	}, hc, nil)
-	c.tokens.now = clk.now
+	c.tokens.now = clk.Now
 	if err := c.Configured(); err != nil {
 		t.Fatal(err)
 	}
@@ -110,12 +92,12 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 		}
 	}
 	get()
-	e.clock.advance(8 * time.Minute)
+	e.clock.Advance(8 * time.Minute)
 	get()
 	if n := e.sb.TalkdeskTokensIssued(); n != 1 {
 		t.Fatalf("after 8 minutes: tokens issued = %d, want 1 (still fresh)", n)
 	}
-	e.clock.advance(90 * time.Second) // 9m30s: inside the last minute of a 10-minute token
+	e.clock.Advance(90 * time.Second) // 9m30s: inside the last minute of a 10-minute token
 	get()
 	if n := e.sb.TalkdeskTokensIssued(); n != 2 {
 		t.Fatalf("at 9m30s: tokens issued = %d, want 2 (renewed before expiry)", n)
