@@ -105,19 +105,3 @@ type DeleteTagsArgs struct {
 	OrgUnitID int64   `json:"org_unit_id" jsonschema:"required,minimum=1,description=The unit whose tags these are"`
 	TagIDs    []int64 `json:"tag_ids" jsonschema:"required,minItems=1,maxItems=100,uniqueItems=true,minimum=1"`
 }
-
-// Org units named by tag arguments, for a policy's org-unit scope (see
-// policy.OrgUnitArgs). update_tag and delete_tags also find their tags'
-// units in the named unit's tag list.
-
-// OrgUnits is the unit whose tags are listed.
-func (a ListTagsArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// OrgUnits is the new tag's unit.
-func (a TagCreate) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// OrgUnits is the unit the tag is said to belong to, if named.
-func (a UpdateTagArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// OrgUnits is the unit whose tags are deleted.
-func (a DeleteTagsArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }

@@ -127,14 +127,3 @@ type Broadcast struct {
 	BroadcastCreated  string   `json:"broadcast_created,omitempty"`
 	BroadcastModified string   `json:"broadcast_modified,omitempty"`
 }
-
-// Org units named by broadcast arguments, for a policy's org-unit scope (see
-// policy.OrgUnitArgs and policy.OrgUnitPinner). The list names none and is
-// trimmed to the scope; tools on an existing broadcast find its unit.
-
-// OrgUnits is the unit the broadcast is sent for, if named.
-func (a BroadcastCreate) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// PinOrgUnit sends the broadcast for id when no unit was named (the API's
-// default is the caller's own unit).
-func (a *BroadcastCreate) PinOrgUnit(id int64) { a.OrgUnitID = id }

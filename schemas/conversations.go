@@ -205,13 +205,3 @@ type SMSConversation struct {
 	UnreadCount         int    `json:"unread_count"`
 	Agent               string `json:"agent,omitempty"`
 }
-
-// Org units named by call arguments, for a policy's org-unit scope (see
-// policy.OrgUnitArgs and policy.OrgUnitPinner). get_call finds the call's
-// unit; SMS threads carry none, so a scoped server refuses that list.
-
-// OrgUnits is the unit whose calls are listed, if named.
-func (a ListCallsArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// PinOrgUnit lists the calls of id and its sub-groups when no unit was named.
-func (a *ListCallsArgs) PinOrgUnit(id int64) { a.OrgUnitID = id }

@@ -53,14 +53,3 @@ type MediaPrompt struct {
 	Status        string `json:"status,omitempty"`
 	CreatedOn     string `json:"created_on,omitempty"`
 }
-
-// Org units named by media arguments, for a policy's org-unit scope (see
-// policy.OrgUnitArgs and policy.OrgUnitPinner). The list names none and is
-// trimmed to the scope; delete_media_prompt finds the recording's unit.
-
-// OrgUnits is the unit the recording is uploaded to, if named.
-func (a UploadMediaPromptArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// PinOrgUnit uploads to id when no unit was named (the API's default is the
-// caller's own unit).
-func (a *UploadMediaPromptArgs) PinOrgUnit(id int64) { a.OrgUnitID = id }

@@ -53,8 +53,3 @@ type PhoneNumber struct {
 	ProvisionedRouteIDs []int64 `json:"provisioned_route_ids,omitempty"`
 	AssignedOn          string  `json:"assigned_on,omitempty"`
 }
-
-// OrgUnits is the unit the number is ordered for, for a policy's org-unit
-// scope (see policy.OrgUnitArgs). The number lists name none and are trimmed
-// to the scope; release_phone_number finds the number's unit.
-func (a NumberOrder) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }

@@ -74,16 +74,3 @@ type Route struct {
 	CreatedOn              string `json:"created_on,omitempty"`
 	ModifiedOn             string `json:"modified_on,omitempty"`
 }
-
-// Org units named by route arguments, for a policy's org-unit scope (see
-// policy.OrgUnitArgs and policy.OrgUnitPinner). Tools on an existing route
-// find its unit (tools.ownedBy); the unit is fixed at creation.
-
-// OrgUnits is the listed unit, if any.
-func (a ListRoutesArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// PinOrgUnit lists the routes of id and its sub-groups when no unit was named.
-func (a *ListRoutesArgs) PinOrgUnit(id int64) { a.OrgUnitID = id }
-
-// OrgUnits is the new route's unit.
-func (a RouteCreate) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }

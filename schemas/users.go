@@ -119,22 +119,3 @@ func (a UpdateUserArgs) Validate() error {
 	}
 	return nil
 }
-
-// Org units named by user arguments, for a policy's org-unit scope (see
-// policy.OrgUnitArgs and policy.OrgUnitPinner). Tools on an existing user
-// add the user's own group (tools.ownedBy).
-
-// OrgUnits is the listed unit, if any.
-func (a ListUsersArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// PinOrgUnit lists the users of id and its sub-groups when no unit was named.
-func (a *ListUsersArgs) PinOrgUnit(id int64) { a.OrgUnitID = id }
-
-// OrgUnits is the new user's group.
-func (a UserCreate) OrgUnits() []int64 { return nonZero(a.CTUserOUID) }
-
-// OrgUnits is the group the user is put in.
-func (a ReplaceUserArgs) OrgUnits() []int64 { return nonZero(a.CTUserOUID) }
-
-// OrgUnits is the group the user moves to, if any.
-func (a UpdateUserArgs) OrgUnits() []int64 { return nonZeroPtr(a.CTUserOUID) }

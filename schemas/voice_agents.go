@@ -105,20 +105,3 @@ func (v *VoiceAgent) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
-
-// Org units named by voice agent arguments, for a policy's org-unit scope
-// (see policy.OrgUnitArgs). Tools on an existing agent add the agent's own
-// unit (tools.ownedBy).
-
-// OrgUnits are the units whose agents are listed (an exact match: not their
-// sub-groups); a list naming none is trimmed to the scope instead.
-func (a ListVoiceAgentsArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitIDs...) }
-
-// OrgUnits is the new agent's unit.
-func (a VoiceAgentCreate) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// OrgUnits is the unit the agent is put on.
-func (a ReplaceVoiceAgentArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// OrgUnits is the unit the agent moves to, if any.
-func (a UpdateVoiceAgentArgs) OrgUnits() []int64 { return nonZeroPtr(a.OrgUnitID) }

@@ -93,22 +93,3 @@ type Webhook struct {
 	WebhookCreated  string        `json:"webhook_created,omitempty"`
 	WebhookModified string        `json:"webhook_modified,omitempty"`
 }
-
-// Org units named by webhook arguments, for a policy's org-unit scope (see
-// policy.OrgUnitArgs and policy.OrgUnitPinner). Tools on an existing webhook
-// add the webhook's own unit (tools.ownedBy).
-
-// OrgUnits is the listed unit, if any.
-func (a ListWebhooksArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// PinOrgUnit lists the webhooks of id and its sub-groups when no unit was named.
-func (a *ListWebhooksArgs) PinOrgUnit(id int64) { a.OrgUnitID = id }
-
-// OrgUnits is the new webhook's unit.
-func (a WebhookCreate) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// OrgUnits is the unit the webhook is put on.
-func (a ReplaceWebhookArgs) OrgUnits() []int64 { return nonZero(a.OrgUnitID) }
-
-// OrgUnits is the unit the webhook moves to, if any.
-func (a UpdateWebhookArgs) OrgUnits() []int64 { return nonZeroPtr(a.OrgUnitID) }

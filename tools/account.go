@@ -12,56 +12,60 @@ import (
 
 func accountTools() []Tool {
 	return []Tool{
-		Define(Spec{Name: "get_profile", Title: "Get my profile", Class: policy.Read, AccountWide: true,
+		Define(Spec{Name: "get_profile", Title: "Get my profile", Class: policy.Read,
 			Description: "Who this server is logged in as: the user (id, email, role) and their org unit, the top of what they can see."},
 			func(ctx context.Context, d *Deps, _ schemas.NoArgs) (any, error) {
 				return d.Convirza.Account.Profile(ctx)
-			}),
-		Define(Spec{Name: "list_industries", Title: "List industries", Class: policy.Read, AccountWide: true,
+			}, AccountWide()),
+		Define(Spec{Name: "list_industries", Title: "List industries", Class: policy.Read,
 			Description: "List industries, the values of a group's industry_id. Filter by name, group or id."},
-			func(ctx context.Context, d *Deps, a schemas.ListIndustriesArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListIndustriesArgs) (*Page[schemas.Industry], error) {
 				out, err := d.Convirza.Account.Industries(ctx, a)
 				return pageOf("industries", 0, out, err)
-			}),
+			}, AccountWide()),
 		Define(Spec{Name: "list_ad_sources", Title: "List ad sources", Class: policy.Read,
 			Description: "List the ad sources (marketing channels calls are attributed to) available to the account."},
-			func(ctx context.Context, d *Deps, _ schemas.NoArgs) (any, error) {
+			func(ctx context.Context, d *Deps, _ schemas.NoArgs) (*Page[schemas.AdSource], error) {
 				out, err := d.Convirza.Account.AdSources(ctx)
 				return pageOf("ad_sources", 0, out, err)
-			}, ScopeResult(scopeList[schemas.NoArgs]("ad_sources", adSourceUnit))),
+			}, TrimsPage(adSourceUnit)),
 		Define(Spec{Name: "list_tags", Title: "List tags", Class: policy.Read,
 			Description: "List the call tags an org unit uses (its own user tags and the account's system tags) with how many calls carry each. Default active only. Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListTagsArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListTagsArgs) (*Page[schemas.Tag], error) {
 				out, err := d.Convirza.Tags.List(ctx, a)
 				return pageOf("tags", a.Offset, out, err)
-			}),
+			}, Names(func(a schemas.ListTagsArgs) []int64 { return units(a.OrgUnitID) })),
 		Define(Spec{Name: "create_tag", Title: "Create tag", Class: policy.Write,
 			Description: "Create a user tag on an org unit; the name must be new to that unit. Returns the new tag_id."},
 			func(ctx context.Context, d *Deps, a schemas.TagCreate) (any, error) {
 				id, meta, err := d.Convirza.Tags.Create(ctx, a)
 				return created("tag_id", id, "tag_name", a.TagName, meta, err)
-			}),
+			}, Names(func(a schemas.TagCreate) []int64 { return units(a.OrgUnitID) })),
 		Define(Spec{Name: "update_tag", Title: "Update tag", Class: policy.Write, Idempotent: true,
 			Description: "Rename a user tag or set it active/inactive (PUT: give both tag_name and status; current values from list_tags). System tags cannot be changed."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateTagArgs) (any, error) {
 				meta, err := d.Convirza.Tags.Update(ctx, a.TagUpdate)
 				return written("updated", "tag_id", a.TagID, meta, err)
-			}, OrgUnitsOf(func(ctx context.Context, d *Deps, a schemas.UpdateTagArgs) ([]int64, error) {
+			},
+			Names(func(a schemas.UpdateTagArgs) []int64 { return units(a.OrgUnitID) }),
+			Resolves(func(ctx context.Context, d *Deps, a schemas.UpdateTagArgs) ([]int64, error) {
 				if a.OrgUnitID == 0 {
 					return nil, nil // names none: refused under a scope
 				}
 				return tagOwners(ctx, d, a.OrgUnitID, []int64{a.TagID})
 			})),
-		DefineConfirmable(Spec{Name: "delete_tags", Title: "Delete tags", Class: policy.Destructive, Idempotent: true,
+		Define(Spec{Name: "delete_tags", Title: "Delete tags", Class: policy.Destructive, Idempotent: true,
 			Description: "Permanently delete user tags of one org unit (1-100 ids from list_tags); calls lose them. System tags cannot be deleted. Needs the user's confirmation."},
-			previewDeleteTags,
 			func(ctx context.Context, d *Deps, a schemas.DeleteTagsArgs) (any, error) {
 				meta, err := d.Convirza.Tags.Delete(ctx, a)
 				if err != nil {
 					return nil, err
 				}
 				return map[string]any{"status": "deleted", "org_unit_id": a.OrgUnitID, "tag_ids": a.TagIDs, "request_id": meta.RequestID}, nil
-			}, OrgUnitsOf(func(ctx context.Context, d *Deps, a schemas.DeleteTagsArgs) ([]int64, error) {
+			},
+			Confirm(previewDeleteTags),
+			Names(func(a schemas.DeleteTagsArgs) []int64 { return units(a.OrgUnitID) }),
+			Resolves(func(ctx context.Context, d *Deps, a schemas.DeleteTagsArgs) ([]int64, error) {
 				return tagOwners(ctx, d, a.OrgUnitID, a.TagIDs)
 			})),
 	}

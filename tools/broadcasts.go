@@ -21,7 +21,7 @@ func broadcastTools() []Tool {
 		Define(Spec{Name: "list_broadcasts", Title: "List SMS broadcasts", Class: policy.Read,
 			Description: "SMS broadcasts, latest send time first: name, agent, status, send time, message, sender, recipient count. " +
 				"start/end filter by send time. Paged, default 100."},
-			func(ctx context.Context, d *Deps, a schemas.ListBroadcastsArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListBroadcastsArgs) (*Page[schemas.Broadcast], error) {
 				out, err := d.Convirza.Broadcasts.List(ctx, a)
 				if err != nil {
 					return nil, err
@@ -29,8 +29,8 @@ func broadcastTools() []Tool {
 				for i := range out.Items {
 					out.Items[i].Recipients = nil
 				}
-				return Page("broadcasts", out.Items, out.Total, a.Offset), nil
-			}, ScopeResult(scopeList[schemas.ListBroadcastsArgs]("broadcasts", broadcastUnit))),
+				return offsetPage("broadcasts", out.Items, out.Total, a.Offset), nil
+			}, TrimsPage(broadcastUnit)),
 		Define(Spec{Name: "get_broadcast", Title: "Get SMS broadcast", Class: policy.Read,
 			Description: "One SMS broadcast by id with its recipients (the first 100 shown)."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
@@ -44,11 +44,10 @@ func broadcastTools() []Tool {
 					v.RecipientsNotShown = len(b.Recipients) - maxShownRecipients
 				}
 				return v, nil
-			}, ownedBy(broadcastOwner, idOf)),
-		DefineConfirmable(Spec{Name: "create_broadcast", Title: "Send SMS broadcast", Class: policy.Costly,
+			}, Owned(broadcastOwner, idOf)),
+		Define(Spec{Name: "create_broadcast", Title: "Send SMS broadcast", Class: policy.Costly,
 			Description: "Send an SMS to up to 10,000 numbers, now or at scheduled_at. Costs money and reaches people outside " +
 				"the account; needs the user's confirmation. Returns broadcast_id."},
-			previewCreateBroadcast,
 			func(ctx context.Context, d *Deps, a schemas.BroadcastCreate) (any, error) {
 				id, meta, err := d.Convirza.Broadcasts.Create(ctx, a)
 				if err != nil {
@@ -56,27 +55,26 @@ func broadcastTools() []Tool {
 				}
 				return map[string]any{"status": "created", "broadcast_id": id, "broadcast_name": a.BroadcastName,
 					"recipient_count": len(a.Recipients), "send_time": sendTime(a.ScheduledAt), "request_id": meta.RequestID}, nil
-			}),
+			}, Confirm(previewCreateBroadcast), Names(func(a schemas.BroadcastCreate) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.BroadcastCreate, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "replace_broadcast", Title: "Replace SMS broadcast", Class: policy.Write, Idempotent: true,
 			Description: "Replace every editable field of a scheduled or pending broadcast (PUT). Use update_broadcast to change only some."},
 			func(ctx context.Context, d *Deps, a schemas.ReplaceBroadcastArgs) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Replace(ctx, a.ID, a.BroadcastReplace)
 				return written("replaced", "broadcast_id", a.ID, meta, err)
-			}, ownedBy(broadcastOwner, func(a schemas.ReplaceBroadcastArgs) int64 { return a.ID })),
+			}, Owned(broadcastOwner, func(a schemas.ReplaceBroadcastArgs) int64 { return a.ID })),
 		Define(Spec{Name: "update_broadcast", Title: "Update SMS broadcast", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a scheduled or pending broadcast (PATCH). Sent or cancelled broadcasts cannot change."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateBroadcastArgs) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Update(ctx, a.ID, a.BroadcastPatch)
 				return written("updated", "broadcast_id", a.ID, meta, err)
-			}, ownedBy(broadcastOwner, func(a schemas.UpdateBroadcastArgs) int64 { return a.ID })),
-		DefineConfirmable(Spec{Name: "delete_broadcast", Title: "Cancel SMS broadcast", Class: policy.Destructive, Idempotent: true,
+			}, Owned(broadcastOwner, func(a schemas.UpdateBroadcastArgs) int64 { return a.ID })),
+		Define(Spec{Name: "delete_broadcast", Title: "Cancel SMS broadcast", Class: policy.Destructive, Idempotent: true,
 			Description: "Cancel a scheduled or pending broadcast so it is never sent; it cannot be reactivated. Impossible once sent. " +
 				"Needs the user's confirmation."},
-			previewCancelBroadcast,
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Cancel(ctx, a.ID)
 				return written("cancelled", "broadcast_id", a.ID, meta, err)
-			}, ownedBy(broadcastOwner, idOf)),
+			}, Confirm(previewCancelBroadcast), Owned(broadcastOwner, idOf)),
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/tools"
 )
@@ -22,21 +24,33 @@ const snapshotDir = "../schemas/generated"
 // TestSchemaSnapshots keeps schemas/generated equal to what the declarations
 // generate. Regenerate: go test ./tools -run TestSchemaSnapshots -update
 func TestSchemaSnapshots(t *testing.T) {
-	all := tools.All()
 	want := map[string]bool{}
-	for _, tl := range all {
-		mt, err := tl.MCPTool()
+	check := func(tl tools.Tool, toolset string, withClass bool, ann *mcp.ToolAnnotation) {
+		t.Helper()
+		// The schema as the argument type generates it: what the server
+		// serves is the snapshot, so the two must agree.
+		s, err := tl.ReflectSchema()
 		if err != nil {
 			t.Fatal(err)
 		}
+		if ann == nil {
+			mt, err := tl.MCPTool()
+			if err != nil && !*update {
+				t.Errorf("%s: %v", tl.Name, err)
+				return
+			}
+			ann = &mt.Annotations
+		}
 		snap := map[string]any{
-			"name":        mt.Name,
-			"title":       mt.Annotations.Title,
-			"description": mt.Description,
-			"toolset":     tl.Toolset,
-			"class":       tl.Class.String(),
-			"annotations": mt.Annotations,
-			"inputSchema": json.RawMessage(mt.RawInputSchema),
+			"name":        tl.Name,
+			"title":       tl.Title,
+			"description": tl.Description,
+			"toolset":     toolset,
+			"annotations": *ann,
+			"inputSchema": s,
+		}
+		if withClass {
+			snap["class"] = tl.Class.String()
 		}
 		got, err := json.MarshalIndent(snap, "", "  ")
 		if err != nil {
@@ -49,42 +63,34 @@ func TestSchemaSnapshots(t *testing.T) {
 			if err := os.WriteFile(path, got, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			continue
+			return
 		}
 		old, err := os.ReadFile(path)
 		if err != nil {
 			t.Errorf("%s: no snapshot (run: go test ./tools -run TestSchemaSnapshots -update): %v", tl.Name, err)
-			continue
+			return
 		}
 		if !bytes.Equal(old, got) {
 			t.Errorf("%s: schema differs from %s (review, then run: go test ./tools -run TestSchemaSnapshots -update)\n--- got ---\n%s", tl.Name, path, got)
 		}
 	}
-	// Compact mode's two tools are snapshotted too.
-	compact, err := tools.Compact(all, nil)
-	if err != nil {
+	for _, tl := range tools.All() {
+		check(tl, tl.Toolset, true, nil)
+	}
+	// Compact mode's two tools are snapshotted too, with the annotations
+	// they are served with.
+	served, err := tools.Compact(nil, nil)
+	if err != nil && !*update {
 		t.Fatal(err)
 	}
-	for _, st := range compact {
-		mt := st.Tool
-		snap := map[string]any{"name": mt.Name, "title": mt.Annotations.Title, "description": mt.Description,
-			"toolset": "compact (--tool-mode compact)", "annotations": mt.Annotations, "inputSchema": json.RawMessage(mt.RawInputSchema)}
-		got, err := json.MarshalIndent(snap, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, '\n')
-		path := filepath.Join(snapshotDir, mt.Name+".json")
-		want[mt.Name+".json"] = true
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
+	for _, tl := range tools.CompactTools() {
+		var ann *mcp.ToolAnnotation
+		for _, st := range served {
+			if st.Tool.Name == tl.Name {
+				ann = &st.Tool.Annotations
 			}
-			continue
 		}
-		if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, got) {
-			t.Errorf("%s: schema differs from %s (run: go test ./tools -run TestSchemaSnapshots -update)\n%s", mt.Name, path, got)
-		}
+		check(tl, "compact (--tool-mode compact)", false, ann)
 	}
 	entries, err := os.ReadDir(snapshotDir)
 	if err != nil {

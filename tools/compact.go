@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -12,7 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/convirza/convirza-mcp/policy"
-	"github.com/convirza/convirza-mcp/schemas"
+	"github.com/invopop/jsonschema"
 )
 
 // Compact mode exposes two tools instead of the catalog: search_tools finds
@@ -32,81 +33,76 @@ type CallToolArgs struct {
 	Arguments map[string]any `json:"arguments,omitempty" jsonschema:"description=The tool's arguments per its input_schema"`
 }
 
-// CompactNames are the tools of compact mode.
-var compactNames = [...]string{"search_tools", "call_tool"}
-
-// Compact returns the two tools of compact mode over the enabled tools and
-// their full-mode handlers.
-func Compact(enabled []Tool, handlers map[string]server.ToolHandlerFunc) ([]server.ServerTool, error) {
-	byName := make(map[string]*Tool, len(enabled))
-	for i := range enabled {
-		byName[enabled[i].Name] = &enabled[i]
+// JSONSchemaExtend lets arguments be any object: the named tool's own
+// schema checks them.
+func (CallToolArgs) JSONSchemaExtend(s *jsonschema.Schema) {
+	if p, ok := s.Properties.Get("arguments"); ok {
+		p.AdditionalProperties = jsonschema.TrueSchema
 	}
-	search := Define(Spec{Name: compactNames[0], Title: "Search tools", Class: policy.Read, Toolset: "compact",
+}
+
+// CompactTools are the declarations of compact mode's tools, for the
+// schema snapshots.
+func CompactTools() []Tool { return compactTools(nil) }
+
+// compactTools declares search_tools over the enabled tools, and call_tool,
+// whose handler Compact gives.
+func compactTools(enabled []Tool) []Tool {
+	search := Define(Spec{Name: "search_tools", Title: "Search tools", Class: policy.Read, Toolset: "compact", Local: true,
 		Description: "Find the Convirza and Talkdesk tools for a task: returns each match's name, class (R read, W write, D destructive, W$ costs money) and input_schema. Then run one with call_tool."},
-		func(_ context.Context, _ *Deps, a SearchToolsArgs) (any, error) {
+		func(_ context.Context, _ *Deps, a SearchToolsArgs) (map[string]any, error) {
 			limit := a.Limit
 			if limit == 0 {
 				limit = 5
 			}
 			return searchTools(enabled, a.Query, limit), nil
-		})
+		}, AccountWide())
+	call := Define(Spec{Name: "call_tool", Title: "Call a tool", Class: policy.Write, Toolset: "compact",
+		Description: "Run a tool found with search_tools: name plus arguments. Destructive or costly tools ask the user first, exactly as when called directly."},
+		func(context.Context, *Deps, CallToolArgs) (any, error) {
+			return nil, errors.New("call_tool runs through Compact's handler")
+		}, AccountWide())
+	return []Tool{search, call}
+}
+
+// Compact returns the two tools of compact mode over the enabled tools and
+// their full-mode handlers.
+func Compact(enabled []Tool, handlers map[string]server.ToolHandlerFunc) ([]server.ServerTool, error) {
+	decl := compactTools(enabled)
+	search, call := &decl[0], &decl[1]
 	searchTool, err := search.MCPTool()
 	if err != nil {
 		return nil, err
 	}
-
-	s, err := schemas.For(&CallToolArgs{})
+	callTool, err := call.MCPTool()
 	if err != nil {
 		return nil, err
 	}
-	if props, ok := s["properties"].(map[string]any); ok {
-		if args, ok := props["arguments"].(map[string]any); ok {
-			args["additionalProperties"] = true // the named tool's own schema checks them
-		}
-	}
-	validator, err := schemas.NewValidator(s)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
-	callTool := mcp.NewToolWithRawSchema(compactNames[1],
-		"Run a tool found with search_tools: name plus arguments. Destructive or costly tools ask the user first, exactly as when called directly.", raw)
-	callTool.Annotations = mcp.ToolAnnotation{
-		Title:           "Call a tool",
-		ReadOnlyHint:    mcp.ToBoolPtr(false),
-		DestructiveHint: mcp.ToBoolPtr(true), // it can run destructive tools
-		IdempotentHint:  mcp.ToBoolPtr(false),
-		OpenWorldHint:   mcp.ToBoolPtr(true),
-	}
+	// It can run destructive tools, and tools that are not idempotent.
+	callTool.Annotations.DestructiveHint = mcp.ToBoolPtr(true)
+	callTool.Annotations.IdempotentHint = mcp.ToBoolPtr(false)
 	callHandler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		m, err := schemas.DecodeArguments(rawArguments(req))
-		if err == nil {
-			err = validator.Validate(m)
-		}
+		c, err := call.newCall(rawArguments(req))
 		if err != nil {
 			return errorResult("call_tool", err), nil
 		}
-		name, _ := m["name"].(string)
-		h, ok := handlers[name]
+		a := c.(*typedCall[CallToolArgs, any]).args
+		h, ok := handlers[a.Name]
 		if !ok {
-			return mcp.NewToolResultError(fmt.Sprintf("No tool named %q is enabled here. Use search_tools to find one.", name)), nil
+			return mcp.NewToolResultError(fmt.Sprintf("No tool named %q is enabled here. Use search_tools to find one.", a.Name)), nil
 		}
 		inner := req
-		inner.Params.Name = name
-		inner.Params.Arguments = m["arguments"]
+		inner.Params.Name = a.Name
+		inner.Params.Arguments = a.Arguments
 		inner.Params.RawArguments = nil
-		if b, err := json.Marshal(m["arguments"]); err == nil && m["arguments"] != nil {
+		if b, err := json.Marshal(a.Arguments); err == nil && a.Arguments != nil {
 			inner.Params.RawArguments = b
 		}
 		res, err := h(ctx, inner)
 		if err != nil || res == nil {
 			return res, err
 		}
-		return viaCallTool(name, res), nil
+		return viaCallTool(a.Name, res), nil
 	}
 	return []server.ServerTool{
 		{Tool: searchTool, Handler: search.Handler(nil, Guards{})}, // reads the catalog only: nothing to guard
@@ -138,11 +134,11 @@ func viaCallTool(name string, res *mcp.CallToolResult) *mcp.CallToolResult {
 
 // searchHit is one tool in a search_tools answer.
 type searchHit struct {
-	Name        string         `json:"name"`
-	Class       string         `json:"class"`
-	Toolset     string         `json:"toolset"`
-	Description string         `json:"description"`
-	InputSchema schemas.Schema `json:"input_schema"`
+	Name        string          `json:"name"`
+	Class       string          `json:"class"`
+	Toolset     string          `json:"toolset"`
+	Description string          `json:"description"`
+	InputSchema json.RawMessage `json:"input_schema"`
 }
 
 // synonyms widen a query word to the catalog's vocabulary.
@@ -243,7 +239,7 @@ func searchTools(enabled []Tool, query string, limit int) map[string]any {
 	}
 	out := make([]searchHit, 0, len(hits))
 	for _, h := range hits {
-		out = append(out, searchHit{Name: h.t.Name, Class: h.t.Class.String(), Toolset: h.t.Toolset, Description: h.t.Description, InputSchema: h.t.Schema})
+		out = append(out, searchHit{Name: h.t.Name, Class: h.t.Class.String(), Toolset: h.t.Toolset, Description: h.t.Description, InputSchema: h.t.inputSchema()})
 	}
 	return map[string]any{"tools": out}
 }

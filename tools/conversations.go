@@ -13,10 +13,10 @@ func conversationTools() []Tool {
 		Define(Spec{Name: "list_calls", Title: "List calls", Class: policy.Read,
 			Description: "Call history, newest first. Default the last 7 days; at most 31 days per request. " +
 				"include adds detail blocks (recording URLs valid 7 days). Paged, default 50."},
-			func(ctx context.Context, d *Deps, a schemas.ListCallsArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListCallsArgs) (*Page[schemas.Call], error) {
 				out, err := d.Convirza.Conversations.Calls(ctx, a)
 				return pageOf("calls", a.Offset, out, err)
-			}),
+			}, Names(func(a schemas.ListCallsArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListCallsArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "get_call", Title: "Get call", Class: policy.Read,
 			Description: "One call by call_id, any date, with tags, comments, custom sources, call flow, recording URL " +
 				"(valid 7 days; call again for a fresh one) and transcript unless include narrows them."},
@@ -26,14 +26,14 @@ func conversationTools() []Tool {
 					include = schemas.CallIncludes
 				}
 				return d.Convirza.Conversations.Call(ctx, a.ID, include)
-			}, OrgUnitsOf(callOwner)),
+			}, Resolves(callOwner)),
 		Define(Spec{Name: "list_sms_conversations", Title: "List SMS conversations", Class: policy.Read,
 			Description: "SMS threads with customers: their number, tracking number, last message, status, agent, unread count, " +
 				"response times (HH:MM:SS). Default open threads, latest activity first."},
-			func(ctx context.Context, d *Deps, a schemas.ListSMSArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListSMSArgs) (*Page[schemas.SMSConversation], error) {
 				out, err := d.Convirza.Conversations.SMS(ctx, a)
 				return pageOf("conversations", a.Offset, out, err)
-			}, OrgUnitsOf(namesNoOrgUnit[schemas.ListSMSArgs])),
+			}, Unscopable()),
 	}
 }
 

@@ -13,16 +13,16 @@ func FuzzToolArguments(f *testing.F) {
 	all := All()
 	f.Fuzz(func(t *testing.T, raw string) {
 		for i := range all {
-			p, err := all[i].prepare([]byte(raw))
+			c, err := all[i].newCall([]byte(raw))
 			if err != nil {
 				continue
 			}
-			again, err := all[i].prepare(p.canonical)
+			again, err := all[i].newCall(c.canonical())
 			if err != nil {
-				t.Fatalf("%s: canonical arguments %s refused: %v", all[i].Name, p.canonical, err)
+				t.Fatalf("%s: canonical arguments %s refused: %v", all[i].Name, c.canonical(), err)
 			}
-			if string(again.canonical) != string(p.canonical) {
-				t.Fatalf("%s: canonical form not stable: %s vs %s", all[i].Name, p.canonical, again.canonical)
+			if string(again.canonical()) != string(c.canonical()) {
+				t.Fatalf("%s: canonical form not stable: %s vs %s", all[i].Name, c.canonical(), again.canonical())
 			}
 		}
 	})

@@ -14,24 +14,23 @@ func groupTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_groups", Title: "List child groups", Class: policy.Read,
 			Description: "List the immediate child groups (org units) of a unit, default the account's own. Filter by name or status. Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (*Page[schemas.Group], error) {
 				out, err := d.Convirza.Groups.List(ctx, a)
 				return pageOf("groups", a.Offset, out, err)
-			}),
+			},
+			Names(func(a schemas.ListGroupsArgs) []int64 { return units(a.OrgUnitID) }),
+			Pins(func(a *schemas.ListGroupsArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "get_group", Title: "Get group details", Class: policy.Read,
 			Description: "Get one group (org unit) by id: name, external id, parent, address, phone, industry."},
-			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ID) (*schemas.GroupDetails, error) {
 				return d.Convirza.Groups.Get(ctx, a.ID)
-			}, OrgUnitsOf(groupID)),
+			}, Resolves(groupID)),
 		Define(Spec{Name: "get_group_tree", Title: "Get group tree", Class: policy.Read,
 			Description: "The whole org-unit hierarchy as a nested tree of {org_unit_id, name, children}. Start here to find a group's id."},
-			func(ctx context.Context, d *Deps, a schemas.GroupTreeArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.GroupTreeArgs) (groupTree, error) {
 				nodes, err := d.Convirza.Groups.Tree(ctx, a.Active)
-				if err != nil {
-					return nil, err
-				}
-				return map[string]any{"groups": nodes}, nil
-			}, ScopeResult(scopeTree)),
+				return groupTree{Groups: nodes}, err
+			}, Trims(scopeTree)),
 		Define(Spec{Name: "get_org_unit_hierarchy", Title: "List a unit and its descendants", Class: policy.Read,
 			Description: "Ids of an org unit and all its descendants (the unit first)."},
 			func(ctx context.Context, d *Deps, a schemas.OrgUnitArgs) (any, error) {
@@ -40,32 +39,31 @@ func groupTools() []Tool {
 					return nil, err
 				}
 				return map[string]any{"org_unit_id": a.OrgUnitID, "org_units": ids, "count": len(ids)}, nil
-			}),
+			}, Names(func(a schemas.OrgUnitArgs) []int64 { return units(a.OrgUnitID) })),
 		Define(Spec{Name: "create_group", Title: "Create group", Class: policy.Write,
 			Description: "Create a group (org unit) under an active parent. Name must be unique among siblings. Returns the new org_unit_id."},
 			func(ctx context.Context, d *Deps, a schemas.GroupCreate) (any, error) {
 				id, meta, err := d.Convirza.Groups.Create(ctx, a)
 				return created("org_unit_id", id, "org_unit_name", a.OrgUnitName, meta, err)
-			}),
+			}, Names(func(a schemas.GroupCreate) []int64 { return units(a.OrgUnitParentID) })),
 		Define(Spec{Name: "replace_group", Title: "Replace group", Class: policy.Write, Idempotent: true,
 			Description: "Replace all editable fields of a group (PUT). Use update_group to change only some."},
 			func(ctx context.Context, d *Deps, a schemas.ReplaceGroupArgs) (any, error) {
 				meta, err := d.Convirza.Groups.Replace(ctx, a.ID, a.GroupReplace)
 				return written("replaced", "org_unit_id", a.ID, meta, err)
-			}),
+			}, Names(func(a schemas.ReplaceGroupArgs) []int64 { return units(a.ID, a.OrgUnitParentID) })),
 		Define(Spec{Name: "update_group", Title: "Update group", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a group (PATCH); fields left out stay as they are."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateGroupArgs) (any, error) {
 				meta, err := d.Convirza.Groups.Update(ctx, a.ID, a.GroupPatch)
 				return written("updated", "org_unit_id", a.ID, meta, err)
-			}),
-		DefineConfirmable(Spec{Name: "delete_group", Title: "Delete group", Class: policy.Destructive, Idempotent: true,
+			}, Names(func(a schemas.UpdateGroupArgs) []int64 { return append(units(a.ID), unitPtr(a.OrgUnitParentID)...) })),
+		Define(Spec{Name: "delete_group", Title: "Delete group", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a group; not reversible through the API. Refused while it has active sub-groups or users, or is a root/billing unit. Needs the user's confirmation."},
-			previewDeleteGroup,
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Groups.Delete(ctx, a.ID)
 				return written("deleted", "org_unit_id", a.ID, meta, err)
-			}, OrgUnitsOf(groupID)),
+			}, Confirm(previewDeleteGroup), Resolves(groupID)),
 	}
 }
 
@@ -74,14 +72,14 @@ func groupID(_ context.Context, _ *Deps, a schemas.ID) ([]int64, error) {
 	return []int64{a.ID}, nil
 }
 
+// groupTree is get_group_tree's answer.
+type groupTree struct {
+	Groups []schemas.TreeNode `json:"groups"`
+}
+
 // scopeTree keeps the parts of the tree inside the scope: a unit outside it
 // is dropped and its in-scope descendants take its place.
-func scopeTree(_ schemas.GroupTreeArgs, result any, in func(int64) bool) (any, error) {
-	m, ok := result.(map[string]any)
-	nodes, ok2 := m["groups"].([]schemas.TreeNode)
-	if !ok || !ok2 {
-		return nil, fmt.Errorf("get_group_tree: cannot limit an unexpected result (%T) to the scope", result)
-	}
+func scopeTree(t groupTree, in func(int64) bool) (groupTree, error) {
 	var keep func([]schemas.TreeNode) []schemas.TreeNode
 	keep = func(ns []schemas.TreeNode) []schemas.TreeNode {
 		out := []schemas.TreeNode{}
@@ -99,7 +97,7 @@ func scopeTree(_ schemas.GroupTreeArgs, result any, in func(int64) bool) (any, e
 		}
 		return out
 	}
-	return map[string]any{"groups": keep(nodes)}, nil
+	return groupTree{Groups: keep(t.Groups)}, nil
 }
 
 // previewDeleteGroup reads the group, its active sub-groups and its users,
@@ -190,24 +188,6 @@ func usersOfGroup(ctx context.Context, d *Deps, id int64) ([]schemas.User, error
 			return mine, nil
 		}
 	}
-}
-
-// Page shapes one page of a list: the items under key, the total, and the
-// offset of the next page when there is one.
-func Page[T any](key string, items []T, total, offset int) map[string]any {
-	out := map[string]any{key: items, "total": total, "count": len(items)}
-	if next := offset + len(items); len(items) > 0 && next < total {
-		out["next_offset"] = next
-	}
-	return out
-}
-
-// pageOf is Page for a list call's answer, passing its error through.
-func pageOf[T any](key string, offset int, out *convirza.List[T], err error) (any, error) {
-	if err != nil {
-		return nil, err
-	}
-	return Page(key, out.Items, out.Total, offset), nil
 }
 
 // created is the answer of a create: the new id, the name given, and the

@@ -26,16 +26,16 @@ type Guards struct {
 
 // guarded is one call on its way through the guards.
 type guarded struct {
-	g    Guards
-	d    *Deps
-	t    *Tool
-	ctx  context.Context
-	id   string
-	args []byte
+	g   Guards
+	d   *Deps
+	t   *Tool
+	ctx context.Context
+	id  string
+	c   call
 }
 
-func (g Guards) begin(ctx context.Context, d *Deps, t *Tool, p *prepared) *guarded {
-	return &guarded{g: g, d: d, t: t, ctx: ctx, id: policy.NewCallID(), args: p.canonical}
+func (g Guards) begin(ctx context.Context, d *Deps, t *Tool, c call) *guarded {
+	return &guarded{g: g, d: d, t: t, ctx: ctx, id: policy.NewCallID(), c: c}
 }
 
 // writes: the call changes something, or the policy wants it confirmed, so
@@ -56,12 +56,11 @@ func (c *guarded) record(e policy.AuditEntry) error {
 
 // scope limits the call to the policy's org units; a refusal is recorded
 // and returned as the answer.
-func (c *guarded) scope(p *prepared) *mcp.CallToolResult {
+func (c *guarded) scope() *mcp.CallToolResult {
 	if c.g.Scope == nil {
 		return nil
 	}
-	err := c.t.limitToScope(c.ctx, c.d, c.g.Scope, p)
-	c.args = p.canonical // pinned, perhaps
+	err := c.t.limitToScope(c.ctx, c.d, c.g.Scope, c.c)
 	if err == nil {
 		return nil
 	}
@@ -76,14 +75,14 @@ func (c *guarded) scope(p *prepared) *mcp.CallToolResult {
 		decision = policy.DecisionDenied
 		res = mcp.NewToolResultError(fmt.Sprintf("%s: refused: the org-unit scope could not be checked (%v). Nothing was done.", c.t.Name, err))
 	}
-	_ = c.record(policy.AuditEntry{Event: policy.EventDecision, Arguments: c.args, Decision: decision, Reason: resultText(res)})
+	_ = c.record(policy.AuditEntry{Event: policy.EventDecision, Arguments: c.c.canonical(), Decision: decision, Reason: resultText(res)})
 	return res
 }
 
 // confirmStep records a confirmation step that does not execute (a question
 // asked, a token issued, a decline, a refusal).
 func (c *guarded) confirmStep(out policy.Outcome) {
-	e := policy.AuditEntry{Event: policy.EventDecision, Arguments: c.args, Decision: out.Decision, Action: out.Action}
+	e := policy.AuditEntry{Event: policy.EventDecision, Arguments: c.c.canonical(), Decision: out.Decision, Action: out.Action}
 	if out.Decision != policy.DecisionConfirmationRequired && out.Result != nil {
 		e.Reason = resultText(out.Result)
 	}
@@ -96,7 +95,7 @@ func (c *guarded) beforeRun(decision string) *mcp.CallToolResult {
 	if !c.writes() {
 		return nil
 	}
-	if err := c.record(policy.AuditEntry{Event: policy.EventDecision, Arguments: c.args, Decision: decision}); err != nil {
+	if err := c.record(policy.AuditEntry{Event: policy.EventDecision, Arguments: c.c.canonical(), Decision: decision}); err != nil {
 		return mcp.NewToolResultError(fmt.Sprintf("%s: refused: the audit log could not be written (%v). Nothing was executed; ask the operator to fix the audit log.", c.t.Name, err))
 	}
 	return nil
@@ -120,10 +119,14 @@ func (c *guarded) afterRun(v any, err error) {
 
 // filter trims a result to the scope.
 func (c *guarded) filter(v any) (any, error) {
-	if c.g.Scope == nil {
+	if c.g.Scope == nil || !c.t.scope.trims {
 		return v, nil
 	}
-	return c.t.scopeResult(c.ctx, c.g.Scope, c.args, v)
+	in, err := c.g.Scope.Members(c.ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.c.trim(v, in)
 }
 
 // requestID finds the upstream request id of a result or error.

@@ -20,23 +20,24 @@ func mediaTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_media_prompts", Title: "List media prompts", Class: policy.Read,
 			Description: "List audio recordings (prompts, whispers, voicemail greetings, surveys). Filter by type or name."},
-			func(ctx context.Context, d *Deps, a schemas.ListMediaPromptsArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListMediaPromptsArgs) (*Page[schemas.MediaPrompt], error) {
 				out, err := d.Convirza.Media.List(ctx, a)
 				if err != nil {
 					return nil, err
 				}
-				return unpagedList("media_prompts", out.Items, out.Total), nil
-			}, ScopeResult(scopeList[schemas.ListMediaPromptsArgs]("media_prompts", mediaUnit))),
+				return limitedList("media_prompts", out.Items, out.Total), nil
+			}, TrimsPage(mediaUnit)),
 		Define(Spec{Name: "upload_media_prompt", Title: "Upload media prompt", Class: policy.Write,
 			Description: "Upload a recording (wav, mp3, mp4, ogg, webm, m4a, aac, flac; ≤ 50 MB) from either file or content with filename. Returns media_prompt_id."},
-			uploadMedia),
-		DefineConfirmable(Spec{Name: "delete_media_prompt", Title: "Delete media prompt", Class: policy.Destructive, Idempotent: true,
+			uploadMedia,
+			Names(func(a schemas.UploadMediaPromptArgs) []int64 { return units(a.OrgUnitID) }),
+			Pins(func(a *schemas.UploadMediaPromptArgs, root int64) { a.OrgUnitID = root })),
+		Define(Spec{Name: "delete_media_prompt", Title: "Delete media prompt", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a recording; not reversible through the API. Needs the user's confirmation."},
-			previewDeleteMedia,
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Media.Delete(ctx, a.ID)
 				return written("deleted", "media_prompt_id", a.ID, meta, err)
-			}, ownedBy(mediaOwner, idOf)),
+			}, Confirm(previewDeleteMedia), Owned(mediaOwner, idOf)),
 	}
 }
 

@@ -14,7 +14,7 @@ func numberTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "search_available_numbers", Title: "Search available phone numbers", Class: policy.Read,
 			Description: "Find tracking numbers to provision by area code, exchange, state, rate center or digit pattern. needs_order: true = the carrier's, buy it with order_phone_number first; the others are the account's, unused."},
-			func(ctx context.Context, d *Deps, a schemas.SearchNumbersArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.SearchNumbersArgs) (*Page[searchedNumber], error) {
 				out, err := d.Convirza.Numbers.Search(ctx, a)
 				if err != nil {
 					return nil, err
@@ -23,50 +23,48 @@ func numberTools() []Tool {
 				for _, n := range out.Items {
 					items = append(items, searchedNumber{PhoneNumber: n, NeedsOrder: n.NumberID == nil})
 				}
-				return unpagedList("numbers", items, out.Total), nil
-			}, ScopeResult(scopeList[schemas.SearchNumbersArgs]("numbers", func(n searchedNumber) (int64, bool) {
+				return limitedList("numbers", items, out.Total), nil
+			}, TrimsPage(func(n searchedNumber) (int64, bool) {
 				// The carrier's stock is no org unit's; the account's own
 				// unused numbers are.
 				return n.OrgUnitID, !n.NeedsOrder
-			}))),
+			})),
 		Define(Spec{Name: "list_assigned_numbers", Title: "List assigned phone numbers", Class: policy.Read,
 			Description: "List the phone numbers the account holds: org unit, status (assigned; provisioned = used by routes), route ids."},
-			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (*Page[schemas.PhoneNumber], error) {
 				out, err := d.Convirza.Numbers.Assigned(ctx, a)
 				if err != nil {
 					return nil, err
 				}
-				return unpagedList("numbers", out.Items, out.Total), nil
-			}, ScopeResult(scopeList[schemas.ListNumbersArgs]("numbers", numberUnit))),
+				return limitedList("numbers", out.Items, out.Total), nil
+			}, TrimsPage(numberUnit)),
 		Define(Spec{Name: "list_provisioned_numbers", Title: "List provisioned phone numbers", Class: policy.Read,
 			Description: "List the account's phone numbers that provisioned routes use, with their route ids."},
-			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (*Page[schemas.PhoneNumber], error) {
 				out, err := d.Convirza.Numbers.Provisioned(ctx, a)
 				if err != nil {
 					return nil, err
 				}
-				return unpagedList("numbers", out.Items, out.Total), nil
-			}, ScopeResult(scopeList[schemas.ListNumbersArgs]("numbers", numberUnit))),
-		DefineConfirmable(Spec{Name: "order_phone_number", Title: "Order phone number", Class: policy.Costly,
+				return limitedList("numbers", out.Items, out.Total), nil
+			}, TrimsPage(numberUnit)),
+		Define(Spec{Name: "order_phone_number", Title: "Order phone number", Class: policy.Costly,
 			Description: "Buy a carrier number (needs_order: true in search_available_numbers) for an org unit; then create_provisioned_route can use it. Costs money; needs the user's confirmation. Returns number_id."},
-			previewOrderNumber,
 			func(ctx context.Context, d *Deps, a schemas.NumberOrder) (any, error) {
 				id, meta, err := d.Convirza.Numbers.Order(ctx, a)
 				if err != nil {
 					return nil, err
 				}
 				return map[string]any{"status": "ordered", "number_id": id, "number": a.Number, "org_unit_id": a.OrgUnitID, "request_id": meta.RequestID}, nil
-			}),
-		DefineConfirmable(Spec{Name: "release_phone_number", Title: "Release phone number", Class: policy.Destructive, Idempotent: true,
+			}, Confirm(previewOrderNumber), Names(func(a schemas.NumberOrder) []int64 { return units(a.OrgUnitID) })),
+		Define(Spec{Name: "release_phone_number", Title: "Release phone number", Class: policy.Destructive, Idempotent: true,
 			Description: "Give up a number the account holds; routes using it stop tracking calls. Not reversible. Needs the user's confirmation."},
-			previewReleaseNumber,
 			func(ctx context.Context, d *Deps, a schemas.NumberArgs) (any, error) {
 				meta, err := d.Convirza.Numbers.Release(ctx, a.Number)
 				if err != nil {
 					return nil, err
 				}
 				return map[string]any{"status": "released", "number": a.Number, "request_id": meta.RequestID}, nil
-			}, OrgUnitsOf(numberOwner)),
+			}, Confirm(previewReleaseNumber), Resolves(numberOwner)),
 	}
 }
 
@@ -95,15 +93,6 @@ func numberOwner(ctx context.Context, d *Deps, a schemas.NumberArgs) ([]int64, e
 		return nil, err
 	}
 	return []int64{unit}, nil
-}
-
-// unpagedList shapes a list whose endpoint has a limit but no offset.
-func unpagedList[T any](key string, items []T, total int) map[string]any {
-	out := map[string]any{key: items, "total": total, "count": len(items)}
-	if total > len(items) {
-		out["more"] = "raise limit or narrow the filters to see the rest"
-	}
-	return out
 }
 
 // findPhone returns the entry for exactly this number in a list, or nil.

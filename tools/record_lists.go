@@ -20,9 +20,9 @@ const previewRecordLimit = 10000
 // (a scoped policy leaves the toolset out to keep them from its assistant).
 func recordListTools() []Tool {
 	return []Tool{
-		Define(Spec{Name: "list_record_lists", Title: "List Talkdesk record lists", Class: policy.Read, AccountWide: true,
+		Define(Spec{Name: "list_record_lists", Title: "List Talkdesk record lists", Class: policy.Read,
 			Description: "List the Talkdesk record lists (the outbound dialer's contact lists): id, name, status, records_count. Paged: page (from 1), per_page (max 100)."},
-			func(ctx context.Context, d *Deps, a schemas.ListRecordListsArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListRecordListsArgs) (*Page[schemas.RecordList], error) {
 				c, err := talkdeskClient(d)
 				if err != nil {
 					return nil, err
@@ -31,9 +31,9 @@ func recordListTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				return halResult("record_lists", p), nil
-			}),
-		Define(Spec{Name: "get_record_list", Title: "Get Talkdesk record list", Class: policy.Read, AccountWide: true,
+				return halPage("record_lists", p), nil
+			}, AccountWide()),
+		Define(Spec{Name: "get_record_list", Title: "Get Talkdesk record list", Class: policy.Read,
 			Description: "Get one Talkdesk record list by id: name, status, unique_identifier_type, records_count, dates."},
 			func(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (any, error) {
 				c, err := talkdeskClient(d)
@@ -41,10 +41,10 @@ func recordListTools() []Tool {
 					return nil, err
 				}
 				return c.RecordLists.Get(ctx, a.ID)
-			}),
-		Define(Spec{Name: "list_records", Title: "List records of a Talkdesk record list", Class: policy.Read, AccountWide: true,
+			}, AccountWide()),
+		Define(Spec{Name: "list_records", Title: "List records of a Talkdesk record list", Class: policy.Read,
 			Description: "List the records (contacts) of a Talkdesk record list: id, phone_numbers, names, priority, external ids. Paged: page (from 1), per_page (max 100)."},
-			func(ctx context.Context, d *Deps, a schemas.ListRecordsArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListRecordsArgs) (*Page[schemas.Record], error) {
 				c, err := talkdeskClient(d)
 				if err != nil {
 					return nil, err
@@ -53,11 +53,9 @@ func recordListTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				out := halResult("records", p)
-				out["record_list_id"] = a.RecordListID
-				return out, nil
-			}),
-		Define(Spec{Name: "create_record_list", Title: "Create Talkdesk record list", Class: policy.Write, AccountWide: true,
+				return halPage("records", p).with("record_list_id", a.RecordListID), nil
+			}, AccountWide()),
+		Define(Spec{Name: "create_record_list", Title: "Create Talkdesk record list", Class: policy.Write,
 			Description: "Create an empty Talkdesk record list with a name. Returns its id; add contacts with create_records."},
 			func(ctx context.Context, d *Deps, a schemas.RecordListCreate) (any, error) {
 				c, err := talkdeskClient(d)
@@ -69,8 +67,8 @@ func recordListTools() []Tool {
 					return nil, err
 				}
 				return map[string]any{"status": "created", "record_list": l}, nil
-			}),
-		Define(Spec{Name: "create_records", Title: "Add records to a Talkdesk record list", Class: policy.Write, AccountWide: true,
+			}, AccountWide()),
+		Define(Spec{Name: "create_records", Title: "Add records to a Talkdesk record list", Class: policy.Write,
 			Description: "Add up to 100 records (contacts) to a record list. Returns total_created and each refused record's index and reason."},
 			func(ctx context.Context, d *Deps, a schemas.CreateRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
@@ -82,8 +80,8 @@ func recordListTools() []Tool {
 					return nil, err
 				}
 				return bulkOutcome(res, "created", deref(res.TotalCreated), len(a.Records)), nil
-			}),
-		Define(Spec{Name: "update_records", Title: "Update records of a Talkdesk record list", Class: policy.Write, AccountWide: true, Idempotent: true,
+			}, AccountWide()),
+		Define(Spec{Name: "update_records", Title: "Update records of a Talkdesk record list", Class: policy.Write, Idempotent: true,
 			Description: "Change up to 100 records of a record list: each item is a record id plus the fields to change (phone_numbers and extra_data are replaced whole). Returns total_updated and failures."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
@@ -95,10 +93,9 @@ func recordListTools() []Tool {
 					return nil, err
 				}
 				return bulkOutcome(res, "updated", deref(res.TotalUpdated), len(a.Records)), nil
-			}),
-		DefineConfirmable(Spec{Name: "delete_record_list", Title: "Delete Talkdesk record list", Class: policy.Destructive, AccountWide: true, Idempotent: true,
+			}, AccountWide()),
+		Define(Spec{Name: "delete_record_list", Title: "Delete Talkdesk record list", Class: policy.Destructive, Idempotent: true,
 			Description: "Delete a Talkdesk record list and all its records; not reversible. Needs the user's confirmation."},
-			previewDeleteRecordList,
 			func(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (any, error) {
 				c, err := talkdeskClient(d)
 				if err != nil {
@@ -108,10 +105,9 @@ func recordListTools() []Tool {
 					return nil, err
 				}
 				return map[string]any{"status": "deleted", "id": a.ID}, nil
-			}),
-		DefineConfirmable(Spec{Name: "delete_records", Title: "Delete records from a Talkdesk record list", Class: policy.Destructive, AccountWide: true, Idempotent: true,
+			}, Confirm(previewDeleteRecordList), AccountWide()),
+		Define(Spec{Name: "delete_records", Title: "Delete records from a Talkdesk record list", Class: policy.Destructive, Idempotent: true,
 			Description: "Delete up to 100 records from a Talkdesk record list, named by exactly one of ids, phone_numbers or external_ids; not reversible. Needs the user's confirmation. Returns total_deleted and the identifiers that matched nothing."},
-			previewDeleteRecords,
 			func(ctx context.Context, d *Deps, a schemas.DeleteRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
 				if err != nil {
@@ -122,7 +118,7 @@ func recordListTools() []Tool {
 					return nil, err
 				}
 				return bulkOutcome(res, "deleted", deref(res.TotalDeleted), a.Count()), nil
-			}),
+			}, Confirm(previewDeleteRecords), AccountWide()),
 	}
 }
 
@@ -135,23 +131,6 @@ func talkdeskClient(d *Deps) (*talkdesk.Client, error) {
 		return nil, err
 	}
 	return d.Talkdesk, nil
-}
-
-// halResult shapes one HAL page: the items under key and the paging
-// figures, with next_page when there is a next page.
-func halResult[T any](key string, p *talkdesk.Page[T]) map[string]any {
-	out := map[string]any{
-		key:           p.Items,
-		"total":       p.Total,
-		"count":       len(p.Items),
-		"page":        p.Page,
-		"per_page":    p.PerPage,
-		"total_pages": p.TotalPages,
-	}
-	if p.Next != "" {
-		out["next_page"] = p.Page + 1
-	}
-	return out
 }
 
 func deref(n *int) int {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/convirza/convirza-mcp/internal/talkdesk"
 )
 
 func TestResultPrunesAndWraps(t *testing.T) {
@@ -26,7 +28,7 @@ func TestResultTruncatedAtRecordBoundary(t *testing.T) {
 	for i := range items {
 		items[i] = map[string]any{"call_id": i, "transcript": strings.Repeat("words ", 60)}
 	}
-	res, _ := Result(Page("calls", items, 2000, 100))
+	res, _ := Result(offsetPage("calls", items, 2000, 100))
 	var text string
 	for _, c := range res.Content {
 		text = c.(mcp.TextContent).Text
@@ -58,8 +60,14 @@ func TestTruncatedPageNumberedResultGetsNoOffset(t *testing.T) {
 	for i := range items {
 		items[i] = map[string]any{"id": i, "extra_data": map[string]any{"notes": strings.Repeat("x", 1000)}}
 	}
-	res, _ := Result(map[string]any{"records": items, "total": 300, "count": 100, "page": 1, "per_page": 100, "next_page": 2})
-	out := res.StructuredContent.(map[string]any)
+	res, _ := Result(halPage("records", &talkdesk.Page[map[string]any]{Items: items, Total: 300, Page: 1, PerPage: 100, TotalPages: 3, Next: "/next"}))
+	var out map[string]any
+	if err := json.Unmarshal(res.StructuredContent.(json.RawMessage), &out); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := out["next_page"]; ok {
+		t.Fatalf("a cut page must not point at the next page, which would skip what was cut: %v", out["next_page"])
+	}
 	if _, ok := out["next_offset"]; ok {
 		t.Fatalf("a page-numbered list must not get an offset: %v", out["next_offset"])
 	}

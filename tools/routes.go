@@ -13,40 +13,39 @@ func routeTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_provisioned_routes", Title: "List provisioned routes", Class: policy.Read,
 			Description: "List provisioned routes (tracking number → ring_to number). Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListRoutesArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListRoutesArgs) (*Page[schemas.Route], error) {
 				out, err := d.Convirza.Routes.List(ctx, a)
 				return pageOf("provisioned_routes", a.Offset, out, err)
-			}),
+			}, Names(func(a schemas.ListRoutesArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListRoutesArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "get_provisioned_route", Title: "Get provisioned route", Class: policy.Read,
 			Description: "Get one provisioned route by id: name, status, tracking number, ring_to, org unit."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				return d.Convirza.Routes.Get(ctx, a.ID)
-			}, ownedBy(routeOwner, idOf)),
+			}, Owned(routeOwner, idOf)),
 		Define(Spec{Name: "create_provisioned_route", Title: "Create provisioned route", Class: policy.Write,
 			Description: "Route a tracking number the org unit holds (list_assigned_numbers; order_phone_number buys one) to a ring_to number. Returns provisioned_route_id."},
 			func(ctx context.Context, d *Deps, a schemas.RouteCreate) (any, error) {
 				id, meta, err := d.Convirza.Routes.Create(ctx, a)
 				return created("provisioned_route_id", id, "provisioned_route_name", a.ProvisionedRouteName, meta, err)
-			}),
+			}, Names(func(a schemas.RouteCreate) []int64 { return units(a.OrgUnitID) })),
 		Define(Spec{Name: "replace_provisioned_route", Title: "Replace provisioned route", Class: policy.Write, Idempotent: true,
 			Description: "Replace all editable fields of a route (PUT). Use update_provisioned_route to change only some."},
 			func(ctx context.Context, d *Deps, a schemas.ReplaceRouteArgs) (any, error) {
 				meta, err := d.Convirza.Routes.Replace(ctx, a.ID, a.RouteReplace)
 				return written("replaced", "provisioned_route_id", a.ID, meta, err)
-			}, ownedBy(routeOwner, func(a schemas.ReplaceRouteArgs) int64 { return a.ID })),
+			}, Owned(routeOwner, func(a schemas.ReplaceRouteArgs) int64 { return a.ID })),
 		Define(Spec{Name: "update_provisioned_route", Title: "Update provisioned route", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a route (PATCH); fields left out stay as they are."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateRouteArgs) (any, error) {
 				meta, err := d.Convirza.Routes.Update(ctx, a.ID, a.RoutePatch)
 				return written("updated", "provisioned_route_id", a.ID, meta, err)
-			}, ownedBy(routeOwner, func(a schemas.UpdateRouteArgs) int64 { return a.ID })),
-		DefineConfirmable(Spec{Name: "delete_provisioned_route", Title: "Delete provisioned route", Class: policy.Destructive, Idempotent: true,
+			}, Owned(routeOwner, func(a schemas.UpdateRouteArgs) int64 { return a.ID })),
+		Define(Spec{Name: "delete_provisioned_route", Title: "Delete provisioned route", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a route: its number stops ringing ring_to but stays the account's. Not reversible through the API. Needs the user's confirmation."},
-			previewDeleteRoute,
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Routes.Delete(ctx, a.ID)
 				return written("deleted", "provisioned_route_id", a.ID, meta, err)
-			}, ownedBy(routeOwner, idOf)),
+			}, Confirm(previewDeleteRoute), Owned(routeOwner, idOf)),
 	}
 }
 

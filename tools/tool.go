@@ -1,18 +1,27 @@
-// Package tools declares every MCP tool of the server, one file per toolset,
-// through one generic mechanism: a typed argument struct (its JSON Schema is
-// generated from the struct), a handler, a class, and for confirmable tools a
-// preview. Decoding, validation, confirmation, results and errors are done
-// here once for all tools.
+// Package tools declares every MCP tool of the server, one file per toolset.
+//
+// A tool is one declaration: its Spec (name, class, description), a handler
+// taking its typed arguments and returning its typed result, and options
+// that say the rest of its contract where the tool is declared: how its
+// calls relate to org units (Names, Pins, Resolves, Owned, TrimsPage,
+// Trims, AccountWide, Unscopable) and, for a confirmable tool, the preview
+// that says what a call would do (Confirm). Everything else is done once
+// for all tools by the pipeline in call.go: arguments decoded and validated
+// once, every hook handed the typed value, the canonical bytes that
+// confirmation binds to computed once, and the typed result rendered.
+//
+// Adding a tool: an argument type in schemas/, one Define in the toolset's
+// file here, its simulator route in internal/sandbox, and its schema
+// snapshot (go test ./tools -run 'TestSchemaSnapshots|TestReadmeToolTable' -update).
 package tools
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -42,33 +51,27 @@ type Spec struct {
 	// Idempotent: calling twice with the same arguments has no further
 	// effect. Reads always are; PUT, PATCH and DELETE are; POST is not.
 	Idempotent bool
-	// AccountWide: the tool touches no org unit's data (reference lists,
-	// the caller's profile), so an org-unit scope does not limit it. See
-	// policy/scope.go for how other tools declare their org units.
-	AccountWide bool
+	// Local: the tool reaches no upstream (it reads this server's own
+	// catalog), so its openWorldHint is false.
+	Local bool
 }
-
-// Handler runs a tool whose arguments decoded and validated. Its result is
-// returned as structured content.
-type Handler[A any] func(ctx context.Context, d *Deps, args A) (any, error)
-
-// PreviewFunc fetches what a confirmable call would affect.
-type PreviewFunc[A any] func(ctx context.Context, d *Deps, args A) (*policy.Preview, error)
 
 // Validator is implemented by argument types with rules a schema cannot say.
 type Validator interface{ Validate() error }
 
-// Tool is a declared tool, its argument type erased.
+// Tool is a declared tool, its argument and result types erased.
 type Tool struct {
 	Spec
-	Schema    schemas.Schema
-	validator *schemas.Validator
-	canon     func(args []byte) ([]byte, error)
-	run       func(ctx context.Context, d *Deps, args []byte) (any, error)
-	preview   func(ctx context.Context, d *Deps, args []byte) (*policy.Preview, error)
-	scope     scoping
+	// bind decodes and validates raw arguments into one typed call.
+	bind func(raw []byte, v *schemas.Validator) (call, error)
+	// reflect generates the input schema from the argument type; only the
+	// snapshot test does: at run time the checked-in snapshot is the schema.
+	reflect func() (schemas.Schema, error)
+	scope   scopeDecl
+	preview bool // declared with Confirm
 	// confirmAlso: the policy makes this tool confirmable beyond its class.
 	confirmAlso bool
+	schema      *toolSchema
 }
 
 // Confirmable reports whether every call needs a human's yes: its class
@@ -82,154 +85,187 @@ func (t Tool) WithConfirmation() Tool {
 		return t
 	}
 	t.confirmAlso = true
-	t.Schema = schemas.WithConfirmationToken(t.Schema)
+	t.schema = t.schema.withConfirmationToken()
 	return t
 }
 
-// Define declares a tool that needs no confirmation. Options say how its
-// calls relate to org units (OrgUnitsOf, ScopeResult).
-func Define[A any](spec Spec, h Handler[A], opts ...Option[A]) Tool {
-	return define(spec, h, nil, opts)
+// Option completes a tool's declaration. Each option is typed by what it
+// takes (the argument type A, the result type R); Define checks that they
+// are the tool's own, so a mismatch fails the first test run.
+type Option func(*optionSet)
+
+type optionSet struct {
+	accountWide, unscopable bool
+	names, pins, resolve    any // func(A) []int64, func(*A, int64), resolver of A
+	trim                    any // func(R, func(int64) bool) (R, error)
+	preview                 any // PreviewFunc of A
 }
 
-// DefineConfirmable declares a destructive or costly tool: preview says what
-// a call would do before a human is asked.
-func DefineConfirmable[A any](spec Spec, preview PreviewFunc[A], h Handler[A], opts ...Option[A]) Tool {
-	if !spec.Class.NeedsConfirmation() {
-		panic(fmt.Sprintf("tool %s: DefineConfirmable needs class Destructive or Costly", spec.Name))
+// Confirm declares the preview of a confirmable tool (class D or W$): what
+// a call would do, fetched upstream before a person is asked.
+func Confirm[A any](preview func(ctx context.Context, d *Deps, a A) (*policy.Preview, error)) Option {
+	return func(o *optionSet) { o.preview = preview }
+}
+
+// Define declares a tool: spec, handler, and the options that complete its
+// contract. It is called at start-up with the program's own declarations;
+// a bad declaration is a programming error caught by the first test run, so
+// it panics rather than return an error every caller would have to thread.
+func Define[A, R any](spec Spec, h func(ctx context.Context, d *Deps, a A) (R, error), opts ...Option) Tool {
+	var o optionSet
+	for _, opt := range opts {
+		opt(&o)
 	}
-	return define(spec, h, preview, opts)
-}
-
-// define is called at start-up with the program's own declarations; a bad
-// declaration is a programming error caught by the first test run, so it
-// panics rather than return an error every caller would have to thread.
-func define[A any](spec Spec, h Handler[A], preview PreviewFunc[A], opts []Option[A]) Tool {
-	var zero A
-	if reflect.TypeOf(zero).Kind() != reflect.Struct {
+	if reflect.TypeFor[A]().Kind() != reflect.Struct {
 		panic(fmt.Sprintf("tool %s: arguments must be a struct", spec.Name))
 	}
-	s, err := schemas.For(&zero)
-	if err != nil {
-		panic(fmt.Sprintf("tool %s: %v", spec.Name, err))
+	de := &decl[A, R]{name: spec.Name, run: h}
+	bad := func(opt string, want string, got any) {
+		panic(fmt.Sprintf("tool %s: option %s takes %s, got %T", spec.Name, opt, want, got))
 	}
-	if spec.Class.NeedsConfirmation() {
-		s = schemas.WithConfirmationToken(s)
+	var ok bool
+	if o.preview != nil {
+		if de.preview, ok = o.preview.(func(context.Context, *Deps, A) (*policy.Preview, error)); !ok {
+			bad("Confirm", "a preview of "+reflect.TypeFor[A]().String(), o.preview)
+		}
 	}
-	v, err := schemas.NewValidator(s)
-	if err != nil {
-		panic(fmt.Sprintf("tool %s: %v", spec.Name, err))
+	if spec.Class.NeedsConfirmation() != (de.preview != nil) {
+		panic(fmt.Sprintf("tool %s: class %s and Confirm go together: a confirmable class needs a preview, and only it", spec.Name, spec.Class))
+	}
+	if o.names != nil {
+		if de.names, ok = o.names.(func(A) []int64); !ok {
+			bad("Names", "func("+reflect.TypeFor[A]().String()+") []int64", o.names)
+		}
+	}
+	if o.pins != nil {
+		if de.pins, ok = o.pins.(func(*A, int64)); !ok {
+			bad("Pins", "func(*"+reflect.TypeFor[A]().String()+", int64)", o.pins)
+		}
+	}
+	if o.resolve != nil {
+		if de.resolve, ok = o.resolve.(func(context.Context, *Deps, A) ([]int64, error)); !ok {
+			bad("Resolves", "a resolver of "+reflect.TypeFor[A]().String(), o.resolve)
+		}
+	}
+	if o.trim != nil {
+		if de.trim, ok = o.trim.(func(R, func(int64) bool) (R, error)); !ok {
+			bad("Trims", "a trimmer of "+reflect.TypeFor[R]().String(), o.trim)
+		}
 	}
 	if spec.Class == policy.Read {
 		spec.Idempotent = true
 	}
-	t := Tool{Spec: spec, Schema: s, validator: v}
-	t.canon = func(raw []byte) ([]byte, error) {
-		a, err := decodeTyped[A](raw)
+	return Tool{
+		Spec:    spec,
+		bind:    de.bind,
+		reflect: func() (schemas.Schema, error) { return reflectSchema[A](spec.Class.NeedsConfirmation()) },
+		scope: scopeDecl{
+			accountWide: o.accountWide, unscopable: o.unscopable,
+			names: de.names != nil, resolves: de.resolve != nil, pins: de.pins != nil, trims: de.trim != nil,
+		},
+		preview: de.preview != nil,
+		schema:  &toolSchema{name: spec.Name},
+	}
+}
+
+// reflectSchema generates the input schema of argument type A.
+func reflectSchema[A any](confirmable bool) (schemas.Schema, error) {
+	var zero A
+	s, err := schemas.For(&zero)
+	if err != nil {
+		return nil, err
+	}
+	if confirmable {
+		s = schemas.WithConfirmationToken(s)
+	}
+	return s, nil
+}
+
+// ReflectSchema generates the tool's input schema from its argument type,
+// for the snapshot test; the server itself serves the checked-in snapshot.
+func (t *Tool) ReflectSchema() (schemas.Schema, error) {
+	s, err := t.reflect()
+	if err == nil && t.confirmAlso {
+		s = schemas.WithConfirmationToken(s)
+	}
+	return s, err
+}
+
+// toolSchema is a tool's input schema as served: the checked-in snapshot,
+// read and compiled once, on first use, so that starting the server builds
+// nothing the build already made.
+type toolSchema struct {
+	name      string
+	withToken bool
+	once      sync.Once
+	raw       json.RawMessage
+	validator *schemas.Validator
+	err       error
+}
+
+func (s *toolSchema) withConfirmationToken() *toolSchema {
+	return &toolSchema{name: s.name, withToken: true}
+}
+
+func (s *toolSchema) load() (json.RawMessage, *schemas.Validator, error) {
+	s.once.Do(func() {
+		raw, err := schemas.Snapshot(s.name)
 		if err != nil {
-			return nil, err
+			s.err = err
+			return
 		}
-		return json.Marshal(a)
-	}
-	t.run = func(ctx context.Context, d *Deps, raw []byte) (any, error) {
-		a, err := decodeTyped[A](raw)
+		var m schemas.Schema
+		if err := json.Unmarshal(raw, &m); err != nil {
+			s.err = fmt.Errorf("tool %s: snapshot schema: %w", s.name, err)
+			return
+		}
+		if s.withToken {
+			m = schemas.WithConfirmationToken(m)
+			if raw, err = json.Marshal(m); err != nil {
+				s.err = fmt.Errorf("tool %s: schema: %w", s.name, err)
+				return
+			}
+		}
+		v, err := schemas.NewValidator(m)
 		if err != nil {
-			return nil, err
+			s.err = fmt.Errorf("tool %s: %w", s.name, err)
+			return
 		}
-		return h(ctx, d, a)
-	}
-	if preview != nil {
-		t.preview = func(ctx context.Context, d *Deps, raw []byte) (*policy.Preview, error) {
-			a, err := decodeTyped[A](raw)
-			if err != nil {
-				return nil, err
-			}
-			return preview(ctx, d, a)
-		}
-	}
-	t.scope = scopingFor(spec, opts)
-	return t
+		s.raw, s.validator = raw, v
+	})
+	return s.raw, s.validator, s.err
 }
 
-// prepared is a call whose arguments passed every check.
-type prepared struct {
-	canonical []byte // the typed arguments re-encoded: what confirmation binds to
-	token     string
+// InputSchema is the schema served in tools/list.
+func (t *Tool) InputSchema() (json.RawMessage, error) {
+	raw, _, err := t.schema.load()
+	return raw, err
 }
 
-// prepare decodes, validates and canonicalises raw arguments.
-func (t *Tool) prepare(raw []byte) (*prepared, error) {
-	m, err := schemas.DecodeArguments(raw)
+// inputSchema is the served schema, or an empty object schema if its
+// snapshot cannot be read (which the snapshot test catches).
+func (t *Tool) inputSchema() json.RawMessage {
+	raw, err := t.InputSchema()
 	if err != nil {
-		return nil, err
+		return json.RawMessage(`{"type":"object"}`)
 	}
-	p := &prepared{}
-	if t.Confirmable() {
-		if tok, ok := m[schemas.ConfirmationTokenProperty]; ok {
-			s, isStr := tok.(string)
-			if !isStr {
-				return nil, &schemas.ValidationError{Problems: []string{"confirmation_token must be a string"}}
-			}
-			p.token = s
-			delete(m, schemas.ConfirmationTokenProperty)
-		}
-	}
-	if err := t.validator.Validate(m); err != nil {
-		return nil, err
-	}
-	clean, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("re-encode arguments: %w", err)
-	}
-	// Decoding into the typed struct and encoding it again gives one
-	// canonical form, whatever key order or number spelling the client used.
-	canon, err := t.canon(clean)
-	if err != nil {
-		return nil, err
-	}
-	p.canonical = canon
-	return p, nil
-}
-
-// decodeTyped decodes validated arguments into A and applies A's own rules.
-func decodeTyped[A any](raw []byte) (A, error) {
-	var a A
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&a); err != nil {
-		return a, &schemas.ValidationError{Problems: []string{decodeProblem(err)}}
-	}
-	if v, ok := any(a).(Validator); ok {
-		if err := v.Validate(); err != nil {
-			return a, &schemas.ValidationError{Problems: []string{err.Error()}}
-		}
-	}
-	return a, nil
-}
-
-func decodeProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("%s must be a %s that fits; got %s", te.Field, te.Type, te.Value)
-	}
-	return err.Error()
+	return raw
 }
 
 // MCPTool renders the tool's definition for tools/list, with all four
 // annotation hints set explicitly.
 func (t *Tool) MCPTool() (mcp.Tool, error) {
-	raw, err := json.Marshal(t.Schema)
+	raw, err := t.InputSchema()
 	if err != nil {
-		return mcp.Tool{}, fmt.Errorf("tool %s schema: %w", t.Name, err)
+		return mcp.Tool{}, err
 	}
 	mt := mcp.NewToolWithRawSchema(t.Name, t.Description, raw)
-	readOnly := t.Class == policy.Read
 	mt.Annotations = mcp.ToolAnnotation{
 		Title:           t.Title,
-		ReadOnlyHint:    mcp.ToBoolPtr(readOnly),
+		ReadOnlyHint:    mcp.ToBoolPtr(t.Class == policy.Read),
 		DestructiveHint: mcp.ToBoolPtr(t.Class == policy.Destructive),
 		IdempotentHint:  mcp.ToBoolPtr(t.Idempotent),
-		OpenWorldHint:   mcp.ToBoolPtr(true),
+		OpenWorldHint:   mcp.ToBoolPtr(!t.Local),
 	}
 	return mt, nil
 }

@@ -14,40 +14,39 @@ func userTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_users", Title: "List users", Class: policy.Read,
 			Description: "List users of an org unit and its sub-groups (default the whole account). Filter by name, email, role_id, user_status; deleted users only with user_status=deleted. Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListUsersArgs) (any, error) {
+			func(ctx context.Context, d *Deps, a schemas.ListUsersArgs) (*Page[schemas.User], error) {
 				out, err := d.Convirza.Users.List(ctx, a)
 				return pageOf("users", a.Offset, out, err)
-			}),
+			}, Names(func(a schemas.ListUsersArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListUsersArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "get_user", Title: "Get user", Class: policy.Read,
 			Description: "Get one user by id: name, email, role, status, group, ring-to number and settings."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				return d.Convirza.Users.Get(ctx, a.ID)
-			}, ownedBy(userOwner, idOf)),
+			}, Owned(userOwner, idOf)),
 		Define(Spec{Name: "create_user", Title: "Create user", Class: policy.Write,
 			Description: "Create a user in a group (ct_user_ou_id); username is their email and login. Returns the new user id."},
 			func(ctx context.Context, d *Deps, a schemas.UserCreate) (any, error) {
 				id, meta, err := d.Convirza.Users.Create(ctx, a)
 				return created("ct_user_id", id, "username", a.Username, meta, err)
-			}),
+			}, Names(func(a schemas.UserCreate) []int64 { return units(a.CTUserOUID) })),
 		Define(Spec{Name: "replace_user", Title: "Replace user", Class: policy.Write, Idempotent: true,
 			Description: "Replace all editable fields of a user (PUT); start from get_user. Use update_user to change only some."},
 			func(ctx context.Context, d *Deps, a schemas.ReplaceUserArgs) (any, error) {
 				meta, err := d.Convirza.Users.Replace(ctx, a.ID, a.UserReplace)
 				return written("replaced", "ct_user_id", a.ID, meta, err)
-			}, ownedBy(userOwner, func(a schemas.ReplaceUserArgs) int64 { return a.ID })),
+			}, Names(func(a schemas.ReplaceUserArgs) []int64 { return units(a.CTUserOUID) }), Owned(userOwner, func(a schemas.ReplaceUserArgs) int64 { return a.ID })),
 		Define(Spec{Name: "update_user", Title: "Update user", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a user (PATCH); fields left out stay as they are."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateUserArgs) (any, error) {
 				meta, err := d.Convirza.Users.Update(ctx, a.ID, a.UserPatch)
 				return written("updated", "ct_user_id", a.ID, meta, err)
-			}, ownedBy(userOwner, func(a schemas.UpdateUserArgs) int64 { return a.ID })),
-		DefineConfirmable(Spec{Name: "delete_user", Title: "Delete user", Class: policy.Destructive, Idempotent: true,
+			}, Names(func(a schemas.UpdateUserArgs) []int64 { return unitPtr(a.CTUserOUID) }), Owned(userOwner, func(a schemas.UpdateUserArgs) int64 { return a.ID })),
+		Define(Spec{Name: "delete_user", Title: "Delete user", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a user (status deleted, no more login); not reversible through the API. Refused for the account this server is logged in as. Needs the user's confirmation."},
-			previewDeleteUser,
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Users.Delete(ctx, a.ID)
 				return written("deleted", "ct_user_id", a.ID, meta, err)
-			}, ownedBy(userOwner, idOf)),
+			}, Confirm(previewDeleteUser), Owned(userOwner, idOf)),
 	}
 }
 
