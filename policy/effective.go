@@ -133,8 +133,8 @@ func expandToolsets(names []string, cat Catalog) (map[string]bool, error) {
 	return out, nil
 }
 
-// Serves reports whether the tool is served, and if not, why. Scope is
-// checked elsewhere: it depends on how the tool declares its org units.
+// Serves reports whether the tool is served, and if not, why: the one
+// place that decides it.
 func (e *Effective) Serves(t ToolInfo) (bool, string) {
 	if !contains(e.Toolsets, t.Toolset) {
 		return false, fmt.Sprintf("its toolset %s is not enabled", t.Toolset)
@@ -149,6 +149,9 @@ func (e *Effective) Serves(t ToolInfo) (bool, string) {
 		if _, ok := firstMatch(e.Policy.Allow, t.Name); !ok {
 			return false, "not in the policy's tools.allow"
 		}
+	}
+	if len(e.Policy.OrgUnits) > 0 && !t.Scoped {
+		return false, "it does not declare which org units it touches, so the policy's scope could not be enforced on it"
 	}
 	return true, ""
 }

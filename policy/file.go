@@ -30,6 +30,9 @@ type ToolInfo struct {
 	Name    string
 	Toolset string
 	Class   Class
+	// Scoped: the tool declares how its calls relate to org units, which a
+	// server limited to some (scope.org_units) needs to serve it.
+	Scoped bool
 }
 
 // ToolsetInfo describes one toolset.

@@ -171,33 +171,57 @@ func TestCatalogRules(t *testing.T) {
 	}
 }
 
-// TestSelect covers toolset selection and read-only mode.
-func TestSelect(t *testing.T) {
-	all, err := tools.Select([]string{"all"}, false)
-	if err != nil || len(all) != len(tools.All()) {
-		t.Fatalf("all: %d tools, err %v", len(all), err)
+// TestPlan covers what is served: toolsets, read-only mode, unknown
+// toolsets, the default set, and the policy's extra confirmations.
+func TestPlan(t *testing.T) {
+	plan := func(p *policy.Policy, s policy.Settings) (*tools.Plan, error) {
+		eff, err := p.Combine(s, tools.Catalog())
+		if err != nil {
+			return nil, err
+		}
+		return tools.NewPlan(eff)
 	}
-	ro, err := tools.Select([]string{"all"}, true)
+	all, err := plan(&policy.Policy{}, policy.Settings{Toolsets: []string{"all"}})
+	if err != nil || len(all.Tools) != len(tools.All()) || len(all.Withheld) != 0 {
+		t.Fatalf("all: %v, err %v", all, err)
+	}
+	ro, err := plan(&policy.Policy{}, policy.Settings{Toolsets: []string{"all"}, ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, tl := range ro {
+	for _, tl := range ro.Tools {
 		if tl.Class != policy.Read {
 			t.Errorf("read-only selected %s (%s)", tl.Name, tl.Class)
 		}
 		names = append(names, tl.Name)
 	}
 	sort.Strings(names)
-	if len(names) == 0 || len(names) >= len(all) {
+	if len(names) == 0 || len(names) >= len(all.Tools) || len(ro.Withheld)+len(ro.Tools) != len(all.Tools) {
 		t.Errorf("read-only selection: %v", names)
 	}
-	if _, err := tools.Select([]string{"nope"}, false); err == nil || !strings.Contains(err.Error(), "unknown toolset") {
+	if w := ro.Withheld["delete_group"]; !strings.Contains(w.Why, "read-only") {
+		t.Errorf("delete_group withheld because %q", w.Why)
+	}
+	if _, err := plan(&policy.Policy{}, policy.Settings{Toolsets: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), "unknown toolset") {
 		t.Errorf("unknown toolset: %v", err)
 	}
-	def, err := tools.Select(nil, false)
-	if err != nil || len(def) == 0 {
-		t.Errorf("default: %d, %v", len(def), err)
+	def, err := plan(&policy.Policy{}, policy.Settings{})
+	if err != nil || len(def.Tools) == 0 || len(def.Tools) >= len(all.Tools) {
+		t.Fatalf("default: %v, %v", def, err)
+	}
+	req, err := plan(&policy.Policy{Require: []string{"update_group"}}, policy.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range req.Tools {
+		if tl.Name == "update_group" && !tl.Confirmable() {
+			t.Error("update_group is required to be confirmed but is not confirmable")
+		}
+	}
+	scoped, err := plan(&policy.Policy{OrgUnits: []int64{1003}}, policy.Settings{Toolsets: []string{"all"}})
+	if err != nil || len(scoped.Tools) != len(all.Tools) {
+		t.Errorf("a scoped plan serves every tool (each declares its org units): %v, %v", scoped, err)
 	}
 }
 

@@ -13,15 +13,12 @@ import (
 )
 
 // Guards are the policy's hooks around every tool call: the confirmation
-// gate, extra tools to confirm, the audit log and the org-unit scope. Only
+// gate, the audit log and the org-unit scope. Only
 // Confirm is needed; nil Audit and Scope add nothing.
 type Guards struct {
 	Confirm *policy.Confirmer
-	// ConfirmAlso names tools the policy makes confirmable beyond their
-	// class (confirmation.require).
-	ConfirmAlso map[string]bool
-	Audit       policy.Auditor
-	Scope       *policy.Scope
+	Audit   policy.Auditor
+	Scope   *policy.Scope
 }
 
 // guarded is one call on its way through the guards.

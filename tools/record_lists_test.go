@@ -46,7 +46,11 @@ func newTDEnv(t *testing.T, cfg *talkdesk.Config, opts ...client.ClientOption) *
 		tc = *cfg
 	}
 	deps := &Deps{Talkdesk: talkdesk.New(tc, hc, nil)}
-	ts, err := Select([]string{"record_lists"}, false)
+	eff, err := (&policy.Policy{}).Combine(policy.Settings{Toolsets: []string{"record_lists"}}, Catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := NewPlan(eff)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +59,7 @@ func newTDEnv(t *testing.T, cfg *talkdesk.Config, opts ...client.ClientOption) *
 		t.Fatal(err)
 	}
 	s := server.NewMCPServer("test", "0", server.WithToolCapabilities(false), server.WithRecovery())
-	if err := Register(s, ts, deps, Guards{Confirm: &policy.Confirmer{Tokens: toks, Mode: policy.ModeAuto}}); err != nil {
+	if err := Register(s, plan, false, deps, Guards{Confirm: &policy.Confirmer{Tokens: toks, Mode: policy.ModeAuto}}); err != nil {
 		t.Fatal(err)
 	}
 	cli, err := client.NewInProcessClientWithOptions(s, opts...)

@@ -1,8 +1,8 @@
 package tools
 
 import (
+	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -60,44 +60,6 @@ func All() []Tool {
 	return out
 }
 
-// Select returns the tools of the named toolsets ("all", "default" or
-// names); with readOnly, only tools that change nothing.
-func Select(names []string, readOnly bool) ([]Tool, error) {
-	sets := Toolsets()
-	want := map[string]bool{}
-	if len(names) == 0 {
-		names = []string{"default"}
-	}
-	for _, n := range names {
-		n = strings.TrimSpace(strings.ToLower(n))
-		switch n {
-		case "":
-		case "all":
-			for _, ts := range sets {
-				want[ts.Name] = true
-			}
-		case "default":
-			for _, ts := range sets {
-				if ts.Default {
-					want[ts.Name] = true
-				}
-			}
-		default:
-			if !slices.ContainsFunc(sets, func(ts Toolset) bool { return ts.Name == n }) {
-				return nil, fmt.Errorf("unknown toolset %q; known: all, default, %s", n, strings.Join(ToolsetNames(), ", "))
-			}
-			want[n] = true
-		}
-	}
-	var out []Tool
-	for _, t := range All() {
-		if want[t.Toolset] && (!readOnly || t.Class == policy.Read) {
-			out = append(out, t)
-		}
-	}
-	return out, nil
-}
-
 // ToolsetNames lists the toolset names, sorted.
 func ToolsetNames() []string {
 	var names []string
@@ -108,41 +70,70 @@ func ToolsetNames() []string {
 	return names
 }
 
-// RegisterCompact adds compact mode's two tools (search_tools, call_tool)
-// to an MCP server. The tools are reachable only through call_tool, each
-// behind the same guards as in full mode.
-func RegisterCompact(s *server.MCPServer, ts []Tool, d *Deps, g Guards) error {
-	enabled := make([]Tool, 0, len(ts))
-	handlers := make(map[string]server.ToolHandlerFunc, len(ts))
-	for _, t := range ts {
-		if g.ConfirmAlso[t.Name] {
-			t = t.WithConfirmation()
+// Register adds the planned tools to an MCP server, each behind the guards:
+// the catalog in full mode, or compact mode's two tools over it.
+func Register(s *server.MCPServer, p *Plan, compact bool, d *Deps, g Guards) error {
+	if compact {
+		handlers := make(map[string]server.ToolHandlerFunc, len(p.Tools))
+		for i := range p.Tools {
+			handlers[p.Tools[i].Name] = p.Tools[i].Handler(d, g)
 		}
-		enabled = append(enabled, t)
-		handlers[t.Name] = t.Handler(d, g)
-	}
-	compact, err := Compact(enabled, handlers)
-	if err != nil {
-		return err
-	}
-	s.AddTools(compact...)
-	return nil
-}
-
-// Register adds the tools to an MCP server, each behind the guards. Tools
-// named in g.ConfirmAlso become confirmable (and accept confirmation_token).
-func Register(s *server.MCPServer, ts []Tool, d *Deps, g Guards) error {
-	for _, t := range ts {
-		if g.ConfirmAlso[t.Name] {
-			t = t.WithConfirmation()
-		}
-		mt, err := t.MCPTool()
+		st, err := Compact(p.Tools, handlers)
 		if err != nil {
 			return err
 		}
-		s.AddTool(mt, t.Handler(d, g))
+		s.AddTools(st...)
+		return nil
+	}
+	for i := range p.Tools {
+		mt, err := p.Tools[i].MCPTool()
+		if err != nil {
+			return err
+		}
+		s.AddTool(mt, p.Tools[i].Handler(d, g))
 	}
 	return nil
+}
+
+// Plan is what an effective policy serves: the tools, each confirmable
+// where the class or the policy says so, and why each other tool is not.
+// Every command that needs to know (serve, tools, policy check, compact
+// mode) asks NewPlan.
+type Plan struct {
+	Policy   *policy.Effective
+	Tools    []Tool
+	Withheld map[string]Withheld
+}
+
+// Withheld is a declared tool the plan does not serve.
+type Withheld struct {
+	Toolset string
+	Class   policy.Class
+	Why     string
+}
+
+// NewPlan decides, for every declared tool, whether the effective policy
+// serves it (toolsets, read-only, allow/deny, org-unit scope support).
+func NewPlan(eff *policy.Effective) (*Plan, error) {
+	p := &Plan{Policy: eff, Withheld: map[string]Withheld{}}
+	for _, t := range All() {
+		if ok, why := eff.Serves(t.info()); !ok {
+			p.Withheld[t.Name] = Withheld{Toolset: t.Toolset, Class: t.Class, Why: why}
+			continue
+		}
+		if eff.ConfirmAlso(t.Name) {
+			t = t.WithConfirmation()
+		}
+		p.Tools = append(p.Tools, t)
+	}
+	if len(p.Tools) == 0 {
+		return nil, errors.New("the policy, flags and environment leave no tool to serve; run `convirza-mcp policy check FILE` to see why each tool is withheld")
+	}
+	return p, nil
+}
+
+func (t *Tool) info() policy.ToolInfo {
+	return policy.ToolInfo{Name: t.Name, Toolset: t.Toolset, Class: t.Class, Scoped: t.ScopeDeclared()}
 }
 
 // Catalog describes every declared tool and toolset, for checking a policy.
@@ -152,7 +143,7 @@ func Catalog() policy.Catalog {
 		c.Toolsets = append(c.Toolsets, policy.ToolsetInfo{Name: ts.Name, Default: ts.Default})
 	}
 	for _, t := range All() {
-		c.Tools = append(c.Tools, policy.ToolInfo{Name: t.Name, Toolset: t.Toolset, Class: t.Class})
+		c.Tools = append(c.Tools, t.info())
 	}
 	return c
 }

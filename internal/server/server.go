@@ -117,35 +117,20 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		server.WithRecovery(),
 		server.WithInstructions(instr),
 	)
-	register := tools.Register
-	if cfg.ToolMode == "compact" {
-		register = tools.RegisterCompact
-	}
-	if err := register(a.MCP, plan.Tools, a.Deps, g); err != nil {
+	if err := tools.Register(a.MCP, plan, cfg.ToolMode == "compact", a.Deps, g); err != nil {
 		a.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-// Plan is what a configuration serves: its policy file combined with flags
-// and environment, the tools served, and why each other tool is not.
-type Plan struct {
-	Policy   *policy.Effective
-	Tools    []tools.Tool
-	Withheld map[string]Withheld
-}
-
-// Withheld is a declared tool the plan does not serve.
-type Withheld struct {
-	Toolset string
-	Class   policy.Class
-	Why     string
-}
+// Plan is what a configuration serves (see tools.Plan).
+type Plan = tools.Plan
 
 // NewPlan loads the policy file named by cfg.Policy (if any), combines it
-// with the flags and environment, and selects the tools. A bad policy file
-// is an error naming the file, line and problem. It makes no upstream call.
+// with the flags and environment, and decides what is served. A bad policy
+// file is an error naming the file, line and problem. It makes no upstream
+// call.
 func NewPlan(cfg *config.Config) (*Plan, error) {
 	cat := tools.Catalog()
 	pol := &policy.Policy{}
@@ -160,36 +145,7 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	// tools.Select keeps the read-only rule: only tools whose readOnlyHint
-	// is true, whatever else asks for more.
-	selected, err := tools.Select(eff.Toolsets, eff.ReadOnly)
-	if err != nil {
-		return nil, err
-	}
-	plan := &Plan{Policy: eff, Withheld: map[string]Withheld{}}
-	chosen := map[string]bool{}
-	for _, t := range selected {
-		chosen[t.Name] = true
-	}
-	for _, t := range tools.All() {
-		ok, why := eff.Serves(policy.ToolInfo{Name: t.Name, Toolset: t.Toolset, Class: t.Class})
-		switch {
-		case !ok:
-		case !chosen[t.Name]:
-			ok, why = false, "not selected"
-		case len(pol.OrgUnits) > 0 && !t.ScopeDeclared():
-			ok, why = false, "it does not declare which org units it touches, so the policy's scope could not be enforced on it"
-		}
-		if !ok {
-			plan.Withheld[t.Name] = Withheld{Toolset: t.Toolset, Class: t.Class, Why: why}
-			continue
-		}
-		plan.Tools = append(plan.Tools, t)
-	}
-	if len(plan.Tools) == 0 {
-		return nil, errors.New("the policy, flags and environment leave no tool to serve; run `convirza-mcp policy check FILE` to see why each tool is withheld")
-	}
-	return plan, nil
+	return tools.NewPlan(eff)
 }
 
 // guards builds the policy's hooks around tool calls, and the server hooks
@@ -201,12 +157,7 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 	if err != nil {
 		return tools.Guards{}, nil, err
 	}
-	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Mode: eff.ConfirmMode}, ConfirmAlso: map[string]bool{}}
-	for _, t := range plan.Tools {
-		if eff.ConfirmAlso(t.Name) {
-			g.ConfirmAlso[t.Name] = true
-		}
-	}
+	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Mode: eff.ConfirmMode}}
 	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
 		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
 	}
