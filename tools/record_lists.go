@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/convirza/convirza-mcp/internal/talkdesk"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -201,7 +202,7 @@ func previewDeleteRecordList(ctx context.Context, d *Deps, a schemas.RecordListI
 	}
 	l, err := c.RecordLists.Get(ctx, a.ID)
 	if err != nil {
-		if talkdesk.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("Record list %s does not exist.", a.ID)}, nil
 		}
 		return nil, err
@@ -223,7 +224,7 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 	}
 	l, err := c.RecordLists.Get(ctx, a.RecordListID)
 	if err != nil {
-		if talkdesk.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("Record list %s does not exist.", a.RecordListID)}, nil
 		}
 		return nil, err

@@ -153,7 +153,7 @@ func TestGivenTokens(t *testing.T) {
 
 	// An access token alone cannot be renewed: the 401 is reported.
 	only := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, AccessToken: "stale"}, fastHTTP(), nil)
-	var ae *APIError
+	var ae *upstream.APIError
 	if _, err := only.Groups.Get(context.Background(), 1002); !errors.As(err, &ae) || ae.Status != 401 {
 		t.Fatalf("want 401, got %v", err)
 	}
@@ -255,14 +255,14 @@ func TestErrorsAreTyped(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := c.Groups.Get(ctx, 1)
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) || ae.Status != 400 || ae.RequestID != "req-400" || len(ae.Fields) != 1 {
 		t.Fatalf("400: %#v", err)
 	}
 	if s := err.Error(); !strings.Contains(s, "org_unit_name: is required") || !strings.Contains(s, "req-400") {
 		t.Errorf("message: %s", s)
 	}
-	var me *MalformedError
+	var me *upstream.MalformedError
 	for _, id := range []int64{2, 4, 5} {
 		if _, err := c.Groups.Get(ctx, id); !errors.As(err, &me) {
 			t.Errorf("group %d: want MalformedError, got %v", id, err)
@@ -281,7 +281,7 @@ func TestUnauthorizedRetriedOnceOnly(t *testing.T) {
 		_, _ = w.Write([]byte(`{"code":401,"message":"Invalid token"}`))
 	}, rawLogin)
 	_, _, err := c.Groups.Create(context.Background(), schemas.GroupCreate{OrgUnitName: "x", OrgUnitParentID: 1})
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) || ae.Status != 401 {
 		t.Fatalf("want 401, got %v", err)
 	}

@@ -109,10 +109,10 @@ func (t *tokenSource) obtain(ctx context.Context) (string, error) {
 	}
 	var tr tokenResponse
 	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", &MalformedError{Method: http.MethodPost, Path: "/oauth/token", Status: resp.Status, Err: err}
+		return "", malformed(http.MethodPost, "/oauth/token", resp.Status, err)
 	}
 	if tr.AccessToken == "" {
-		return "", &MalformedError{Method: http.MethodPost, Path: "/oauth/token", Status: resp.Status, Err: errors.New("no access_token in the answer")}
+		return "", malformed(http.MethodPost, "/oauth/token", resp.Status, errors.New("no access_token in the answer"))
 	}
 	var renewAt time.Time
 	if life := seconds(tr.ExpiresIn); life > 0 {

@@ -133,7 +133,7 @@ func TestRenewalAndRetryOn401(t *testing.T) {
 	// A second 401 is not retried again: it is reported.
 	e.sb.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/talkdesk/record-lists", Status: http.StatusUnauthorized, Times: 2})
 	_, err = e.c.RecordLists.Get(ctx, sandbox.SpringCampaignListID)
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
 		t.Fatalf("err = %v, want a 401 APIError", err)
 	}
@@ -212,7 +212,7 @@ func TestRelativeLinksResolveAgainstTheAPIBase(t *testing.T) {
 		Body: `{"total":2,"count":1,"page":1,"per_page":1,"total_pages":2,"_embedded":{"record_lists":[]},` +
 			`"_links":{"next":{"href":"https://elsewhere.example/record-lists?page=2"}}}`})
 	_, err = e.c.RecordLists.List(ctx, schemas.HALPage{PerPage: 1})
-	var me *MalformedError
+	var me *upstream.MalformedError
 	if !errors.As(err, &me) || !strings.Contains(err.Error(), "leads away") {
 		t.Fatalf("err = %v, want a refused off-host link", err)
 	}
@@ -224,7 +224,7 @@ func TestErrorBodyNamesTheFields(t *testing.T) {
 	_, err := e.c.Records.Create(ctx, sandbox.SpringCampaignListID, []schemas.RecordInput{
 		{PhoneNumbers: []schemas.RecordPhone{{PhoneNumber: "+13035550999", PhoneType: "PAGER"}}, FirstName: "", LastName: "Doe"},
 	})
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) {
 		t.Fatalf("err = %v, want an APIError", err)
 	}
@@ -237,7 +237,7 @@ func TestErrorBodyNamesTheFields(t *testing.T) {
 		}
 	}
 	_, err = e.c.RecordLists.Get(ctx, "no-such-list")
-	if !IsNotFound(err) {
+	if !upstream.IsNotFound(err) {
 		t.Fatalf("err = %v, want not found", err)
 	}
 }
@@ -318,7 +318,7 @@ func TestRetriesOnlyIdempotentMethods(t *testing.T) {
 	_, err := e.c.Records.Create(ctx, sandbox.SpringCampaignListID, []schemas.RecordInput{
 		{PhoneNumbers: []schemas.RecordPhone{{PhoneNumber: "+13035550999"}}, FirstName: "Jo", LastName: "Doe"},
 	})
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
 		t.Fatalf("err = %v, want the 503", err)
 	}
@@ -384,7 +384,7 @@ func TestBulkWireShapes(t *testing.T) {
 	if err := e.c.RecordLists.Delete(ctx, l.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.c.RecordLists.Get(ctx, l.ID); !IsNotFound(err) {
+	if _, err := e.c.RecordLists.Get(ctx, l.ID); !upstream.IsNotFound(err) {
 		t.Fatalf("after delete: %v", err)
 	}
 }

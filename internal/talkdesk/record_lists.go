@@ -49,13 +49,13 @@ func getPage[T any](ctx context.Context, c *Client, u, key string) (*Page[T], er
 	p := &Page[T]{Total: hp.Total, Count: hp.Count, Page: hp.Page, PerPage: hp.PerPage, TotalPages: hp.TotalPages, Items: []T{}}
 	if raw, ok := hp.Embedded[key]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &p.Items); err != nil {
-			return nil, &MalformedError{Method: http.MethodGet, Path: pathOf(u), Status: http.StatusOK, Err: fmt.Errorf("_embedded.%s: %w", key, err)}
+			return nil, malformed(http.MethodGet, pathOf(u), http.StatusOK, fmt.Errorf("_embedded.%s: %w", key, err))
 		}
 	}
 	if hp.Links.Next != nil && hp.Links.Next.Href != "" {
 		next, err := c.resolve(hp.Links.Next.Href)
 		if err != nil {
-			return nil, &MalformedError{Method: http.MethodGet, Path: pathOf(u), Status: http.StatusOK, Err: err}
+			return nil, malformed(http.MethodGet, pathOf(u), http.StatusOK, err)
 		}
 		p.Next = next
 	}
@@ -108,7 +108,7 @@ func (s *RecordListsService) Create(ctx context.Context, body schemas.RecordList
 		return nil, err
 	}
 	if out.ID == "" {
-		return nil, &MalformedError{Method: http.MethodPost, Path: "/record-lists", Status: http.StatusCreated, Err: fmt.Errorf("no id in the answer")}
+		return nil, malformed(http.MethodPost, "/record-lists", http.StatusCreated, fmt.Errorf("no id in the answer"))
 	}
 	return &out, nil
 }
@@ -154,9 +154,9 @@ func (s *RecordsService) Walk(ctx context.Context, listID string, limit int, fn 
 		}
 		switch {
 		case visited[p.Next]:
-			return false, &MalformedError{Method: http.MethodGet, Path: pathOf(p.Next), Status: http.StatusOK, Err: fmt.Errorf("the next links go round in circles")}
+			return false, malformed(http.MethodGet, pathOf(p.Next), http.StatusOK, fmt.Errorf("the next links go round in circles"))
 		case len(p.Items) == 0:
-			return false, &MalformedError{Method: http.MethodGet, Path: pathOf(p.Next), Status: http.StatusOK, Err: fmt.Errorf("an empty page links to a next page")}
+			return false, malformed(http.MethodGet, pathOf(p.Next), http.StatusOK, fmt.Errorf("an empty page links to a next page"))
 		}
 		visited[p.Next] = true
 		p, err = s.Next(ctx, p)
