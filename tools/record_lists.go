@@ -105,7 +105,7 @@ func recordListTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				if err := c.RecordLists.Delete(ctx, a.ID); err != nil {
+				if _, err := c.RecordLists.Delete(ctx, a.ID); err != nil {
 					return nil, err
 				}
 				return map[string]any{"status": "deleted", "id": a.ID}, nil

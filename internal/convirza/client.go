@@ -129,7 +129,15 @@ type envelope struct {
 type Meta struct {
 	RequestID string
 	Message   string
+	// GoneAfterRetry reports a DELETE counted as done although its last
+	// answer was 404: an earlier attempt, whose answer was lost (dropped
+	// connection, 502, 503 or 504), may have deleted it, and a retry found
+	// it gone. Message says so.
+	GoneAfterRetry bool
 }
+
+// goneAfterRetryNote is Meta.Message of a DELETE done by a lost attempt.
+const goneAfterRetryNote = "already gone after a retry: the first attempt's answer was lost, and it most likely did the delete"
 
 // do sends one API call and decodes the envelope's data into out (which may
 // be nil). A 401 is answered once by a token renewal and a second attempt.
@@ -170,6 +178,10 @@ func decode(method, path string, resp *upstream.Response, out any) (Meta, error)
 	meta := Meta{RequestID: env.RequestID, Message: env.Message}
 	if meta.RequestID == "" {
 		meta.RequestID = resp.Header.Get("X-Request-Id")
+	}
+	if out == nil && resp.GoneAfterRetry(method) {
+		meta.Message, meta.GoneAfterRetry = goneAfterRetryNote, true
+		return meta, nil
 	}
 	if resp.Status < 200 || resp.Status > 299 {
 		e := &upstream.APIError{Upstream: upstreamName, Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, RetryAfter: resp.Header.Get("Retry-After")}

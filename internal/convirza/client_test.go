@@ -329,3 +329,45 @@ func TestParseTreeShapes(t *testing.T) {
 		t.Fatal("garbage tree accepted")
 	}
 }
+
+// A DELETE whose first answer is lost after it took effect is retried; the
+// retry's 404 means it is gone, so the call is reported as done, with a
+// note, not as "not found".
+func TestRetriedDeleteWhoseRetryFindsItGoneIsDone(t *testing.T) {
+	for _, fault := range []sandbox.Fault{
+		{Method: http.MethodDelete, PathPrefix: "/v3/provisioned-routes/7003", Times: 1, DropAnswer: true},
+		{Method: http.MethodDelete, PathPrefix: "/v3/provisioned-routes/7003", Times: 1, AnswerStatus: http.StatusBadGateway, EmptyBody: true},
+	} {
+		sb := startSandbox(t, sandbox.Options{})
+		c := demoClient(sb)
+		ctx := context.Background()
+		sb.AddFault(fault)
+		meta, err := c.Routes.Delete(ctx, 7003)
+		if err != nil {
+			t.Fatalf("drop=%v status=%d: %v", fault.DropAnswer, fault.AnswerStatus, err)
+		}
+		if !meta.GoneAfterRetry || !strings.Contains(meta.Message, "already gone after a retry") {
+			t.Errorf("meta = %+v, want the already-gone note", meta)
+		}
+		deletes := 0
+		for _, call := range sb.Calls() {
+			if call == "DELETE /v3/provisioned-routes/7003" {
+				deletes++
+			}
+		}
+		if deletes != 2 {
+			t.Errorf("%d DELETEs, want 2 (one retry)", deletes)
+		}
+		r, err := c.Routes.Get(ctx, 7003)
+		if err == nil && r.ProvisionedRouteStatus != "deleted" {
+			t.Errorf("route 7003 after the delete: %+v", r)
+		}
+	}
+
+	// A 404 at the first answer is still "not found".
+	sb := startSandbox(t, sandbox.Options{})
+	meta, err := demoClient(sb).Routes.Delete(context.Background(), 7999)
+	if !upstream.IsNotFound(err) || meta.GoneAfterRetry {
+		t.Fatalf("unknown route: %+v %v, want not found", meta, err)
+	}
+}

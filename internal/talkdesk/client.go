@@ -207,25 +207,31 @@ func (c *Client) resolve(href string) (string, error) {
 // into out (which may be nil). A 401 is answered once by a new token and a
 // second attempt. Retries on 429/5xx are upstream's, for GET/PUT/DELETE only.
 func (c *Client) do(ctx context.Context, method, u string, body, out any) error {
+	resp, err := c.send(ctx, method, u, body)
+	if err != nil {
+		return err
+	}
+	return decode(method, pathOf(u), resp, out)
+}
+
+// send sends one API call to the absolute URL u and returns the answer
+// whatever its status.
+func (c *Client) send(ctx context.Context, method, u string, body any) (*upstream.Response, error) {
 	if c.setup != nil {
-		return c.setup
+		return nil, c.setup
 	}
 	var payload []byte
 	if body != nil {
 		var err error
 		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("encode %s %s body: %w", method, pathOf(u), err)
+			return nil, fmt.Errorf("encode %s %s body: %w", method, pathOf(u), err)
 		}
 	}
 	h := http.Header{"Accept": {"application/json"}}
 	if payload != nil {
 		h.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload}, c.tokens)
-	if err != nil {
-		return err
-	}
-	return decode(method, pathOf(u), resp, out)
+	return c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload}, c.tokens)
 }
 
 func decode(method, path string, resp *upstream.Response, out any) error {

@@ -381,10 +381,64 @@ func TestBulkWireShapes(t *testing.T) {
 	if del.TotalDeleted == nil || *del.TotalDeleted != 1 || del.TotalErrors != 1 || !del.HasErrors || del.FailedRecords[0]["phone_number"] != "+1000" {
 		t.Fatalf("delete = %+v", del)
 	}
-	if err := e.c.RecordLists.Delete(ctx, l.ID); err != nil {
+	if _, err := e.c.RecordLists.Delete(ctx, l.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.c.RecordLists.Get(ctx, l.ID); !upstream.IsNotFound(err) {
 		t.Fatalf("after delete: %v", err)
+	}
+}
+
+// A record list DELETE whose first answer is lost after it took effect is
+// retried; the retry's 404 means the list is gone: done, not "not found".
+func TestRetriedListDeleteWhoseRetryFindsItGoneIsDone(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	path := "/talkdesk/record-lists/" + sandbox.WinBackListID
+	e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: path, Times: 1, DropAnswer: true})
+	gone, err := e.c.RecordLists.Delete(ctx, sandbox.WinBackListID)
+	if err != nil || !gone {
+		t.Fatalf("Delete = %v, %v; want done, gone after a retry", gone, err)
+	}
+	if n := count(e.sb.Calls(), "DELETE "+path); n != 2 {
+		t.Fatalf("DELETEs = %d, want 2", n)
+	}
+	if _, err := e.c.RecordLists.Get(ctx, sandbox.WinBackListID); !upstream.IsNotFound(err) {
+		t.Fatalf("the list is still there: %v", err)
+	}
+	// A first 404 is "not found".
+	if gone, err := e.c.RecordLists.Delete(ctx, sandbox.WinBackListID); !upstream.IsNotFound(err) || gone {
+		t.Fatalf("second Delete = %v, %v; want not found", gone, err)
+	}
+}
+
+// A bulk delete whose answer is lost is not sent again (a repeat would
+// answer "none deleted" while the records are gone): the caller learns the
+// outcome is unknown, as for a POST.
+func TestBulkDeleteNotRetriedOutcomeUnknown(t *testing.T) {
+	for _, fault := range []sandbox.Fault{{DropAnswer: true}, {AnswerStatus: http.StatusBadGateway, EmptyBody: true}} {
+		e := newEnv(t)
+		ctx := context.Background()
+		path := "/talkdesk/record-lists/" + sandbox.SpringCampaignListID + "/records/bulks"
+		fault.Method, fault.PathPrefix, fault.Times = http.MethodDelete, path, 1
+		e.sb.AddFault(fault)
+		res, err := e.c.Records.Delete(ctx, sandbox.SpringCampaignListID, schemas.DeleteRecordsArgs{PhoneNumbers: []string{"+13035550101"}}.Body())
+		if n := count(e.sb.Calls(), "DELETE "+path); n != 1 {
+			t.Fatalf("bulk DELETEs = %d, want 1 (never repeated)", n)
+		}
+		if res != nil {
+			t.Fatalf("result %+v from a lost answer", res)
+		}
+		var te *upstream.TransportError
+		var ae *upstream.APIError
+		switch {
+		case fault.DropAnswer && (!errors.As(err, &te) || !te.OutcomeUnknown()):
+			t.Fatalf("dropped answer: err = %v, want an unknown outcome", err)
+		case !fault.DropAnswer && (!errors.As(err, &ae) || ae.Status != http.StatusBadGateway):
+			t.Fatalf("502: err = %v, want the 502", err)
+		}
+		if got := strings.Join(e.sb.TalkdeskPhones(sandbox.SpringCampaignListID), ","); strings.Contains(got, "+13035550101") {
+			t.Fatalf("the fault should have let the delete happen: %s", got)
+		}
 	}
 }

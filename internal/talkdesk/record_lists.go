@@ -114,8 +114,20 @@ func (s *RecordListsService) Create(ctx context.Context, body schemas.RecordList
 }
 
 // Delete deletes a record list and its records (DELETE /record-lists/{id}).
-func (s *RecordListsService) Delete(ctx context.Context, id string) error {
-	return s.c.do(ctx, http.MethodDelete, s.c.path(listPath(id), nil), nil, nil)
+// goneAfterRetry reports a delete counted as done although its last answer
+// was 404: an earlier attempt, whose answer was lost (dropped connection,
+// 502, 503 or 504), most likely deleted the list, and a retry found it
+// gone.
+func (s *RecordListsService) Delete(ctx context.Context, id string) (goneAfterRetry bool, err error) {
+	u := s.c.path(listPath(id), nil)
+	resp, err := s.c.send(ctx, http.MethodDelete, u, nil)
+	if err != nil {
+		return false, err
+	}
+	if resp.GoneAfterRetry(http.MethodDelete) {
+		return true, nil
+	}
+	return false, decode(http.MethodDelete, pathOf(u), resp, nil)
 }
 
 // RecordsService calls the /record-lists/{id}/records endpoints.
