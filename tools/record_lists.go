@@ -122,6 +122,10 @@ func recordListTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
+				if res.Accepted && res.TotalDeleted == nil {
+					return map[string]any{"status": "accepted", "record_list_id": res.RecordListID,
+						"message": fmt.Sprintf("Talkdesk accepted the deletion of %d named records and may still be carrying it out: list_records shows what is left.", a.Count())}, nil
+				}
 				return bulkOutcome(res, "deleted", deref(res.TotalDeleted), a.Count()), nil
 			}),
 	}

@@ -479,3 +479,19 @@ func TestDeletesWhoseAnswerIsLost(t *testing.T) {
 		t.Fatalf("writes = %v, want the DELETE and its retry", w)
 	}
 }
+
+// A bulk delete answered 202 with no body is reported as accepted, not as
+// an error after Talkdesk took it, nor as "none deleted".
+func TestDeleteRecordsAccepted202(t *testing.T) {
+	t.Parallel()
+	e := newTDEnv(t, nil)
+	args := map[string]any{"record_list_id": sandbox.SpringCampaignListID, "phone_numbers": []any{"+13035550101"}}
+	conf := e.ok(t, "delete_records", args)
+	args["confirmation_token"] = conf["confirmation_token"]
+	e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: "/talkdesk/record-lists/" + sandbox.SpringCampaignListID + "/records/bulks",
+		Times: 1, AnswerStatus: http.StatusAccepted, EmptyBody: true})
+	res := e.ok(t, "delete_records", args)
+	if res["status"] != "accepted" || !strings.Contains(res["message"].(string), "list_records") {
+		t.Fatalf("202: %v", res)
+	}
+}

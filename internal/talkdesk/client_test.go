@@ -442,3 +442,27 @@ func TestBulkDeleteNotRetriedOutcomeUnknown(t *testing.T) {
 		}
 	}
 }
+
+// A bulk delete may answer 202 (API-NOTES: 200 or 202), with or without a
+// body: it was accepted, so it is a success, never "an unreadable answer".
+func TestBulkDeleteAccepted202(t *testing.T) {
+	for _, empty := range []bool{true, false} {
+		e := newEnv(t)
+		path := "/talkdesk/record-lists/" + sandbox.SpringCampaignListID + "/records/bulks"
+		e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: path, Times: 1, AnswerStatus: http.StatusAccepted, EmptyBody: empty})
+		res, err := e.c.Records.Delete(context.Background(), sandbox.SpringCampaignListID,
+			schemas.DeleteRecordsArgs{PhoneNumbers: []string{"+13035550101", "+19999"}}.Body())
+		if err != nil {
+			t.Fatalf("empty=%v: %v", empty, err)
+		}
+		if !res.Accepted || res.RecordListID != sandbox.SpringCampaignListID {
+			t.Fatalf("empty=%v: result %+v, want accepted", empty, res)
+		}
+		if empty && res.TotalDeleted != nil {
+			t.Errorf("empty 202: totals %+v from no body", res)
+		}
+		if !empty && (res.TotalDeleted == nil || *res.TotalDeleted != 1 || res.TotalErrors != 1 || len(res.FailedRecords) != 1) {
+			t.Errorf("202 with a body: %+v, want its figures", res)
+		}
+	}
+}
