@@ -466,3 +466,19 @@ func TestBulkDeleteAccepted202(t *testing.T) {
 		}
 	}
 }
+
+// The token request carries Authorization: Basic base64(id:secret) with id
+// and secret as they are (the documented form), not form-encoded first: a
+// secret with +, / or = is otherwise refused.
+func TestClientCredentialsSentAsDocumented(t *testing.T) {
+	e := newEnv(t)
+	if !strings.ContainsAny(sandbox.TalkdeskClientSecret, "+/=") {
+		t.Fatal("the sandbox secret must have characters form-encoding changes")
+	}
+	if _, err := e.c.RecordLists.List(context.Background(), schemas.HALPage{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.sb.TalkdeskTokensIssued(); n != 1 {
+		t.Fatalf("tokens issued = %d", n)
+	}
+}

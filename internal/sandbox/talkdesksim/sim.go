@@ -22,9 +22,11 @@ import (
 
 // Demo Talkdesk account and client credentials.
 const (
-	Account      = "summit-demo"
-	ClientID     = "sbx-talkdesk-client"
-	ClientSecret = "sbx-talkdesk-secret"
+	Account  = "summit-demo"
+	ClientID = "sbx-talkdesk-client"
+	// ClientSecret has the characters form-encoding would change, as
+	// real secrets do.
+	ClientSecret = "sbx-talkdesk+secret/0="
 	// Ids of the two seeded record lists.
 	SpringCampaignListID = "1ec0a7d4-5b1e-4c2a-9f00-000000000001"
 	WinBackListID        = "1ec0a7d4-5b1e-4c2a-9f00-000000000002"
@@ -111,15 +113,18 @@ func (s *Sim) token(w http.ResponseWriter, r *http.Request) {
 		oauthErr(http.StatusBadRequest, "invalid_request", "unreadable form body")
 		return
 	}
+	// Talkdesk documents Authorization: Basic base64(client_id:client_secret),
+	// the two as they are. RFC 6749 2.3.1 would form-encode them first,
+	// which this provider does not undo: a secret with +, / or = sent that
+	// way is a wrong secret.
 	id, secret, ok := r.BasicAuth()
-	if ok {
-		// RFC 6749 2.3.1: both are form-encoded before Basic encoding.
-		id, _ = url.QueryUnescape(id)
-		secret, _ = url.QueryUnescape(secret)
-	}
 	if !ok || id != ClientID || secret != ClientSecret {
+		desc := "Client authentication failed"
+		if ok && id == url.QueryEscape(ClientID) && secret == url.QueryEscape(ClientSecret) {
+			desc += ": client_id and client_secret were form-encoded; send them as they are"
+		}
 		w.Header().Set("WWW-Authenticate", `Basic realm="talkdesk"`)
-		oauthErr(http.StatusUnauthorized, "invalid_client", "Client authentication failed")
+		oauthErr(http.StatusUnauthorized, "invalid_client", desc)
 		return
 	}
 	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {

@@ -258,3 +258,20 @@ func TestBulkCreateAndUpdate(t *testing.T) {
 		t.Fatalf("updated record = %v", r)
 	}
 }
+
+// The documented Basic authentication carries id and secret as they are;
+// the RFC 6749 form-encoded variant is a wrong secret here.
+func TestTokenBasicAuthIsNotFormEncoded(t *testing.T) {
+	sb, _ := start(t)
+	if !strings.ContainsAny(ClientSecret, "+/=") {
+		t.Fatal("the demo secret must have characters form-encoding changes")
+	}
+	form := "grant_type=client_credentials&scope=record-lists:manage"
+	if status, m := tokenReq(t, sb, ClientID, ClientSecret, form); status != 200 || m["access_token"] == nil {
+		t.Fatalf("raw credentials: %d %v", status, m)
+	}
+	status, m := tokenReq(t, sb, url.QueryEscape(ClientID), url.QueryEscape(ClientSecret), form)
+	if status != 401 || m["error"] != "invalid_client" || !strings.Contains(m["error_description"].(string), "form-encoded") {
+		t.Fatalf("form-encoded credentials: %d %v", status, m)
+	}
+}
