@@ -203,6 +203,9 @@ func (t *tokenSource) post(ctx context.Context, path string, body any) (*tokenRe
 		}
 		return nil, &upstream.APIError{Upstream: upstreamName, Method: http.MethodPost, Path: path, Status: resp.Status, Message: msg, RequestID: env.RequestID}
 	}
+	if code, failed := env.failure(); failed {
+		return nil, &upstream.APIError{Upstream: upstreamName, Method: http.MethodPost, Path: path, Status: resp.Status, Code: code, Message: env.Message, RequestID: env.RequestID}
+	}
 	return parseTokenResponse(resp.Body, t.now())
 }
 

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/convirza/convirza-mcp/internal/upstream"
@@ -118,11 +119,37 @@ func malformed(method, path string, status int, requestID string, err error) *up
 // envelope is the documented wrapper of every answer.
 type envelope struct {
 	Code      json.RawMessage `json:"code"`
+	Status    json.RawMessage `json:"status"` // "error" says the call failed
 	Message   string          `json:"message"`
 	Data      json.RawMessage `json:"data"`
 	RequestID string          `json:"request_id"`
 	Timestamp string          `json:"timestamp"`
 	Errors    []fieldError    `json:"errors"`
+}
+
+// failure reports an envelope that says the call failed whatever the HTTP
+// status: a code outside 2xx, or status "error". code is the envelope's
+// code as sent ("" when it has none).
+func (e *envelope) failure() (code string, failed bool) {
+	code = rawCode(e.Code)
+	if n, err := strconv.Atoi(code); err == nil && (n < 200 || n > 299) {
+		return code, true
+	}
+	var status string
+	_ = json.Unmarshal(e.Status, &status)
+	return code, strings.EqualFold(strings.TrimSpace(status), "error")
+}
+
+// rawCode reads a code sent as a number or a string.
+func rawCode(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	return strings.TrimSpace(string(raw))
 }
 
 // Meta is what a call learnt besides its data.
@@ -191,6 +218,12 @@ func decode(method, path string, resp *upstream.Response, out any) (Meta, error)
 			e.Message = snippet(resp.Body)
 		}
 		return meta, e
+	}
+	if jsonErr == nil {
+		if code, failed := env.failure(); failed {
+			return meta, &upstream.APIError{Upstream: upstreamName, Method: method, Path: path, Status: resp.Status, Code: code,
+				Message: env.Message, RequestID: meta.RequestID, Fields: fieldErrors(env.Errors)}
+		}
 	}
 	if len(bytes.TrimSpace(resp.Body)) == 0 && out == nil {
 		return meta, nil

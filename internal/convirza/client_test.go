@@ -371,3 +371,67 @@ func TestRetriedDeleteWhoseRetryFindsItGoneIsDone(t *testing.T) {
 		t.Fatalf("unknown route: %+v %v, want not found", meta, err)
 	}
 }
+
+// An envelope that says the call failed is an error whatever the HTTP
+// status: a 200 carrying {"code":400,...} or status "error" is an APIError
+// with the envelope's code, message and request_id, never a success.
+func TestEnvelopeErrorCodeUnder200IsAnError(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	c := demoClient(sb)
+	ctx := context.Background()
+	if _, err := c.Groups.Get(ctx, 1002); err != nil { // logged in
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		body, code, text string
+	}{
+		{`{"code":400,"message":"Invalid org unit","data":null,"request_id":"req-e1","timestamp":"2026-01-01T00:00:00.000Z"}`, "400",
+			"Convirza API answered 200 OK with error code 400 to GET /groups/1002: Invalid org unit [request_id req-e1]"},
+		{`{"code":"403","message":"Forbidden","data":{"org_unit_name":"X"},"request_id":"req-e2"}`, "403",
+			"Convirza API answered 200 OK with error code 403 to GET /groups/1002: Forbidden [request_id req-e2]"},
+		{`{"status":"error","message":"Something failed","data":{"org_unit_name":"X"},"request_id":"req-e3"}`, "",
+			"Convirza API answered 200 OK with an error to GET /groups/1002: Something failed [request_id req-e3]"},
+	} {
+		sb.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/v3/groups/1002", Times: 1, Body: tc.body})
+		g, err := c.Groups.Get(ctx, 1002)
+		var ae *upstream.APIError
+		if !errors.As(err, &ae) {
+			t.Fatalf("%s: got %+v, %v; want an APIError", tc.body, g, err)
+		}
+		if ae.Status != http.StatusOK || ae.Code != tc.code || ae.RequestID == "" || err.Error() != tc.text {
+			t.Errorf("%s:\n got %q (%+v)\nwant %q", tc.body, err, ae, tc.text)
+		}
+	}
+
+	// A write: the error code is not a success, and the request id is kept.
+	sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: "/v3/provisioned-routes/7003", Times: 1,
+		Body: `{"code":409,"message":"Route is in use","data":null,"request_id":"req-w"}`})
+	_, err := c.Routes.Delete(ctx, 7003)
+	var ae *upstream.APIError
+	if !errors.As(err, &ae) || ae.Code != "409" || ae.RequestID != "req-w" || ae.Message != "Route is in use" {
+		t.Fatalf("DELETE under a 200 carrying 409: %v", err)
+	}
+	// An envelope code of 404 under a 200 is "not found".
+	sb.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/v3/groups/1002", Times: 1, Body: `{"code":404,"message":"Group not found","data":null}`})
+	if _, err := c.Groups.Get(ctx, 1002); !upstream.IsNotFound(err) {
+		t.Fatalf("200 carrying 404: %v, want not found", err)
+	}
+	// A success code, as a number or a string, is a success.
+	sb.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/v3/groups/1002", Times: 1, Body: `{"code":"200","status":"success","message":"Success","data":{"org_unit_name":"X"}}`})
+	if g, err := c.Groups.Get(ctx, 1002); err != nil || g.OrgUnitName != "X" {
+		t.Fatalf("string 200: %+v %v", g, err)
+	}
+}
+
+// A login answered 200 whose envelope carries an error code is a refusal.
+func TestLoginEnvelopeErrorUnder200(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	c := demoClient(sb)
+	sb.AddFault(sandbox.Fault{Method: http.MethodPost, PathPrefix: "/oauth/token", Times: 1,
+		Body: `{"code":401,"message":"Invalid email or password","data":null,"request_id":"req-l"}`})
+	_, err := c.Groups.Get(context.Background(), 1002)
+	var ae *upstream.APIError
+	if !errors.As(err, &ae) || ae.Code != "401" || !strings.Contains(err.Error(), "Invalid email or password") {
+		t.Fatalf("login: %v, want the envelope's 401", err)
+	}
+}
