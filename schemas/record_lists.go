@@ -279,4 +279,8 @@ type BulkResult struct {
 	TotalDeleted  *int             `json:"total_deleted,omitempty"`
 	TotalErrors   int              `json:"total_errors"`
 	FailedRecords []map[string]any `json:"failed_records,omitempty"`
+	// Accepted reports a bulk delete answered 202: Talkdesk took it and
+	// may still be carrying it out. Its totals are set only if the answer
+	// had them.
+	Accepted bool `json:"accepted,omitempty"`
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -127,7 +127,7 @@ func unitTags(ctx context.Context, d *Deps, ou int64) (map[int64]schemas.Tag, er
 func previewDeleteTags(ctx context.Context, d *Deps, a schemas.DeleteTagsArgs) (*policy.Preview, error) {
 	tags, err := unitTags(ctx, d, a.OrgUnitID)
 	if err != nil {
-		if convirza.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("Org unit %d does not exist.", a.OrgUnitID)}, nil
 		}
 		return nil, err

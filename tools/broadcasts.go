@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -128,7 +128,7 @@ func previewCreateBroadcast(_ context.Context, _ *Deps, a schemas.BroadcastCreat
 func previewCancelBroadcast(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
 	b, err := d.Convirza.Broadcasts.Get(ctx, a.ID)
 	if err != nil {
-		if convirza.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("Broadcast %d does not exist.", a.ID)}, nil
 		}
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -105,7 +106,7 @@ func scopeTree(t groupTree, in func(int64) bool) (groupTree, error) {
 func previewDeleteGroup(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
 	g, err := d.Convirza.Groups.Get(ctx, a.ID)
 	if err != nil {
-		if convirza.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("Group %d does not exist.", a.ID)}, nil
 		}
 		return nil, err

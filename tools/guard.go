@@ -8,7 +8,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 )
 
@@ -129,8 +129,8 @@ func (c *guarded) filter(v any) (any, error) {
 // requestID finds the upstream request id of a result or error.
 func requestID(v any, err error) string {
 	var (
-		ae *convirza.APIError
-		me *convirza.MalformedError
+		ae *upstream.APIError
+		me *upstream.MalformedError
 	)
 	switch {
 	case errors.As(err, &ae):

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -134,7 +134,7 @@ func orgUnitLabel(ctx context.Context, d *Deps, id int64) (string, *schemas.Grou
 	switch {
 	case err == nil:
 		return fmt.Sprintf("org unit %d %q", id, g.OrgUnitName), g, nil
-	case convirza.IsNotFound(err):
+	case upstream.IsNotFound(err):
 		return "", nil, err
 	}
 	return fmt.Sprintf("org unit %d", id), nil, nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/convirza/convirza-mcp/internal/talkdesk"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -101,7 +102,7 @@ func recordListTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				if err := c.RecordLists.Delete(ctx, a.ID); err != nil {
+				if _, err := c.RecordLists.Delete(ctx, a.ID); err != nil {
 					return nil, err
 				}
 				return map[string]any{"status": "deleted", "id": a.ID}, nil
@@ -116,6 +117,10 @@ func recordListTools() []Tool {
 				res, err := c.Records.Delete(ctx, a.RecordListID, a.Body())
 				if err != nil {
 					return nil, err
+				}
+				if res.Accepted && res.TotalDeleted == nil {
+					return map[string]any{"status": "accepted", "record_list_id": res.RecordListID,
+						"message": fmt.Sprintf("Talkdesk accepted the deletion of %d named records and may still be carrying it out: list_records shows what is left.", a.Count())}, nil
 				}
 				return bulkOutcome(res, "deleted", deref(res.TotalDeleted), a.Count()), nil
 			}, Confirm(previewDeleteRecords), AccountWide()),
@@ -180,7 +185,7 @@ func previewDeleteRecordList(ctx context.Context, d *Deps, a schemas.RecordListI
 	}
 	l, err := c.RecordLists.Get(ctx, a.ID)
 	if err != nil {
-		if talkdesk.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("Record list %s does not exist.", a.ID)}, nil
 		}
 		return nil, err
@@ -202,7 +207,7 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 	}
 	l, err := c.RecordLists.Get(ctx, a.RecordListID)
 	if err != nil {
-		if talkdesk.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("Record list %s does not exist.", a.RecordListID)}, nil
 		}
 		return nil, err

@@ -440,3 +440,62 @@ func TestRecordListToolsWithoutCredentials(t *testing.T) {
 		t.Fatalf("sent %v without credentials", calls)
 	}
 }
+
+// A delete whose answer is lost after it took effect: the bulk delete is
+// not repeated (a repeat would report "none deleted" while the records are
+// gone) and the tool says the outcome is unknown; the list delete is
+// repeated and its "not found" is reported as done.
+func TestDeletesWhoseAnswerIsLost(t *testing.T) {
+	t.Parallel()
+	e := newTDEnv(t, nil)
+	confirmed := func(name string, args map[string]any) map[string]any {
+		t.Helper()
+		conf := e.ok(t, name, args)
+		if conf["status"] != "confirmation_required" {
+			t.Fatalf("%s: %v", name, conf)
+		}
+		args["confirmation_token"] = conf["confirmation_token"]
+		return args
+	}
+
+	bulk := "/talkdesk/record-lists/" + sandbox.SpringCampaignListID + "/records/bulks"
+	args := confirmed("delete_records", map[string]any{"record_list_id": sandbox.SpringCampaignListID, "phone_numbers": []any{"+13035550101"}})
+	e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: bulk, Times: 1, DropAnswer: true})
+	e.sb.ResetCalls()
+	if msg := e.refused(t, "delete_records", args); !strings.Contains(msg, "may or may not have been made") {
+		t.Fatalf("lost bulk delete answer: %s", msg)
+	}
+	if w := e.writes(); !slices.Equal(w, []string{"DELETE " + bulk}) {
+		t.Fatalf("writes = %v, want one bulk DELETE", w)
+	}
+	if slices.Contains(e.sb.TalkdeskPhones(sandbox.SpringCampaignListID), "+13035550101") {
+		t.Fatal("the fault should have let the delete happen")
+	}
+
+	list := "/talkdesk/record-lists/" + sandbox.WinBackListID
+	args = confirmed("delete_record_list", map[string]any{"id": sandbox.WinBackListID})
+	e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: list, Times: 1, DropAnswer: true})
+	e.sb.ResetCalls()
+	if res := e.ok(t, "delete_record_list", args); res["status"] != "deleted" {
+		t.Fatalf("lost list delete answer: %v", res)
+	}
+	if w := e.writes(); !slices.Equal(w, []string{"DELETE " + list, "DELETE " + list}) {
+		t.Fatalf("writes = %v, want the DELETE and its retry", w)
+	}
+}
+
+// A bulk delete answered 202 with no body is reported as accepted, not as
+// an error after Talkdesk took it, nor as "none deleted".
+func TestDeleteRecordsAccepted202(t *testing.T) {
+	t.Parallel()
+	e := newTDEnv(t, nil)
+	args := map[string]any{"record_list_id": sandbox.SpringCampaignListID, "phone_numbers": []any{"+13035550101"}}
+	conf := e.ok(t, "delete_records", args)
+	args["confirmation_token"] = conf["confirmation_token"]
+	e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: "/talkdesk/record-lists/" + sandbox.SpringCampaignListID + "/records/bulks",
+		Times: 1, AnswerStatus: http.StatusAccepted, EmptyBody: true})
+	res := e.ok(t, "delete_records", args)
+	if res["status"] != "accepted" || !strings.Contains(res["message"].(string), "list_records") {
+		t.Fatalf("202: %v", res)
+	}
+}

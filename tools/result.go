@@ -9,7 +9,6 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -156,8 +155,8 @@ func empty(v any) bool {
 func errorResult(tool string, err error) *mcp.CallToolResult {
 	var (
 		ve *schemas.ValidationError
-		ae *convirza.APIError
-		me *convirza.MalformedError
+		ae *upstream.APIError
+		me *upstream.MalformedError
 		te *upstream.TransportError
 	)
 	switch {

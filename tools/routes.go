@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -63,7 +63,7 @@ func routeOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
 func previewDeleteRoute(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
 	r, err := d.Convirza.Routes.Get(ctx, a.ID)
 	if err != nil {
-		if convirza.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("Provisioned route %d does not exist.", a.ID)}, nil
 		}
 		return nil, err

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -65,7 +65,7 @@ func userOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
 func previewDeleteUser(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
 	u, err := d.Convirza.Users.Get(ctx, a.ID)
 	if err != nil {
-		if convirza.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("User %d does not exist.", a.ID)}, nil
 		}
 		return nil, err

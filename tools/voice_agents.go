@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -64,7 +64,7 @@ func voiceAgentOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
 func previewDeleteVoiceAgent(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
 	v, err := d.Convirza.VoiceAgents.Get(ctx, a.ID)
 	if err != nil {
-		if convirza.IsNotFound(err) {
+		if upstream.IsNotFound(err) {
 			return &policy.Preview{Blocked: fmt.Sprintf("Voice agent %d does not exist.", a.ID)}, nil
 		}
 		return nil, err

@@ -112,7 +112,7 @@ func (t *tokenSource) obtain(ctx context.Context) (string, error) {
 			t.log.DebugContext(ctx, "convirza token refreshed")
 			return tr.AccessToken, nil
 		}
-		var ae *APIError
+		var ae *upstream.APIError
 		if !errors.As(err, &ae) || !canLogin {
 			return "", fmt.Errorf("refreshing the Convirza token: %w", err)
 		}
@@ -201,7 +201,10 @@ func (t *tokenSource) post(ctx context.Context, path string, body any) (*tokenRe
 		if msg == "" {
 			msg = snippet(resp.Body)
 		}
-		return nil, &APIError{Method: http.MethodPost, Path: path, Status: resp.Status, Message: msg, RequestID: env.RequestID}
+		return nil, &upstream.APIError{Upstream: upstreamName, Method: http.MethodPost, Path: path, Status: resp.Status, Message: msg, RequestID: env.RequestID}
+	}
+	if code, failed := env.failure(); failed {
+		return nil, &upstream.APIError{Upstream: upstreamName, Method: http.MethodPost, Path: path, Status: resp.Status, Code: code, Message: env.Message, RequestID: env.RequestID}
 	}
 	return parseTokenResponse(resp.Body, t.now())
 }
@@ -211,7 +214,7 @@ func (t *tokenSource) post(ctx context.Context, path string, body any) (*tokenRe
 func parseTokenResponse(body []byte, now time.Time) (*tokenResponse, error) {
 	var tr tokenResponse
 	if err := json.Unmarshal(body, &tr); err != nil {
-		return nil, &MalformedError{Method: http.MethodPost, Path: "/oauth", Err: err}
+		return nil, malformed(http.MethodPost, "/oauth", 0, "", err)
 	}
 	if tr.AccessToken == "" {
 		var env envelope
@@ -220,7 +223,7 @@ func parseTokenResponse(body []byte, now time.Time) (*tokenResponse, error) {
 		}
 	}
 	if tr.AccessToken == "" {
-		return nil, &MalformedError{Method: http.MethodPost, Path: "/oauth", Err: errors.New("no access_token in the answer")}
+		return nil, malformed(http.MethodPost, "/oauth", 0, "", errors.New("no access_token in the answer"))
 	}
 	tr.accessExp = expiry(tr.ExpiresIn, now)
 	tr.refreshExp = expiry(tr.RefreshExpiresIn, now)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/convirza/convirza-mcp/internal/upstream"
@@ -90,74 +91,80 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 // not, what to set.
 func (c *Client) Configured() error { return c.tokens.configured() }
 
-// FieldError is one validation problem reported by the API.
-type FieldError struct {
+// upstreamName names the API in errors.
+const upstreamName = "Convirza"
+
+// fieldError is one validation problem as the API reports it.
+type fieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
 
-// APIError is an HTTP error answer of the API.
-type APIError struct {
-	Method     string
-	Path       string
-	Status     int
-	Message    string
-	RequestID  string
-	Fields     []FieldError
-	RetryAfter string
+func fieldErrors(fs []fieldError) []upstream.FieldError {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]upstream.FieldError, len(fs))
+	for i, f := range fs {
+		out[i] = upstream.FieldError{Field: f.Field, Message: f.Message}
+	}
+	return out
 }
 
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Convirza API answered %d %s to %s %s", e.Status, http.StatusText(e.Status), e.Method, e.Path)
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
-	}
-	for _, f := range e.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
-	}
-	if e.RetryAfter != "" {
-		fmt.Fprintf(&b, " (retry after %ss)", e.RetryAfter)
-	}
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, " [request_id %s]", e.RequestID)
-	}
-	return b.String()
+// malformed is a 2xx answer that is not the documented shape.
+func malformed(method, path string, status int, requestID string, err error) *upstream.MalformedError {
+	return &upstream.MalformedError{Upstream: upstreamName, Method: method, Path: path, Status: status, RequestID: requestID, Err: err}
 }
-
-// MalformedError is a 2xx answer whose body is not the documented shape.
-type MalformedError struct {
-	Method, Path string
-	Status       int
-	RequestID    string
-	Err          error
-}
-
-func (e *MalformedError) Error() string {
-	s := fmt.Sprintf("Convirza API sent an unreadable answer (status %d) to %s %s: %v", e.Status, e.Method, e.Path, e.Err)
-	if e.RequestID != "" {
-		s += fmt.Sprintf(" [request_id %s]", e.RequestID)
-	}
-	return s
-}
-
-func (e *MalformedError) Unwrap() error { return e.Err }
 
 // envelope is the documented wrapper of every answer.
 type envelope struct {
 	Code      json.RawMessage `json:"code"`
+	Status    json.RawMessage `json:"status"` // "error" says the call failed
 	Message   string          `json:"message"`
 	Data      json.RawMessage `json:"data"`
 	RequestID string          `json:"request_id"`
 	Timestamp string          `json:"timestamp"`
-	Errors    []FieldError    `json:"errors"`
+	Errors    []fieldError    `json:"errors"`
+}
+
+// failure reports an envelope that says the call failed whatever the HTTP
+// status: a code outside 2xx, or status "error". code is the envelope's
+// code as sent ("" when it has none).
+func (e *envelope) failure() (code string, failed bool) {
+	code = rawCode(e.Code)
+	if n, err := strconv.Atoi(code); err == nil && (n < 200 || n > 299) {
+		return code, true
+	}
+	var status string
+	_ = json.Unmarshal(e.Status, &status)
+	return code, strings.EqualFold(strings.TrimSpace(status), "error")
+}
+
+// rawCode reads a code sent as a number or a string.
+func rawCode(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	return strings.TrimSpace(string(raw))
 }
 
 // Meta is what a call learnt besides its data.
 type Meta struct {
 	RequestID string
 	Message   string
+	// GoneAfterRetry reports a DELETE counted as done although its last
+	// answer was 404: an earlier attempt, whose answer was lost (dropped
+	// connection, 502, 503 or 504), may have deleted it, and a retry found
+	// it gone. Message says so.
+	GoneAfterRetry bool
 }
+
+// goneAfterRetryNote is Meta.Message of a DELETE done by a lost attempt.
+const goneAfterRetryNote = "already gone after a retry: the first attempt's answer was lost, and it most likely did the delete"
 
 // do sends one API call and decodes the envelope's data into out (which may
 // be nil). A 401 is answered once by a token renewal and a second attempt.
@@ -199,29 +206,39 @@ func decode(method, path string, resp *upstream.Response, out any) (Meta, error)
 	if meta.RequestID == "" {
 		meta.RequestID = resp.Header.Get("X-Request-Id")
 	}
+	if out == nil && resp.GoneAfterRetry(method) {
+		meta.Message, meta.GoneAfterRetry = goneAfterRetryNote, true
+		return meta, nil
+	}
 	if resp.Status < 200 || resp.Status > 299 {
-		e := &APIError{Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, RetryAfter: resp.Header.Get("Retry-After")}
+		e := &upstream.APIError{Upstream: upstreamName, Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, RetryAfter: resp.Header.Get("Retry-After")}
 		if jsonErr == nil {
-			e.Message, e.Fields = env.Message, env.Errors
+			e.Message, e.Fields = env.Message, fieldErrors(env.Errors)
 		} else {
 			e.Message = snippet(resp.Body)
 		}
 		return meta, e
 	}
+	if jsonErr == nil {
+		if code, failed := env.failure(); failed {
+			return meta, &upstream.APIError{Upstream: upstreamName, Method: method, Path: path, Status: resp.Status, Code: code,
+				Message: env.Message, RequestID: meta.RequestID, Fields: fieldErrors(env.Errors)}
+		}
+	}
 	if len(bytes.TrimSpace(resp.Body)) == 0 && out == nil {
 		return meta, nil
 	}
 	if jsonErr != nil {
-		return meta, &MalformedError{Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, Err: fmt.Errorf("not JSON: %w", jsonErr)}
+		return meta, malformed(method, path, resp.Status, meta.RequestID, fmt.Errorf("not JSON: %w", jsonErr))
 	}
 	if out == nil {
 		return meta, nil
 	}
 	if len(env.Data) == 0 || string(env.Data) == "null" {
-		return meta, &MalformedError{Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, Err: errors.New("the envelope has no data")}
+		return meta, malformed(method, path, resp.Status, meta.RequestID, errors.New("the envelope has no data"))
 	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
-		return meta, &MalformedError{Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, Err: err}
+		return meta, malformed(method, path, resp.Status, meta.RequestID, err)
 	}
 	return meta, nil
 }
@@ -232,10 +249,4 @@ func snippet(b []byte) string {
 		s = s[:200] + "..."
 	}
 	return s
-}
-
-// IsNotFound reports a 404 answer.
-func IsNotFound(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
 }

@@ -153,7 +153,7 @@ func TestGivenTokens(t *testing.T) {
 
 	// An access token alone cannot be renewed: the 401 is reported.
 	only := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, AccessToken: "stale"}, fastHTTP(), nil)
-	var ae *APIError
+	var ae *upstream.APIError
 	if _, err := only.Groups.Get(context.Background(), 1002); !errors.As(err, &ae) || ae.Status != 401 {
 		t.Fatalf("want 401, got %v", err)
 	}
@@ -255,14 +255,14 @@ func TestErrorsAreTyped(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := c.Groups.Get(ctx, 1)
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) || ae.Status != 400 || ae.RequestID != "req-400" || len(ae.Fields) != 1 {
 		t.Fatalf("400: %#v", err)
 	}
 	if s := err.Error(); !strings.Contains(s, "org_unit_name: is required") || !strings.Contains(s, "req-400") {
 		t.Errorf("message: %s", s)
 	}
-	var me *MalformedError
+	var me *upstream.MalformedError
 	for _, id := range []int64{2, 4, 5} {
 		if _, err := c.Groups.Get(ctx, id); !errors.As(err, &me) {
 			t.Errorf("group %d: want MalformedError, got %v", id, err)
@@ -281,7 +281,7 @@ func TestUnauthorizedRetriedOnceOnly(t *testing.T) {
 		_, _ = w.Write([]byte(`{"code":401,"message":"Invalid token"}`))
 	}, rawLogin)
 	_, _, err := c.Groups.Create(context.Background(), schemas.GroupCreate{OrgUnitName: "x", OrgUnitParentID: 1})
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) || ae.Status != 401 {
 		t.Fatalf("want 401, got %v", err)
 	}
@@ -327,5 +327,111 @@ func TestParseTreeShapes(t *testing.T) {
 	}
 	if _, err := parseTree([]byte(`"nope"`)); err == nil {
 		t.Fatal("garbage tree accepted")
+	}
+}
+
+// A DELETE whose first answer is lost after it took effect is retried; the
+// retry's 404 means it is gone, so the call is reported as done, with a
+// note, not as "not found".
+func TestRetriedDeleteWhoseRetryFindsItGoneIsDone(t *testing.T) {
+	for _, fault := range []sandbox.Fault{
+		{Method: http.MethodDelete, PathPrefix: "/v3/provisioned-routes/7003", Times: 1, DropAnswer: true},
+		{Method: http.MethodDelete, PathPrefix: "/v3/provisioned-routes/7003", Times: 1, AnswerStatus: http.StatusBadGateway, EmptyBody: true},
+	} {
+		sb := startSandbox(t, sandbox.Options{})
+		c := demoClient(sb)
+		ctx := context.Background()
+		sb.AddFault(fault)
+		meta, err := c.Routes.Delete(ctx, 7003)
+		if err != nil {
+			t.Fatalf("drop=%v status=%d: %v", fault.DropAnswer, fault.AnswerStatus, err)
+		}
+		if !meta.GoneAfterRetry || !strings.Contains(meta.Message, "already gone after a retry") {
+			t.Errorf("meta = %+v, want the already-gone note", meta)
+		}
+		deletes := 0
+		for _, call := range sb.Calls() {
+			if call == "DELETE /v3/provisioned-routes/7003" {
+				deletes++
+			}
+		}
+		if deletes != 2 {
+			t.Errorf("%d DELETEs, want 2 (one retry)", deletes)
+		}
+		r, err := c.Routes.Get(ctx, 7003)
+		if err == nil && r.ProvisionedRouteStatus != "deleted" {
+			t.Errorf("route 7003 after the delete: %+v", r)
+		}
+	}
+
+	// A 404 at the first answer is still "not found".
+	sb := startSandbox(t, sandbox.Options{})
+	meta, err := demoClient(sb).Routes.Delete(context.Background(), 7999)
+	if !upstream.IsNotFound(err) || meta.GoneAfterRetry {
+		t.Fatalf("unknown route: %+v %v, want not found", meta, err)
+	}
+}
+
+// An envelope that says the call failed is an error whatever the HTTP
+// status: a 200 carrying {"code":400,...} or status "error" is an APIError
+// with the envelope's code, message and request_id, never a success.
+func TestEnvelopeErrorCodeUnder200IsAnError(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	c := demoClient(sb)
+	ctx := context.Background()
+	if _, err := c.Groups.Get(ctx, 1002); err != nil { // logged in
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		body, code, text string
+	}{
+		{`{"code":400,"message":"Invalid org unit","data":null,"request_id":"req-e1","timestamp":"2026-01-01T00:00:00.000Z"}`, "400",
+			"Convirza API answered 200 OK with error code 400 to GET /groups/1002: Invalid org unit [request_id req-e1]"},
+		{`{"code":"403","message":"Forbidden","data":{"org_unit_name":"X"},"request_id":"req-e2"}`, "403",
+			"Convirza API answered 200 OK with error code 403 to GET /groups/1002: Forbidden [request_id req-e2]"},
+		{`{"status":"error","message":"Something failed","data":{"org_unit_name":"X"},"request_id":"req-e3"}`, "",
+			"Convirza API answered 200 OK with an error to GET /groups/1002: Something failed [request_id req-e3]"},
+	} {
+		sb.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/v3/groups/1002", Times: 1, Body: tc.body})
+		g, err := c.Groups.Get(ctx, 1002)
+		var ae *upstream.APIError
+		if !errors.As(err, &ae) {
+			t.Fatalf("%s: got %+v, %v; want an APIError", tc.body, g, err)
+		}
+		if ae.Status != http.StatusOK || ae.Code != tc.code || ae.RequestID == "" || err.Error() != tc.text {
+			t.Errorf("%s:\n got %q (%+v)\nwant %q", tc.body, err, ae, tc.text)
+		}
+	}
+
+	// A write: the error code is not a success, and the request id is kept.
+	sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: "/v3/provisioned-routes/7003", Times: 1,
+		Body: `{"code":409,"message":"Route is in use","data":null,"request_id":"req-w"}`})
+	_, err := c.Routes.Delete(ctx, 7003)
+	var ae *upstream.APIError
+	if !errors.As(err, &ae) || ae.Code != "409" || ae.RequestID != "req-w" || ae.Message != "Route is in use" {
+		t.Fatalf("DELETE under a 200 carrying 409: %v", err)
+	}
+	// An envelope code of 404 under a 200 is "not found".
+	sb.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/v3/groups/1002", Times: 1, Body: `{"code":404,"message":"Group not found","data":null}`})
+	if _, err := c.Groups.Get(ctx, 1002); !upstream.IsNotFound(err) {
+		t.Fatalf("200 carrying 404: %v, want not found", err)
+	}
+	// A success code, as a number or a string, is a success.
+	sb.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/v3/groups/1002", Times: 1, Body: `{"code":"200","status":"success","message":"Success","data":{"org_unit_name":"X"}}`})
+	if g, err := c.Groups.Get(ctx, 1002); err != nil || g.OrgUnitName != "X" {
+		t.Fatalf("string 200: %+v %v", g, err)
+	}
+}
+
+// A login answered 200 whose envelope carries an error code is a refusal.
+func TestLoginEnvelopeErrorUnder200(t *testing.T) {
+	sb := startSandbox(t, sandbox.Options{})
+	c := demoClient(sb)
+	sb.AddFault(sandbox.Fault{Method: http.MethodPost, PathPrefix: "/oauth/token", Times: 1,
+		Body: `{"code":401,"message":"Invalid email or password","data":null,"request_id":"req-l"}`})
+	_, err := c.Groups.Get(context.Background(), 1002)
+	var ae *upstream.APIError
+	if !errors.As(err, &ae) || ae.Code != "401" || !strings.Contains(err.Error(), "Invalid email or password") {
+		t.Fatalf("login: %v, want the envelope's 401", err)
 	}
 }

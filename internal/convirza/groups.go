@@ -62,7 +62,7 @@ func (s *GroupsService) Tree(ctx context.Context, active *bool) ([]schemas.TreeN
 	}
 	nodes, err := parseTree(raw)
 	if err != nil {
-		return nil, &MalformedError{Method: http.MethodGet, Path: "/groups/tree", Status: 200, Err: err}
+		return nil, malformed(http.MethodGet, "/groups/tree", 200, "", err)
 	}
 	return nodes, nil
 }

@@ -77,7 +77,7 @@ func (s *MediaService) Upload(ctx context.Context, u MediaUpload) (int64, Meta, 
 	}
 	id, err := newID(data)
 	if err != nil {
-		return 0, meta, &MalformedError{Method: http.MethodPost, Path: s.r.path, Status: 200, RequestID: meta.RequestID, Err: err}
+		return 0, meta, malformed(http.MethodPost, s.r.path, 200, meta.RequestID, err)
 	}
 	return id, meta, nil
 }

@@ -52,7 +52,7 @@ func (s *NumbersService) Order(ctx context.Context, o schemas.NumberOrder) (int6
 			}
 		}
 	}
-	return 0, meta, &MalformedError{Method: http.MethodPost, Path: path, Status: 200, RequestID: meta.RequestID, Err: errors.New("no number_id in the answer")}
+	return 0, meta, malformed(http.MethodPost, path, 200, meta.RequestID, errors.New("no number_id in the answer"))
 }
 
 // Release gives a number up (DELETE /phone-numbers/number?number=...). The

@@ -44,7 +44,7 @@ func (r resource[T]) list(ctx context.Context, q url.Values) (*List[T], Meta, er
 	}
 	out, err := decodeList[T](raw, r.listKey)
 	if err != nil {
-		return nil, meta, &MalformedError{Method: http.MethodGet, Path: p, Status: 200, RequestID: meta.RequestID, Err: err}
+		return nil, meta, malformed(http.MethodGet, p, 200, meta.RequestID, err)
 	}
 	return out, meta, nil
 }
@@ -112,7 +112,7 @@ func (r resource[T]) create(ctx context.Context, body any) (int64, Meta, error) 
 	}
 	id, err := newID(data)
 	if err != nil {
-		return 0, meta, &MalformedError{Method: http.MethodPost, Path: r.path, Status: 200, RequestID: meta.RequestID, Err: err}
+		return 0, meta, malformed(http.MethodPost, r.path, 200, meta.RequestID, err)
 	}
 	return id, meta, nil
 }

@@ -21,6 +21,11 @@ type Fault struct {
 	Reset      bool          // drop the connection without an answer
 	SlowBody   time.Duration // send half the answer, wait, then the rest
 
+	// The request takes effect (the simulator handles it), then:
+	DropAnswer   bool // the connection is dropped instead of answering
+	AnswerStatus int  // the answer has this status instead of the handler's
+	EmptyBody    bool // with AnswerStatus: the answer has no body
+
 	used int
 }
 
@@ -95,6 +100,28 @@ func (s *Server) withFaults(next http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write([]byte(f.Body))
+		case f.DropAnswer:
+			next.ServeHTTP(&bufferedWriter{header: http.Header{}}, r)
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		case f.AnswerStatus != 0:
+			rec := &bufferedWriter{header: http.Header{}}
+			next.ServeHTTP(rec, r)
+			for k, v := range rec.header {
+				w.Header()[k] = v
+			}
+			if f.EmptyBody {
+				w.Header().Del("Content-Type")
+				w.WriteHeader(f.AnswerStatus)
+				return
+			}
+			w.WriteHeader(f.AnswerStatus)
+			_, _ = w.Write(rec.body)
 		case f.SlowBody > 0:
 			rec := &bufferedWriter{header: http.Header{}}
 			next.ServeHTTP(rec, r)

@@ -20,6 +20,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/convirza/convirza-mcp/internal/sandbox/talkdesksim"
 )
 
 // Demo credentials of the seeded account.
@@ -49,7 +51,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	st    *state
-	td    *tdState
+	td    *talkdesksim.Sim
 	calls []string
 	// requests are the same requests with their queries.
 	requests []string
@@ -71,7 +73,8 @@ func New(opts Options) *Server {
 	if opts.TalkdeskTokenTTL <= 0 {
 		opts.TalkdeskTokenTTL = 10 * time.Minute
 	}
-	s := &Server{opts: opts, st: seed(opts.Now()), td: seedTalkdesk()}
+	s := &Server{opts: opts, st: seed(opts.Now()),
+		td: talkdesksim.New(talkdesksim.Options{Now: opts.Now, TokenTTL: opts.TalkdeskTokenTTL})}
 	mux := http.NewServeMux()
 	s.routeAuth(mux)
 	s.routeGroups(mux)
@@ -80,7 +83,7 @@ func New(opts Options) *Server {
 	s.routeAccount(mux)
 	s.routeConversations(mux)
 	s.routeBroadcasts(mux)
-	s.routeTalkdesk(mux)
+	s.td.Register(mux)
 	s.routeNumbers(mux)
 	s.routeRoutes(mux)
 	s.routeVoiceAgents(mux)
@@ -147,7 +150,7 @@ func (s *Server) Start() (*Running, error) {
 	}
 	base := "http://" + ln.Addr().String()
 	r := &Running{Server: s, URL: base, APIURL: base + "/v3", OAuthURL: base,
-		TalkdeskAPIURL: base + talkdeskPrefix, TalkdeskTokenURL: base + talkdeskTokenPath, unused: map[net.Conn]struct{}{}}
+		TalkdeskAPIURL: base + talkdesksim.Prefix, TalkdeskTokenURL: base + talkdesksim.TokenPath, unused: map[net.Conn]struct{}{}}
 	r.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: r.track}
 	go func() {
 		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

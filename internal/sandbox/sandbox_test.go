@@ -173,3 +173,49 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("fault used once: %d", code)
 	}
 }
+
+// DropAnswer and AnswerStatus let the request take effect first: a write
+// whose answer is lost, or answered with another status.
+func TestFaultsAfterTheRequestTookEffect(t *testing.T) {
+	h := start(t, Options{})
+	admin, _ := h.login(DemoEmail)
+	routeStatus := func(id string) string {
+		t.Helper()
+		code, env, _ := h.do("GET", h.sb.APIURL+"/provisioned-routes/"+id, admin, nil)
+		if code != 200 {
+			t.Fatalf("GET route %s: %d %s", id, code, env.Message)
+		}
+		var rt struct {
+			Status string `json:"provisioned_route_status"`
+		}
+		_ = json.Unmarshal(env.Data, &rt)
+		return rt.Status
+	}
+
+	h.sb.AddFault(Fault{Method: "DELETE", PathPrefix: "/v3/provisioned-routes/7003", Times: 1, DropAnswer: true})
+	req, _ := http.NewRequest("DELETE", h.sb.APIURL+"/provisioned-routes/7003", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("DropAnswer: got an answer %d", res.StatusCode)
+	}
+	if got := routeStatus("7003"); got != "deleted" {
+		t.Fatalf("after a dropped answer the route is %q, want deleted", got)
+	}
+
+	h.sb.AddFault(Fault{Method: "DELETE", PathPrefix: "/v3/provisioned-routes/7001", Times: 1, AnswerStatus: http.StatusAccepted, EmptyBody: true})
+	req, _ = http.NewRequest("DELETE", h.sb.APIURL+"/provisioned-routes/7001", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted || len(body) != 0 {
+		t.Fatalf("AnswerStatus: %d %q, want 202 and no body", res.StatusCode, body)
+	}
+	if got := routeStatus("7001"); got != "deleted" {
+		t.Fatalf("after a 202 the route is %q, want deleted", got)
+	}
+}

@@ -88,7 +88,10 @@ type oauthError struct {
 // Basic client authentication. It is a POST, so it is never retried.
 func (t *tokenSource) obtain(ctx context.Context) (string, error) {
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {Scope}}
-	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(t.clientID) + ":" + url.QueryEscape(t.secret)))
+	// As Talkdesk documents it: base64(client_id:client_secret), the two as
+	// they are. (RFC 6749 2.3.1 form-encodes them first; a provider that
+	// does not decode would refuse a secret with +, / or =.)
+	basic := base64.StdEncoding.EncodeToString([]byte(t.clientID + ":" + t.secret))
 	start := t.now()
 	resp, err := t.http.Do(ctx, upstream.Request{
 		Method: http.MethodPost,
@@ -109,10 +112,10 @@ func (t *tokenSource) obtain(ctx context.Context) (string, error) {
 	}
 	var tr tokenResponse
 	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", &MalformedError{Method: http.MethodPost, Path: "/oauth/token", Status: resp.Status, Err: err}
+		return "", malformed(http.MethodPost, "/oauth/token", resp.Status, err)
 	}
 	if tr.AccessToken == "" {
-		return "", &MalformedError{Method: http.MethodPost, Path: "/oauth/token", Status: resp.Status, Err: errors.New("no access_token in the answer")}
+		return "", malformed(http.MethodPost, "/oauth/token", resp.Status, errors.New("no access_token in the answer"))
 	}
 	var renewAt time.Time
 	if life := seconds(tr.ExpiresIn); life > 0 {

@@ -132,44 +132,18 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 // to set.
 func (c *Client) Configured() error { return c.setup }
 
-// FieldError is one invalid field named by the API.
-type FieldError struct {
+// upstreamName names the API in errors.
+const upstreamName = "Talkdesk"
+
+// fieldError is one invalid field as the API names it.
+type fieldError struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 }
 
-// APIError is an HTTP error answer of the API, with its documented body
-// {code, message, description, fields:[{name, description}]}.
-type APIError struct {
-	Method      string
-	Path        string
-	Status      int
-	Code        string
-	Message     string
-	Description string
-	Fields      []FieldError
-	RetryAfter  string
-}
-
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Talkdesk API answered %d %s to %s %s", e.Status, http.StatusText(e.Status), e.Method, e.Path)
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
-	}
-	if e.Description != "" && e.Description != e.Message {
-		b.WriteString(" (" + e.Description + ")")
-	}
-	for _, f := range e.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Name, f.Description)
-	}
-	if e.RetryAfter != "" {
-		fmt.Fprintf(&b, " (retry after %ss)", e.RetryAfter)
-	}
-	if e.Code != "" {
-		fmt.Fprintf(&b, " [code %s]", e.Code)
-	}
-	return b.String()
+// malformed is a 2xx answer that is not the documented shape.
+func malformed(method, path string, status int, err error) *upstream.MalformedError {
+	return &upstream.MalformedError{Upstream: upstreamName, Method: method, Path: path, Status: status, Err: err}
 }
 
 // AuthError is a refusal of the token endpoint, OAuth style
@@ -197,31 +171,12 @@ func (e *AuthError) Error() string {
 	return s
 }
 
-// MalformedError is a 2xx answer whose body is not the documented shape.
-type MalformedError struct {
-	Method, Path string
-	Status       int
-	Err          error
-}
-
-func (e *MalformedError) Error() string {
-	return fmt.Sprintf("Talkdesk API sent an unreadable answer (status %d) to %s %s: %v", e.Status, e.Method, e.Path, e.Err)
-}
-
-func (e *MalformedError) Unwrap() error { return e.Err }
-
-// IsNotFound reports a 404 answer.
-func IsNotFound(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
-}
-
 // errorBody is the API's documented error answer.
 type errorBody struct {
 	Code        json.RawMessage `json:"code"`
 	Message     string          `json:"message"`
 	Description string          `json:"description"`
-	Fields      []FieldError    `json:"fields"`
+	Fields      []fieldError    `json:"fields"`
 }
 
 // path returns the API URL of an API path (starting with "/").
@@ -252,34 +207,43 @@ func (c *Client) resolve(href string) (string, error) {
 // into out (which may be nil). A 401 is answered once by a new token and a
 // second attempt. Retries on 429/5xx are upstream's, for GET/PUT/DELETE only.
 func (c *Client) do(ctx context.Context, method, u string, body, out any) error {
-	if c.setup != nil {
-		return c.setup
-	}
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("encode %s %s body: %w", method, pathOf(u), err)
-		}
-	}
-	h := http.Header{"Accept": {"application/json"}}
-	if payload != nil {
-		h.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload}, c.tokens)
+	resp, err := c.send(ctx, method, u, body)
 	if err != nil {
 		return err
 	}
 	return decode(method, pathOf(u), resp, out)
 }
 
+// send sends one API call to the absolute URL u and returns the answer
+// whatever its status.
+func (c *Client) send(ctx context.Context, method, u string, body any) (*upstream.Response, error) {
+	if c.setup != nil {
+		return nil, c.setup
+	}
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return nil, fmt.Errorf("encode %s %s body: %w", method, pathOf(u), err)
+		}
+	}
+	h := http.Header{"Accept": {"application/json"}}
+	if payload != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	return c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload}, c.tokens)
+}
+
 func decode(method, path string, resp *upstream.Response, out any) error {
 	body := bytes.TrimSpace(resp.Body)
 	if resp.Status < 200 || resp.Status > 299 {
-		e := &APIError{Method: method, Path: path, Status: resp.Status, RetryAfter: resp.Header.Get("Retry-After")}
+		e := &upstream.APIError{Upstream: upstreamName, Method: method, Path: path, Status: resp.Status, RetryAfter: resp.Header.Get("Retry-After")}
 		var eb errorBody
 		if err := json.Unmarshal(body, &eb); err == nil && (eb.Message != "" || len(eb.Code) > 0 || len(eb.Fields) > 0) {
-			e.Code, e.Message, e.Description, e.Fields = rawString(eb.Code), eb.Message, eb.Description, eb.Fields
+			e.Code, e.Message, e.Description = rawString(eb.Code), eb.Message, eb.Description
+			for _, f := range eb.Fields {
+				e.Fields = append(e.Fields, upstream.FieldError{Field: f.Name, Message: f.Description})
+			}
 		} else {
 			e.Message = snippet(body)
 		}
@@ -289,10 +253,10 @@ func decode(method, path string, resp *upstream.Response, out any) error {
 		return nil
 	}
 	if len(body) == 0 {
-		return &MalformedError{Method: method, Path: path, Status: resp.Status, Err: errors.New("empty answer")}
+		return malformed(method, path, resp.Status, errors.New("empty answer"))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return &MalformedError{Method: method, Path: path, Status: resp.Status, Err: err}
+		return malformed(method, path, resp.Status, err)
 	}
 	return nil
 }

@@ -133,7 +133,7 @@ func TestRenewalAndRetryOn401(t *testing.T) {
 	// A second 401 is not retried again: it is reported.
 	e.sb.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/talkdesk/record-lists", Status: http.StatusUnauthorized, Times: 2})
 	_, err = e.c.RecordLists.Get(ctx, sandbox.SpringCampaignListID)
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
 		t.Fatalf("err = %v, want a 401 APIError", err)
 	}
@@ -212,7 +212,7 @@ func TestRelativeLinksResolveAgainstTheAPIBase(t *testing.T) {
 		Body: `{"total":2,"count":1,"page":1,"per_page":1,"total_pages":2,"_embedded":{"record_lists":[]},` +
 			`"_links":{"next":{"href":"https://elsewhere.example/record-lists?page=2"}}}`})
 	_, err = e.c.RecordLists.List(ctx, schemas.HALPage{PerPage: 1})
-	var me *MalformedError
+	var me *upstream.MalformedError
 	if !errors.As(err, &me) || !strings.Contains(err.Error(), "leads away") {
 		t.Fatalf("err = %v, want a refused off-host link", err)
 	}
@@ -224,7 +224,7 @@ func TestErrorBodyNamesTheFields(t *testing.T) {
 	_, err := e.c.Records.Create(ctx, sandbox.SpringCampaignListID, []schemas.RecordInput{
 		{PhoneNumbers: []schemas.RecordPhone{{PhoneNumber: "+13035550999", PhoneType: "PAGER"}}, FirstName: "", LastName: "Doe"},
 	})
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) {
 		t.Fatalf("err = %v, want an APIError", err)
 	}
@@ -237,7 +237,7 @@ func TestErrorBodyNamesTheFields(t *testing.T) {
 		}
 	}
 	_, err = e.c.RecordLists.Get(ctx, "no-such-list")
-	if !IsNotFound(err) {
+	if !upstream.IsNotFound(err) {
 		t.Fatalf("err = %v, want not found", err)
 	}
 }
@@ -318,7 +318,7 @@ func TestRetriesOnlyIdempotentMethods(t *testing.T) {
 	_, err := e.c.Records.Create(ctx, sandbox.SpringCampaignListID, []schemas.RecordInput{
 		{PhoneNumbers: []schemas.RecordPhone{{PhoneNumber: "+13035550999"}}, FirstName: "Jo", LastName: "Doe"},
 	})
-	var ae *APIError
+	var ae *upstream.APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
 		t.Fatalf("err = %v, want the 503", err)
 	}
@@ -381,10 +381,104 @@ func TestBulkWireShapes(t *testing.T) {
 	if del.TotalDeleted == nil || *del.TotalDeleted != 1 || del.TotalErrors != 1 || !del.HasErrors || del.FailedRecords[0]["phone_number"] != "+1000" {
 		t.Fatalf("delete = %+v", del)
 	}
-	if err := e.c.RecordLists.Delete(ctx, l.ID); err != nil {
+	if _, err := e.c.RecordLists.Delete(ctx, l.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.c.RecordLists.Get(ctx, l.ID); !IsNotFound(err) {
+	if _, err := e.c.RecordLists.Get(ctx, l.ID); !upstream.IsNotFound(err) {
 		t.Fatalf("after delete: %v", err)
+	}
+}
+
+// A record list DELETE whose first answer is lost after it took effect is
+// retried; the retry's 404 means the list is gone: done, not "not found".
+func TestRetriedListDeleteWhoseRetryFindsItGoneIsDone(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	path := "/talkdesk/record-lists/" + sandbox.WinBackListID
+	e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: path, Times: 1, DropAnswer: true})
+	gone, err := e.c.RecordLists.Delete(ctx, sandbox.WinBackListID)
+	if err != nil || !gone {
+		t.Fatalf("Delete = %v, %v; want done, gone after a retry", gone, err)
+	}
+	if n := count(e.sb.Calls(), "DELETE "+path); n != 2 {
+		t.Fatalf("DELETEs = %d, want 2", n)
+	}
+	if _, err := e.c.RecordLists.Get(ctx, sandbox.WinBackListID); !upstream.IsNotFound(err) {
+		t.Fatalf("the list is still there: %v", err)
+	}
+	// A first 404 is "not found".
+	if gone, err := e.c.RecordLists.Delete(ctx, sandbox.WinBackListID); !upstream.IsNotFound(err) || gone {
+		t.Fatalf("second Delete = %v, %v; want not found", gone, err)
+	}
+}
+
+// A bulk delete whose answer is lost is not sent again (a repeat would
+// answer "none deleted" while the records are gone): the caller learns the
+// outcome is unknown, as for a POST.
+func TestBulkDeleteNotRetriedOutcomeUnknown(t *testing.T) {
+	for _, fault := range []sandbox.Fault{{DropAnswer: true}, {AnswerStatus: http.StatusBadGateway, EmptyBody: true}} {
+		e := newEnv(t)
+		ctx := context.Background()
+		path := "/talkdesk/record-lists/" + sandbox.SpringCampaignListID + "/records/bulks"
+		fault.Method, fault.PathPrefix, fault.Times = http.MethodDelete, path, 1
+		e.sb.AddFault(fault)
+		res, err := e.c.Records.Delete(ctx, sandbox.SpringCampaignListID, schemas.DeleteRecordsArgs{PhoneNumbers: []string{"+13035550101"}}.Body())
+		if n := count(e.sb.Calls(), "DELETE "+path); n != 1 {
+			t.Fatalf("bulk DELETEs = %d, want 1 (never repeated)", n)
+		}
+		if res != nil {
+			t.Fatalf("result %+v from a lost answer", res)
+		}
+		var te *upstream.TransportError
+		var ae *upstream.APIError
+		switch {
+		case fault.DropAnswer && (!errors.As(err, &te) || !te.OutcomeUnknown()):
+			t.Fatalf("dropped answer: err = %v, want an unknown outcome", err)
+		case !fault.DropAnswer && (!errors.As(err, &ae) || ae.Status != http.StatusBadGateway):
+			t.Fatalf("502: err = %v, want the 502", err)
+		}
+		if got := strings.Join(e.sb.TalkdeskPhones(sandbox.SpringCampaignListID), ","); strings.Contains(got, "+13035550101") {
+			t.Fatalf("the fault should have let the delete happen: %s", got)
+		}
+	}
+}
+
+// A bulk delete may answer 202 (API-NOTES: 200 or 202), with or without a
+// body: it was accepted, so it is a success, never "an unreadable answer".
+func TestBulkDeleteAccepted202(t *testing.T) {
+	for _, empty := range []bool{true, false} {
+		e := newEnv(t)
+		path := "/talkdesk/record-lists/" + sandbox.SpringCampaignListID + "/records/bulks"
+		e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: path, Times: 1, AnswerStatus: http.StatusAccepted, EmptyBody: empty})
+		res, err := e.c.Records.Delete(context.Background(), sandbox.SpringCampaignListID,
+			schemas.DeleteRecordsArgs{PhoneNumbers: []string{"+13035550101", "+19999"}}.Body())
+		if err != nil {
+			t.Fatalf("empty=%v: %v", empty, err)
+		}
+		if !res.Accepted || res.RecordListID != sandbox.SpringCampaignListID {
+			t.Fatalf("empty=%v: result %+v, want accepted", empty, res)
+		}
+		if empty && res.TotalDeleted != nil {
+			t.Errorf("empty 202: totals %+v from no body", res)
+		}
+		if !empty && (res.TotalDeleted == nil || *res.TotalDeleted != 1 || res.TotalErrors != 1 || len(res.FailedRecords) != 1) {
+			t.Errorf("202 with a body: %+v, want its figures", res)
+		}
+	}
+}
+
+// The token request carries Authorization: Basic base64(id:secret) with id
+// and secret as they are (the documented form), not form-encoded first: a
+// secret with +, / or = is otherwise refused.
+func TestClientCredentialsSentAsDocumented(t *testing.T) {
+	e := newEnv(t)
+	if !strings.ContainsAny(sandbox.TalkdeskClientSecret, "+/=") {
+		t.Fatal("the sandbox secret must have characters form-encoding changes")
+	}
+	if _, err := e.c.RecordLists.List(context.Background(), schemas.HALPage{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.sb.TalkdeskTokensIssued(); n != 1 {
+		t.Fatalf("tokens issued = %d", n)
 	}
 }

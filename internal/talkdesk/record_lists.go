@@ -49,13 +49,13 @@ func getPage[T any](ctx context.Context, c *Client, u, key string) (*Page[T], er
 	p := &Page[T]{Total: hp.Total, Count: hp.Count, Page: hp.Page, PerPage: hp.PerPage, TotalPages: hp.TotalPages, Items: []T{}}
 	if raw, ok := hp.Embedded[key]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &p.Items); err != nil {
-			return nil, &MalformedError{Method: http.MethodGet, Path: pathOf(u), Status: http.StatusOK, Err: fmt.Errorf("_embedded.%s: %w", key, err)}
+			return nil, malformed(http.MethodGet, pathOf(u), http.StatusOK, fmt.Errorf("_embedded.%s: %w", key, err))
 		}
 	}
 	if hp.Links.Next != nil && hp.Links.Next.Href != "" {
 		next, err := c.resolve(hp.Links.Next.Href)
 		if err != nil {
-			return nil, &MalformedError{Method: http.MethodGet, Path: pathOf(u), Status: http.StatusOK, Err: err}
+			return nil, malformed(http.MethodGet, pathOf(u), http.StatusOK, err)
 		}
 		p.Next = next
 	}
@@ -108,14 +108,26 @@ func (s *RecordListsService) Create(ctx context.Context, body schemas.RecordList
 		return nil, err
 	}
 	if out.ID == "" {
-		return nil, &MalformedError{Method: http.MethodPost, Path: "/record-lists", Status: http.StatusCreated, Err: fmt.Errorf("no id in the answer")}
+		return nil, malformed(http.MethodPost, "/record-lists", http.StatusCreated, fmt.Errorf("no id in the answer"))
 	}
 	return &out, nil
 }
 
 // Delete deletes a record list and its records (DELETE /record-lists/{id}).
-func (s *RecordListsService) Delete(ctx context.Context, id string) error {
-	return s.c.do(ctx, http.MethodDelete, s.c.path(listPath(id), nil), nil, nil)
+// goneAfterRetry reports a delete counted as done although its last answer
+// was 404: an earlier attempt, whose answer was lost (dropped connection,
+// 502, 503 or 504), most likely deleted the list, and a retry found it
+// gone.
+func (s *RecordListsService) Delete(ctx context.Context, id string) (goneAfterRetry bool, err error) {
+	u := s.c.path(listPath(id), nil)
+	resp, err := s.c.send(ctx, http.MethodDelete, u, nil)
+	if err != nil {
+		return false, err
+	}
+	if resp.GoneAfterRetry(http.MethodDelete) {
+		return true, nil
+	}
+	return false, decode(http.MethodDelete, pathOf(u), resp, nil)
 }
 
 // RecordsService calls the /record-lists/{id}/records endpoints.
@@ -154,9 +166,9 @@ func (s *RecordsService) Walk(ctx context.Context, listID string, limit int, fn 
 		}
 		switch {
 		case visited[p.Next]:
-			return false, &MalformedError{Method: http.MethodGet, Path: pathOf(p.Next), Status: http.StatusOK, Err: fmt.Errorf("the next links go round in circles")}
+			return false, malformed(http.MethodGet, pathOf(p.Next), http.StatusOK, fmt.Errorf("the next links go round in circles"))
 		case len(p.Items) == 0:
-			return false, &MalformedError{Method: http.MethodGet, Path: pathOf(p.Next), Status: http.StatusOK, Err: fmt.Errorf("an empty page links to a next page")}
+			return false, malformed(http.MethodGet, pathOf(p.Next), http.StatusOK, fmt.Errorf("an empty page links to a next page"))
 		}
 		visited[p.Next] = true
 		p, err = s.Next(ctx, p)
@@ -173,11 +185,26 @@ type bulkAnswer struct {
 }
 
 func (s *RecordsService) bulk(ctx context.Context, method, listID string, body any) (*schemas.BulkResult, error) {
+	u := s.c.path(listPath(listID)+"/records/bulks", nil)
+	resp, err := s.c.send(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
 	var out bulkAnswer
-	if err := s.c.do(ctx, method, s.c.path(listPath(listID)+"/records/bulks", nil), body, &out); err != nil {
+	// A bulk delete may answer 202 (documented beside 200): taken, perhaps
+	// not done yet, with or without a body. It is a success whatever the
+	// body; the body's figures are kept when it has readable ones.
+	accepted := method == http.MethodDelete && resp.Status == http.StatusAccepted
+	if accepted {
+		var sent bulkAnswer
+		if json.Unmarshal(resp.Body, &sent) == nil {
+			out = sent
+		}
+	} else if err := decode(method, pathOf(u), resp, &out); err != nil {
 		return nil, err
 	}
 	res := out.BulkResult
+	res.Accepted = accepted
 	if res.RecordListID == "" {
 		res.RecordListID = listID
 	}
@@ -204,7 +231,9 @@ func (s *RecordsService) Update(ctx context.Context, listID string, ops []schema
 
 // Delete deletes up to 100 records named by one kind of identifier
 // (DELETE /record-lists/{id}/records/bulks). Identifiers that match nothing
-// are in FailedRecords, not an error.
+// are in FailedRecords, not an error. A 202 answer is a success with
+// Accepted set (the totals only if the answer had them). The request is
+// never repeated: a lost answer is an unknown outcome.
 func (s *RecordsService) Delete(ctx context.Context, listID string, ids []schemas.RecordIdentifier) (*schemas.BulkResult, error) {
 	return s.bulk(ctx, http.MethodDelete, listID, ids)
 }

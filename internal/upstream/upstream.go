@@ -101,11 +101,35 @@ type Request struct {
 	NoRetry bool
 }
 
+// repeatable reports whether r may be sent again after an attempt that may
+// have taken effect: an idempotent method, and not a DELETE with a body (a
+// bulk delete, whose answer counts what it deleted: a repeat would answer
+// "nothing deleted" and the real counts would be lost).
+func (r Request) repeatable() bool {
+	return Idempotent(r.Method) && !bodyDelete(r.Method, r.Body != nil)
+}
+
+func bodyDelete(method string, hasBody bool) bool {
+	return method == http.MethodDelete && hasBody
+}
+
 // Response is a fully read upstream answer.
 type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Retried reports that an earlier attempt of the same request may
+	// have taken effect upstream (it was sent and no answer came back, or
+	// the answer was 502, 503 or 504) before this answer came: a DELETE
+	// answered 404 now may have been done by that earlier attempt.
+	Retried bool
+}
+
+// GoneAfterRetry reports a DELETE answered "not found" after an earlier
+// attempt of it may have taken effect: whatever it deleted is gone, most
+// likely by that earlier attempt, whose answer was lost.
+func (r *Response) GoneAfterRetry(method string) bool {
+	return method == http.MethodDelete && r.Status == http.StatusNotFound && r.Retried
 }
 
 // TransportError is a request that got no HTTP answer.
@@ -116,6 +140,9 @@ type TransportError struct {
 	// may have taken effect upstream.
 	Sent    bool
 	Timeout bool
+	// HasBody reports that the request carried a body; a DELETE with one
+	// is not repeated, so its outcome is as unknown as a POST's.
+	HasBody bool
 	Err     error
 }
 
@@ -130,9 +157,9 @@ func (e *TransportError) Error() string {
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // OutcomeUnknown reports whether a write failed after it may have reached
-// the upstream.
+// the upstream: a POST or PATCH, or a DELETE with a body.
 func (e *TransportError) OutcomeUnknown() bool {
-	return e.Sent && !Idempotent(e.Method)
+	return e.Sent && (!Idempotent(e.Method) || bodyDelete(e.Method, e.HasBody))
 }
 
 // Idempotent reports whether a method may be retried: GET, HEAD, PUT and
@@ -154,13 +181,18 @@ func RetryableStatus(code int) bool {
 	return false
 }
 
-// Do sends r, retrying idempotent requests on 429/502/503/504 and on
-// connection errors. The last answer is returned whatever its status; an
-// error means no answer at all.
+// Do sends r, retrying idempotent requests (not a DELETE with a body) on
+// 429/502/503/504 and on connection errors. The last answer is returned
+// whatever its status, with Retried set when an earlier attempt may have
+// taken effect; an error means no answer at all.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
-	retryable := Idempotent(r.Method) && !r.NoRetry
+	retryable := r.repeatable() && !r.NoRetry
+	mayHaveActed := false // an earlier attempt may have taken effect
 	for attempt := 1; ; attempt++ {
 		resp, err := c.once(ctx, r)
+		if resp != nil {
+			resp.Retried = mayHaveActed
+		}
 		last := !retryable || attempt >= c.policy.MaxAttempts || ctx.Err() != nil
 		var wait time.Duration
 		switch {
@@ -169,8 +201,10 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 			if last || !errors.As(err, &te) || te.Timeout || !connectionError(te.Err) {
 				return nil, err
 			}
+			mayHaveActed = mayHaveActed || te.Sent
 			wait = c.backoff(attempt)
 		case RetryableStatus(resp.Status) && !last:
+			mayHaveActed = mayHaveActed || resp.Status != http.StatusTooManyRequests
 			wait = c.backoff(attempt)
 			if ra, ok := RetryAfter(resp.Header, time.Now()); ok {
 				if ra > c.policy.MaxRetryAfter {
@@ -215,16 +249,17 @@ func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
 		}
 		c.Observe(r.Method, req.URL.Host, status, time.Since(start))
 	}
+	hasBody := r.Body != nil
 	if err != nil {
-		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: sent, Timeout: isTimeout(ctx, err), Err: cleanErr(err)}
+		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: sent, HasBody: hasBody, Timeout: isTimeout(ctx, err), Err: cleanErr(err)}
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, maxBodyBytes+1))
 	if err != nil {
-		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: true, Timeout: isTimeout(ctx, err), Err: fmt.Errorf("reading the answer (status %d): %w", res.StatusCode, cleanErr(err))}
+		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: true, HasBody: hasBody, Timeout: isTimeout(ctx, err), Err: fmt.Errorf("reading the answer (status %d): %w", res.StatusCode, cleanErr(err))}
 	}
 	if len(data) > maxBodyBytes {
-		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: true, Err: fmt.Errorf("answer larger than %d bytes", maxBodyBytes)}
+		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: true, HasBody: hasBody, Err: fmt.Errorf("answer larger than %d bytes", maxBodyBytes)}
 	}
 	c.log.DebugContext(ctx, "upstream", "method", r.Method, "url", redactURL(r.URL), "status", res.StatusCode, "ms", time.Since(start).Milliseconds())
 	return &Response{Status: res.StatusCode, Header: res.Header, Body: data}, nil

@@ -266,3 +266,86 @@ func TestObserveSeesEveryAttempt(t *testing.T) {
 		t.Fatalf("observed %v", seen)
 	}
 }
+
+// A DELETE whose first answer was lost is retried; the retry's answer says
+// that an earlier attempt may have acted, so a 404 can be read as "gone".
+func TestRetriedDeleteSaysAnEarlierAttemptMayHaveActed(t *testing.T) {
+	for _, first := range []string{"dropped", "502", "429"} {
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1) > 1 {
+				w.WriteHeader(http.StatusNotFound)
+				return
+			}
+			switch first {
+			case "dropped":
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				conn.Close()
+			case "502":
+				w.WriteHeader(http.StatusBadGateway)
+			case "429":
+				w.WriteHeader(http.StatusTooManyRequests)
+			}
+		}))
+		c, _ := newClient(Policy{})
+		resp, err := c.Do(context.Background(), Request{Method: http.MethodDelete, URL: srv.URL + "/routes/7003"})
+		srv.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", first, err)
+		}
+		// A 429 means the upstream did not act: its retry's 404 is a real one.
+		wantRetried := first != "429"
+		if n.Load() != 2 || resp.Status != http.StatusNotFound || resp.Retried != wantRetried {
+			t.Errorf("%s: %d attempts, status %d, Retried %v; want 2, 404, %v", first, n.Load(), resp.Status, resp.Retried, wantRetried)
+		}
+		if got := resp.GoneAfterRetry(http.MethodDelete); got != wantRetried {
+			t.Errorf("%s: GoneAfterRetry = %v", first, got)
+		}
+	}
+
+	// A first answer, even a 404, is what it says.
+	srv := httptest.NewServer(&script{statuses: []int{404}})
+	defer srv.Close()
+	c, _ := newClient(Policy{})
+	resp, err := c.Do(context.Background(), Request{Method: http.MethodDelete, URL: srv.URL})
+	if err != nil || resp.Retried || resp.GoneAfterRetry(http.MethodDelete) {
+		t.Fatalf("plain 404: %+v %v", resp, err)
+	}
+}
+
+// A DELETE with a body (a bulk delete) is never sent twice: a repeat would
+// answer "nothing deleted" and the real counts would be lost. A lost
+// answer is an unknown outcome, as for a POST.
+func TestBodyDeleteNeverRetried(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer srv.Close()
+	c, waits := newClient(Policy{})
+	_, err := c.Do(context.Background(), Request{Method: http.MethodDelete, URL: srv.URL + "/records/bulks", Body: []byte(`[{"id":"a"}]`)})
+	var te *TransportError
+	if !errors.As(err, &te) || !te.OutcomeUnknown() {
+		t.Fatalf("want outcome unknown, got %v", err)
+	}
+	if n.Load() != 1 || len(*waits) != 0 {
+		t.Fatalf("bulk DELETE sent %d times", n.Load())
+	}
+
+	s := &script{statuses: []int{503, 200}}
+	srv2 := httptest.NewServer(s)
+	defer srv2.Close()
+	resp, err := c.Do(context.Background(), Request{Method: http.MethodDelete, URL: srv2.URL, Body: []byte(`[]`)})
+	if err != nil || resp.Status != 503 || s.n.Load() != 1 {
+		t.Fatalf("bulk DELETE on 503: %v %v, %d attempts", resp, err, s.n.Load())
+	}
+
+	// Without a body a DELETE is still retried, and a lost answer is not
+	// an unknown outcome: the retry settles it.
+	te2 := &TransportError{Method: http.MethodDelete, Sent: true}
+	if te2.OutcomeUnknown() {
+		t.Fatal("a body-less DELETE reported an unknown outcome")
+	}
+}
