@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -63,7 +62,13 @@ func groupTools() []Tool {
 			Description: "Soft-delete a group; not reversible through the API. Refused while it has active sub-groups or users, or is a root/billing unit. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Groups.Delete(ctx, a.ID)
-				return written("deleted", "org_unit_id", a.ID, meta, err)
+				return deleted(ctx, "org_unit_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
+					g, err := d.Convirza.Groups.Get(ctx, a.ID)
+					if err != nil {
+						return "", err
+					}
+					return g.OrgUnitStatus, nil
+				})
 			}, Confirm(previewDeleteGroup), Resolves(groupID)),
 	}
 }
@@ -189,21 +194,4 @@ func usersOfGroup(ctx context.Context, d *Deps, id int64) ([]schemas.User, error
 			return mine, nil
 		}
 	}
-}
-
-// created is the answer of a create: the new id, the name given, and the
-// upstream request id.
-func created(idKey string, id int64, nameKey, name string, meta convirza.Meta, err error) (any, error) {
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"status": "created", idKey: id, nameKey: name, "request_id": meta.RequestID}, nil
-}
-
-// written is the answer of a write that returns no body.
-func written(status, idKey string, id int64, meta convirza.Meta, err error) (any, error) {
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"status": status, idKey: id, "request_id": meta.RequestID}, nil
 }

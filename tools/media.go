@@ -36,7 +36,7 @@ func mediaTools() []Tool {
 			Description: "Soft-delete a recording; not reversible through the API. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Media.Delete(ctx, a.ID)
-				return written("deleted", "media_prompt_id", a.ID, meta, err)
+				return deleted(ctx, "media_prompt_id", a.ID, meta, err, nil)
 			}, Confirm(previewDeleteMedia), Owned(mediaOwner, idOf)),
 	}
 }

@@ -63,7 +63,11 @@ func numberTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				return map[string]any{"status": "released", "number": a.Number, "request_id": meta.RequestID}, nil
+				out := map[string]any{"status": "released", "number": a.Number, "request_id": meta.RequestID}
+				if meta.GoneAfterRetry {
+					out["note"] = meta.Message
+				}
+				return out, nil
 			}, Confirm(previewReleaseNumber), Resolves(numberOwner)),
 	}
 }

@@ -102,10 +102,16 @@ func recordListTools() []Tool {
 				if err != nil {
 					return nil, err
 				}
-				if _, err := c.RecordLists.Delete(ctx, a.ID); err != nil {
+				goneAfterRetry, err := c.RecordLists.Delete(ctx, a.ID)
+				if err != nil {
 					return nil, err
 				}
-				return map[string]any{"status": "deleted", "id": a.ID}, nil
+				out := map[string]any{"status": "deleted", "id": a.ID}
+				if goneAfterRetry {
+					// A GET of the list would answer 404 either way.
+					out["note"] = "already gone after a retry: the first attempt's answer was lost, and it most likely did the delete"
+				}
+				return out, nil
 			}, Confirm(previewDeleteRecordList), AccountWide()),
 		Define(Spec{Name: "delete_records", Title: "Delete records from a Talkdesk record list", Class: policy.Destructive, Idempotent: true,
 			Description: "Delete up to 100 records from a Talkdesk record list, named by exactly one of ids, phone_numbers or external_ids; not reversible. Needs the user's confirmation. Returns total_deleted and the identifiers that matched nothing."},

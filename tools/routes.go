@@ -44,7 +44,13 @@ func routeTools() []Tool {
 			Description: "Soft-delete a route: its number stops ringing ring_to but stays the account's. Not reversible through the API. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Routes.Delete(ctx, a.ID)
-				return written("deleted", "provisioned_route_id", a.ID, meta, err)
+				return deleted(ctx, "provisioned_route_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
+					r, err := d.Convirza.Routes.Get(ctx, a.ID)
+					if err != nil {
+						return "", err
+					}
+					return r.ProvisionedRouteStatus, nil
+				})
 			}, Confirm(previewDeleteRoute), Owned(routeOwner, idOf)),
 	}
 }

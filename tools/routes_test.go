@@ -2,10 +2,12 @@ package tools_test
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
@@ -171,4 +173,23 @@ func TestDeleteProvisionedRoute(t *testing.T) {
 	}
 	nrBlocked(t, env, "delete_provisioned_route", `{"id":7004}`, "already deleted")
 	nrBlocked(t, env, "delete_provisioned_route", `{"id":9999}`, "does not exist")
+}
+
+// A DELETE whose answer is lost after it took effect is retried; the
+// retry's "not found" is reported as done, verified by reading the route
+// again, never as "route not found".
+func TestDeleteRouteWhoseAnswerIsLost(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	tok := nrAsk(t, env, "delete_provisioned_route", `{"id":7003}`)
+	env.App.Sandbox.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: "/v3/provisioned-routes/7003", Times: 1, DropAnswer: true})
+	env.App.Sandbox.ResetCalls()
+	out := nrConfirm(t, env, "delete_provisioned_route", `{"id":7003}`, tok)
+	if out["status"] != "deleted" || !strings.Contains(fmt.Sprint(out["note"]), "already gone after a retry") ||
+		!strings.Contains(fmt.Sprint(out["verified"]), "it is gone") {
+		t.Fatalf("lost delete answer: %v", out)
+	}
+	if got := nrBusinessCalls(env); !slices.Equal(got, []string{"DELETE /v3/provisioned-routes/7003", "DELETE /v3/provisioned-routes/7003", "GET /v3/provisioned-routes/7003"}) {
+		t.Errorf("calls: %v (want the delete, its retry, and the verifying read)", got)
+	}
 }

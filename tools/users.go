@@ -45,7 +45,13 @@ func userTools() []Tool {
 			Description: "Soft-delete a user (status deleted, no more login); not reversible through the API. Refused for the account this server is logged in as. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Users.Delete(ctx, a.ID)
-				return written("deleted", "ct_user_id", a.ID, meta, err)
+				return deleted(ctx, "ct_user_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
+					u, err := d.Convirza.Users.Get(ctx, a.ID)
+					if err != nil {
+						return "", err
+					}
+					return u.Status, nil
+				})
 			}, Confirm(previewDeleteUser), Owned(userOwner, idOf)),
 	}
 }

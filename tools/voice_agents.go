@@ -44,7 +44,13 @@ func voiceAgentTools() []Tool {
 			Description: "Soft-delete a voice agent; it stops answering calls. Not reversible through the API. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.VoiceAgents.Delete(ctx, a.ID)
-				return written("deleted", "voice_agent_id", a.ID, meta, err)
+				return deleted(ctx, "voice_agent_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
+					v, err := d.Convirza.VoiceAgents.Get(ctx, a.ID)
+					if err != nil {
+						return "", err
+					}
+					return v.Status, nil
+				})
 			}, Confirm(previewDeleteVoiceAgent), Owned(voiceAgentOwner, idOf)),
 	}
 }

@@ -44,7 +44,13 @@ func webhookTools() []Tool {
 			Description: "Delete a webhook: it stops firing for its org unit and every sub-group; not reversible through the API (to pause, update status instead). Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Webhooks.Delete(ctx, a.ID)
-				return written("deleted", "webhook_id", a.ID, meta, err)
+				return deleted(ctx, "webhook_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
+					w, err := d.Convirza.Webhooks.Get(ctx, a.ID)
+					if err != nil {
+						return "", err
+					}
+					return w.Status, nil
+				})
 			}, Confirm(previewDeleteWebhook), Owned(webhookOwner, idOf)),
 	}
 }
