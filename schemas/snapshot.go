@@ -31,3 +31,13 @@ func Snapshot(tool string) (json.RawMessage, error) {
 	}
 	return out.Bytes(), nil
 }
+
+// AddConfirmationToken returns a JSON schema that also accepts the optional
+// confirmation_token argument.
+func AddConfirmationToken(raw json.RawMessage) (json.RawMessage, error) {
+	var m Schema
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return json.Marshal(WithConfirmationToken(m))
+}

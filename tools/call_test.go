@@ -43,7 +43,8 @@ func servedFromReflection(t *testing.T, tl Tool) Tool {
 		t.Fatal(err)
 	}
 	tl.schema = &toolSchema{name: tl.Name, raw: raw, validator: v}
-	tl.schema.once.Do(func() {})
+	tl.schema.rawOnce.Do(func() {})
+	tl.schema.valOnce.Do(func() {})
 	return tl
 }
 

@@ -192,55 +192,61 @@ func (t *Tool) ReflectSchema() (schemas.Schema, error) {
 }
 
 // toolSchema is a tool's input schema as served: the checked-in snapshot,
-// read and compiled once, on first use, so that starting the server builds
-// nothing the build already made.
+// read on first use (tools/list), and compiled into a validator on the
+// first call, so that starting the server builds nothing the build already
+// made.
 type toolSchema struct {
 	name      string
 	withToken bool
-	once      sync.Once
+	rawOnce   sync.Once
 	raw       json.RawMessage
+	rawErr    error
+	valOnce   sync.Once
 	validator *schemas.Validator
-	err       error
+	valErr    error
 }
 
 func (s *toolSchema) withConfirmationToken() *toolSchema {
 	return &toolSchema{name: s.name, withToken: true}
 }
 
-func (s *toolSchema) load() (json.RawMessage, *schemas.Validator, error) {
-	s.once.Do(func() {
+// json is the served schema.
+func (s *toolSchema) json() (json.RawMessage, error) {
+	s.rawOnce.Do(func() {
 		raw, err := schemas.Snapshot(s.name)
+		if err == nil && s.withToken {
+			raw, err = schemas.AddConfirmationToken(raw)
+		}
 		if err != nil {
-			s.err = err
+			s.rawErr = fmt.Errorf("tool %s: %w", s.name, err)
 			return
 		}
+		s.raw = raw
+	})
+	return s.raw, s.rawErr
+}
+
+// load is the served schema and its validator.
+func (s *toolSchema) load() (json.RawMessage, *schemas.Validator, error) {
+	raw, err := s.json()
+	if err != nil {
+		return nil, nil, err
+	}
+	s.valOnce.Do(func() {
 		var m schemas.Schema
 		if err := json.Unmarshal(raw, &m); err != nil {
-			s.err = fmt.Errorf("tool %s: snapshot schema: %w", s.name, err)
+			s.valErr = fmt.Errorf("tool %s: schema: %w", s.name, err)
 			return
 		}
-		if s.withToken {
-			m = schemas.WithConfirmationToken(m)
-			if raw, err = json.Marshal(m); err != nil {
-				s.err = fmt.Errorf("tool %s: schema: %w", s.name, err)
-				return
-			}
+		if s.validator, err = schemas.NewValidator(m); err != nil {
+			s.valErr = fmt.Errorf("tool %s: %w", s.name, err)
 		}
-		v, err := schemas.NewValidator(m)
-		if err != nil {
-			s.err = fmt.Errorf("tool %s: %w", s.name, err)
-			return
-		}
-		s.raw, s.validator = raw, v
 	})
-	return s.raw, s.validator, s.err
+	return raw, s.validator, s.valErr
 }
 
 // InputSchema is the schema served in tools/list.
-func (t *Tool) InputSchema() (json.RawMessage, error) {
-	raw, _, err := t.schema.load()
-	return raw, err
-}
+func (t *Tool) InputSchema() (json.RawMessage, error) { return t.schema.json() }
 
 // inputSchema is the served schema, or an empty object schema if its
 // snapshot cannot be read (which the snapshot test catches).
