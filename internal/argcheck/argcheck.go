@@ -56,6 +56,7 @@ func Compile(name string, schema any) (*Validator, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
+	c.RegisterFormat(&jsonschema.Format{Name: "uri", Validate: absoluteURL})
 	c.UseLoader(noLoader{})
 	loc := "https://argcheck.invalid/" + url.PathEscape(name) + ".json"
 	if err := c.AddResource(loc, doc); err != nil {
@@ -96,6 +97,24 @@ func document(schema any) (any, error) {
 	return doc, nil
 }
 
+// absoluteURL is the "uri" format as tools need it: RFC 3986 alone accepts
+// "https://" or "mailto:x", which no webhook or media URL can be, so a URL
+// must also name a host.
+func absoluteURL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return errors.New("not an absolute URL with a host")
+	}
+	return nil
+}
+
 // noLoader refuses every external reference: a tool schema is self-contained,
 // and compiling one must never read a file or the network.
 type noLoader struct{}
@@ -108,8 +127,12 @@ func (noLoader) Load(u string) (any, error) {
 // objects map[string]any, arrays []any, numbers json.Number) and returns an
 // *Error naming every problem, or nil. It never accepts a value the engine
 // refuses: a failure argcheck cannot explain still refuses, with the
-// engine's own words.
+// engine's own words. A number literal longer than 100 characters or with
+// an exponent beyond ±1000 is refused before the engine converts it.
 func (v *Validator) Validate(value any) error {
+	if problem := hugeNumber(value, ""); problem != "" {
+		return &Error{Problems: []string{problem}}
+	}
 	err := v.schema.Validate(value)
 	if err == nil {
 		return nil

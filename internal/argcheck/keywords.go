@@ -85,7 +85,7 @@ var formatText = map[string]string{
 	"date":      "a date like 2026-01-31",
 	"time":      "a time with a time zone like 15:04:05Z",
 	"email":     "an email address",
-	"uri":       "an absolute URL",
+	"uri":       "an absolute URL", // with a host: see absoluteURL
 	"uuid":      "a UUID like 123e4567-e89b-12d3-a456-426614174000",
 	"hostname":  "a host name",
 	"ipv4":      "an IPv4 address",

@@ -43,6 +43,8 @@ var keywordCases = map[string][]keywordCase{
 		{`{"properties":{"t":{"format":"time"}}}`, `{"t":"noon"}`, `t must be a time with a time zone like 15:04:05Z; got "noon"`},
 		{`{"properties":{"e":{"format":"email"}}}`, `{"e":"someone"}`, `e must be an email address; got "someone"`},
 		{`{"properties":{"u":{"format":"uri"}}}`, `{"u":"/relative/path"}`, `u must be an absolute URL; got "/relative/path"`},
+		{`{"properties":{"u":{"format":"uri"}}}`, `{"u":"https://"}`, `u must be an absolute URL; got "https://"`},
+		{`{"properties":{"u":{"format":"uri"}}}`, `{"u":"mailto:someone@example.com"}`, `u must be an absolute URL; got "mailto:someone@example.com"`},
 		{`{"properties":{"u":{"format":"uuid"}}}`, `{"u":"123"}`, `u must be a UUID like 123e4567-e89b-12d3-a456-426614174000; got "123"`},
 		{`{"properties":{"h":{"format":"hostname"}}}`, `{"h":"-bad-"}`, `h must be a host name; got "-bad-"`},
 		{`{"properties":{"h":{"format":"ipv4"}}}`, `{"h":"1.2.3"}`, `h must be an IPv4 address; got "1.2.3"`},
