@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/convirza/convirza-mcp/internal/argcheck"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -65,7 +66,7 @@ func Compact(enabled []Tool, handlers map[string]server.ToolHandlerFunc) ([]serv
 			args["additionalProperties"] = true // the named tool's own schema checks them
 		}
 	}
-	validator, err := schemas.NewValidator(s)
+	validator, err := argcheck.Compile(compactNames[1], s)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/convirza/convirza-mcp/internal/argcheck"
 	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/talkdesk"
 	"github.com/convirza/convirza-mcp/policy"
@@ -62,7 +63,7 @@ type Validator interface{ Validate() error }
 type Tool struct {
 	Spec
 	Schema    schemas.Schema
-	validator *schemas.Validator
+	validator *argcheck.Validator
 	canon     func(args []byte) ([]byte, error)
 	run       func(ctx context.Context, d *Deps, args []byte) (any, error)
 	preview   func(ctx context.Context, d *Deps, args []byte) (*policy.Preview, error)
@@ -116,7 +117,7 @@ func define[A any](spec Spec, h Handler[A], preview PreviewFunc[A], opts []Optio
 	if spec.Class.NeedsConfirmation() {
 		s = schemas.WithConfirmationToken(s)
 	}
-	v, err := schemas.NewValidator(s)
+	v, err := argcheck.Compile(spec.Name, s)
 	if err != nil {
 		panic(fmt.Sprintf("tool %s: %v", spec.Name, err))
 	}
