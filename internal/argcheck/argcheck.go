@@ -36,7 +36,7 @@ func (e *Error) Error() string {
 // Validator checks values against one compiled schema. It is safe for
 // concurrent use.
 type Validator struct {
-	name   string
+	name   string // the schema's, for errors
 	schema *jsonschema.Schema
 }
 
@@ -139,7 +139,7 @@ func (v *Validator) Validate(value any) error {
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return &Error{Problems: []string{"arguments could not be checked: " + err.Error()}}
+		return &Error{Problems: []string{fmt.Sprintf("arguments could not be checked against the %s schema: %v", v.name, err)}}
 	}
 	problems := render(v.schema, value, ve)
 	if len(problems) == 0 {
