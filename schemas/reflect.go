@@ -1,6 +1,6 @@
-// Package schemas holds the Go types of tool arguments and upstream bodies,
-// the reflector that turns them into MCP input schemas, and the validator that
-// checks arguments against those schemas with messages a model can act on.
+// Package schemas holds the Go types of tool arguments and upstream bodies
+// and the reflector that turns them into MCP input schemas; the engine that
+// checks arguments against those schemas is internal/argcheck.
 //
 // The generated schema of every tool is checked into schemas/generated and
 // compared by a test in package tools (regenerate: go test ./tools -run
@@ -15,8 +15,8 @@ import (
 	"github.com/invopop/jsonschema"
 )
 
-// Schema is a JSON Schema document as a plain map, the form the validator
-// walks and the form written to the wire.
+// Schema is a JSON Schema document as a plain map, the form compiled by
+// argcheck and the form written to the wire.
 type Schema = map[string]any
 
 // ConfirmationTokenProperty is the optional argument every confirmable tool

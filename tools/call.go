@@ -9,6 +9,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/convirza/convirza-mcp/internal/argcheck"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -57,7 +58,7 @@ type typedCall[A, R any] struct {
 // bind decodes raw arguments once: the generic value is checked against the
 // tool's schema (unknown fields, types, ranges, formats), then the same
 // bytes are decoded into A and A's own rules applied.
-func (de *decl[A, R]) bind(raw []byte, v *schemas.Validator) (call, error) {
+func (de *decl[A, R]) bind(raw []byte, v *argcheck.Validator) (call, error) {
 	m, err := schemas.DecodeArguments(raw)
 	if err != nil {
 		return nil, err

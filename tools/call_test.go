@@ -9,8 +9,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/convirza/convirza-mcp/internal/argcheck"
 	"github.com/convirza/convirza-mcp/policy"
-	"github.com/convirza/convirza-mcp/schemas"
 )
 
 // typedDecodes counts how often countedArgs is decoded from JSON.
@@ -38,7 +38,7 @@ func servedFromReflection(t *testing.T, tl Tool) Tool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := schemas.NewValidator(s)
+	v, err := argcheck.Compile(tl.Name, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,10 @@ func TestArgumentsDecodedOncePerCall(t *testing.T) {
 		}),
 		Names(func(a countedArgs) []int64 { hooks = append(hooks, "names"); return units(a.OrgUnitID) }),
 		Pins(func(a *countedArgs, root int64) { hooks = append(hooks, "pin"); a.OrgUnitID = root }),
-		Resolves(func(context.Context, *Deps, countedArgs) ([]int64, error) { hooks = append(hooks, "resolve"); return nil, nil }),
+		Resolves(func(context.Context, *Deps, countedArgs) ([]int64, error) {
+			hooks = append(hooks, "resolve")
+			return nil, nil
+		}),
 		TrimsPage(func(a countedArgs) (int64, bool) { hooks = append(hooks, "trim"); return a.OrgUnitID, true }),
 	))
 	toks, err := policy.NewTokens(nil, time.Minute)
@@ -103,7 +106,7 @@ func TestArgumentsDecodedOncePerCall(t *testing.T) {
 	}
 	// The token is bound to the pinned arguments, which the second call
 	// names itself.
-	second := call(`{"org_unit_id":7,"confirmation_token":"` + tok + `"}`, 1)
+	second := call(`{"org_unit_id":7,"confirmation_token":"`+tok+`"}`, 1)
 	if second["count"] != 1.0 {
 		t.Fatalf("second call: %v", second)
 	}

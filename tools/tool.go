@@ -25,6 +25,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/convirza/convirza-mcp/internal/argcheck"
 	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/talkdesk"
 	"github.com/convirza/convirza-mcp/policy"
@@ -63,7 +64,7 @@ type Validator interface{ Validate() error }
 type Tool struct {
 	Spec
 	// bind decodes and validates raw arguments into one typed call.
-	bind func(raw []byte, v *schemas.Validator) (call, error)
+	bind func(raw []byte, v *argcheck.Validator) (call, error)
 	// reflect generates the input schema from the argument type; only the
 	// snapshot test does: at run time the checked-in snapshot is the schema.
 	reflect func() (schemas.Schema, error)
@@ -202,7 +203,7 @@ type toolSchema struct {
 	raw       json.RawMessage
 	rawErr    error
 	valOnce   sync.Once
-	validator *schemas.Validator
+	validator *argcheck.Validator
 	valErr    error
 }
 
@@ -227,18 +228,13 @@ func (s *toolSchema) json() (json.RawMessage, error) {
 }
 
 // load is the served schema and its validator.
-func (s *toolSchema) load() (json.RawMessage, *schemas.Validator, error) {
+func (s *toolSchema) load() (json.RawMessage, *argcheck.Validator, error) {
 	raw, err := s.json()
 	if err != nil {
 		return nil, nil, err
 	}
 	s.valOnce.Do(func() {
-		var m schemas.Schema
-		if err := json.Unmarshal(raw, &m); err != nil {
-			s.valErr = fmt.Errorf("tool %s: schema: %w", s.name, err)
-			return
-		}
-		if s.validator, err = schemas.NewValidator(m); err != nil {
+		if s.validator, err = argcheck.Compile(s.name, raw); err != nil {
 			s.valErr = fmt.Errorf("tool %s: %w", s.name, err)
 		}
 	})
