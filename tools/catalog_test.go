@@ -14,17 +14,22 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
 	"github.com/convirza/convirza-mcp/tools"
 )
 
 var update = flag.Bool("update", false, "rewrite schemas/generated from the tool declarations")
 
-const snapshotDir = "../schemas/generated"
+const (
+	snapshotDir  = "../schemas/generated"
+	servedSource = "../schemas/served_gen.go"
+)
 
 // TestSchemaSnapshots keeps schemas/generated equal to what the declarations
 // generate. Regenerate: go test ./tools -run TestSchemaSnapshots -update
 func TestSchemaSnapshots(t *testing.T) {
 	want := map[string]bool{}
+	served := map[string]json.RawMessage{}
 	check := func(tl tools.Tool, toolset string, withClass bool, ann *mcp.ToolAnnotation) {
 		t.Helper()
 		// The schema as the argument type generates it: what the server
@@ -34,12 +39,8 @@ func TestSchemaSnapshots(t *testing.T) {
 			t.Fatal(err)
 		}
 		if ann == nil {
-			mt, err := tl.MCPTool()
-			if err != nil && !*update {
-				t.Errorf("%s: %v", tl.Name, err)
-				return
-			}
-			ann = &mt.Annotations
+			a := tl.Annotations()
+			ann = &a
 		}
 		snap := map[string]any{
 			"name":        tl.Name,
@@ -57,6 +58,9 @@ func TestSchemaSnapshots(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, '\n')
+		if served[tl.Name], err = json.Marshal(s); err != nil {
+			t.Fatal(err)
+		}
 		path := filepath.Join(snapshotDir, tl.Name+".json")
 		want[tl.Name+".json"] = true
 		if *update {
@@ -79,18 +83,27 @@ func TestSchemaSnapshots(t *testing.T) {
 	}
 	// Compact mode's two tools are snapshotted too, with the annotations
 	// they are served with.
-	served, err := tools.Compact(nil, nil)
+	compact, err := tools.Compact(nil, nil)
 	if err != nil && !*update {
 		t.Fatal(err)
 	}
 	for _, tl := range tools.CompactTools() {
 		var ann *mcp.ToolAnnotation
-		for _, st := range served {
+		for _, st := range compact {
 			if st.Tool.Name == tl.Name {
 				ann = &st.Tool.Annotations
 			}
 		}
 		check(tl, "compact (--tool-mode compact)", false, ann)
+	}
+	// What the server serves: the same schemas, compact, in Go source.
+	src := schemas.ServedSource(served)
+	if *update {
+		if err := os.WriteFile(servedSource, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if old, err := os.ReadFile(servedSource); err != nil || !bytes.Equal(old, src) {
+		t.Errorf("%s is not what the declarations generate (run: go test ./tools -run TestSchemaSnapshots -update)", servedSource)
 	}
 	entries, err := os.ReadDir(snapshotDir)
 	if err != nil {

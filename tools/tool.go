@@ -262,12 +262,17 @@ func (t *Tool) MCPTool() (mcp.Tool, error) {
 		return mcp.Tool{}, err
 	}
 	mt := mcp.NewToolWithRawSchema(t.Name, t.Description, raw)
-	mt.Annotations = mcp.ToolAnnotation{
+	mt.Annotations = t.Annotations()
+	return mt, nil
+}
+
+// Annotations are the tool's title and all four hints, set explicitly.
+func (t *Tool) Annotations() mcp.ToolAnnotation {
+	return mcp.ToolAnnotation{
 		Title:           t.Title,
 		ReadOnlyHint:    mcp.ToBoolPtr(t.Class == policy.Read),
 		DestructiveHint: mcp.ToBoolPtr(t.Class == policy.Destructive),
 		IdempotentHint:  mcp.ToBoolPtr(t.Idempotent),
 		OpenWorldHint:   mcp.ToBoolPtr(!t.Local),
 	}
-	return mt, nil
 }
