@@ -10,47 +10,11 @@ const (
 // NoArgs is the argument of tools that take none.
 type NoArgs struct{}
 
-// Profile is the data of GET /auth/profile: who the access token belongs to.
-type Profile struct {
-	User    ProfileUser `json:"user"`
-	OrgUnit Group       `json:"org_unit"`
-}
-
-// ProfileUser is the caller as GET /auth/profile describes them (the same
-// names as the login answer's user).
-type ProfileUser struct {
-	UserID    int64  `json:"user_id"`
-	Email     string `json:"email,omitempty"`
-	FirstName string `json:"first_name,omitempty"`
-	LastName  string `json:"last_name,omitempty"`
-	RoleID    int    `json:"role_id,omitempty"`
-	Role      string `json:"role,omitempty"`
-	OrgUnitID int64  `json:"org_unit_id,omitempty"`
-	Status    string `json:"status,omitempty"`
-	Timezone  string `json:"timezone,omitempty"`
-}
-
 // ListIndustriesArgs filters GET /industry.
 type ListIndustriesArgs struct {
 	IndustryName  string `json:"industry_name,omitempty" jsonschema:"maxLength=255,description=Partial match"`
 	IndustryGroup string `json:"industry_group,omitempty" jsonschema:"maxLength=255"`
 	IndustryID    int64  `json:"industry_id,omitempty" jsonschema:"minimum=1"`
-}
-
-// Industry is one entry of GET /industry.
-type Industry struct {
-	IndustryID    int64  `json:"industry_id"`
-	IndustryName  string `json:"industry_name,omitempty"`
-	IndustryGroup string `json:"industry_group,omitempty"`
-}
-
-// AdSource is one entry of GET /ad-source.
-type AdSource struct {
-	AdSourceID      int64  `json:"ad_source_id"`
-	AdSourceName    string `json:"ad_source_name,omitempty"`
-	OrgUnitID       int64  `json:"org_unit_id,omitempty"`
-	Status          string `json:"status,omitempty"`
-	AdSourceCreated string `json:"ad_source_created,omitempty"`
 }
 
 // ListTagsArgs is the path parameter and filters of GET /tag/:org_unit_id.
@@ -62,18 +26,6 @@ type ListTagsArgs struct {
 	Sort      string `json:"sort,omitempty" jsonschema:"enum=tag_name,enum=call_count"`
 	Direction string `json:"direction,omitempty" jsonschema:"enum=ASC,enum=DESC"`
 	Page
-}
-
-// Tag is one entry of GET /tag/:org_unit_id.
-type Tag struct {
-	TagID       int64  `json:"tag_id"`
-	TagName     string `json:"tag_name"`
-	TagType     string `json:"tag_type,omitempty"`
-	OrgUnitID   int64  `json:"org_unit_id,omitempty"`
-	Status      string `json:"status,omitempty"`
-	CallCount   int    `json:"call_count"`
-	TagCreated  string `json:"tag_created,omitempty"`
-	TagModified string `json:"tag_modified,omitempty"`
 }
 
 // TagCreate is the body of POST /tag: a user tag on an org unit.

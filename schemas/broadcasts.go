@@ -109,21 +109,3 @@ func futureTime(v string) error {
 	}
 	return nil
 }
-
-// Broadcast is one SMS broadcast as GET /broadcast and GET /broadcast/:id
-// return it (the list carries recipient_count, the details the recipients).
-type Broadcast struct {
-	BroadcastID       int64    `json:"broadcast_id"`
-	BroadcastName     string   `json:"broadcast_name,omitempty"`
-	AgentName         string   `json:"agent_name,omitempty"`
-	Status            string   `json:"status,omitempty"`
-	ScheduledAt       string   `json:"scheduled_at,omitempty"`
-	SentAt            string   `json:"sent_at,omitempty"`
-	Message           string   `json:"message,omitempty"`
-	FromNumber        string   `json:"from_number,omitempty"`
-	RecipientCount    int      `json:"recipient_count,omitempty"`
-	Recipients        []string `json:"recipients,omitempty"`
-	OrgUnitID         int64    `json:"org_unit_id,omitempty"`
-	BroadcastCreated  string   `json:"broadcast_created,omitempty"`
-	BroadcastModified string   `json:"broadcast_modified,omitempty"`
-}

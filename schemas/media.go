@@ -40,16 +40,3 @@ func (a UploadMediaPromptArgs) Validate() error {
 	}
 	return nil
 }
-
-// MediaPrompt is one recording.
-type MediaPrompt struct {
-	MediaPromptID int64  `json:"media_prompt_id"`
-	Name          string `json:"name"`
-	Type          string `json:"type,omitempty"`
-	OrgUnitID     int64  `json:"org_unit_id,omitempty"`
-	Filename      string `json:"filename,omitempty"`
-	Format        string `json:"format,omitempty"`
-	SizeBytes     int64  `json:"size_bytes,omitempty"`
-	Status        string `json:"status,omitempty"`
-	CreatedOn     string `json:"created_on,omitempty"`
-}

@@ -33,23 +33,3 @@ type NumberOrder struct {
 	Number    string `json:"number" jsonschema:"required,pattern=^[0-9]{10}$,description=10 digits from search_available_numbers"`
 	OrgUnitID int64  `json:"org_unit_id" jsonschema:"required,minimum=1,description=Org unit the number is assigned to"`
 }
-
-// PhoneNumber is one number as the phone-number endpoints return it. A
-// search result with no number_id is offered by the carrier and must be
-// ordered before a route can use it.
-type PhoneNumber struct {
-	NumberID            *int64  `json:"number_id"`
-	Number              string  `json:"number"`
-	Source              string  `json:"source,omitempty"`
-	NPA                 string  `json:"npa,omitempty"`
-	NXX                 string  `json:"nxx,omitempty"`
-	OCN                 string  `json:"ocn,omitempty"`
-	RateCenter          string  `json:"rc,omitempty"`
-	City                string  `json:"city,omitempty"`
-	State               string  `json:"state,omitempty"`
-	OrgUnitID           int64   `json:"org_unit_id,omitempty"`
-	OrgUnitName         string  `json:"org_unit_name,omitempty"`
-	Status              string  `json:"status,omitempty"`
-	ProvisionedRouteIDs []int64 `json:"provisioned_route_ids,omitempty"`
-	AssignedOn          string  `json:"assigned_on,omitempty"`
-}

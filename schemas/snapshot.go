@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"go/format"
 	"sort"
 	"strconv"
 )
@@ -34,6 +35,9 @@ func ServedSource(schemas map[string]json.RawMessage) []byte {
 		fmt.Fprintf(&b, "\t%s: %s,\n", strconv.Quote(n), strconv.Quote(string(schemas[n])))
 	}
 	b.WriteString("}\n")
+	if src, err := format.Source(b.Bytes()); err == nil {
+		return src
+	}
 	return b.Bytes()
 }
 

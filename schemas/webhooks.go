@@ -78,18 +78,3 @@ func (a UpdateWebhookArgs) Validate() error {
 	}
 	return nil
 }
-
-// Webhook is one webhook as GET /webhooks/list and /webhooks/:id return it.
-type Webhook struct {
-	WebhookID       int64         `json:"webhook_id"`
-	WebhookName     string        `json:"webhook_name,omitempty"`
-	WebhookURL      string        `json:"webhook_url,omitempty"`
-	Method          string        `json:"method,omitempty"`
-	WebhookType     string        `json:"webhook_type,omitempty"`
-	OrgUnitID       int64         `json:"org_unit_id,omitempty"`
-	OrgUnitName     string        `json:"org_unit_name,omitempty"`
-	StaticParams    []StaticParam `json:"static_params,omitempty"`
-	Status          string        `json:"status,omitempty"`
-	WebhookCreated  string        `json:"webhook_created,omitempty"`
-	WebhookModified string        `json:"webhook_modified,omitempty"`
-}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -19,19 +20,19 @@ func accountTools() []Tool {
 			}, AccountWide()),
 		Define(Spec{Name: "list_industries", Title: "List industries", Class: policy.Read,
 			Description: "List industries, the values of a group's industry_id. Filter by name, group or id."},
-			func(ctx context.Context, d *Deps, a schemas.ListIndustriesArgs) (*Page[schemas.Industry], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListIndustriesArgs) (*Page[convirza.Industry], error) {
 				out, err := d.Convirza.Account.Industries(ctx, a)
 				return pageOf("industries", 0, out, err)
 			}, AccountWide()),
 		Define(Spec{Name: "list_ad_sources", Title: "List ad sources", Class: policy.Read,
 			Description: "List the ad sources (marketing channels calls are attributed to) available to the account."},
-			func(ctx context.Context, d *Deps, _ schemas.NoArgs) (*Page[schemas.AdSource], error) {
+			func(ctx context.Context, d *Deps, _ schemas.NoArgs) (*Page[convirza.AdSource], error) {
 				out, err := d.Convirza.Account.AdSources(ctx)
 				return pageOf("ad_sources", 0, out, err)
 			}, TrimsPage(adSourceUnit)),
 		Define(Spec{Name: "list_tags", Title: "List tags", Class: policy.Read,
 			Description: "List the call tags an org unit uses (its own user tags and the account's system tags) with how many calls carry each. Default active only. Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListTagsArgs) (*Page[schemas.Tag], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListTagsArgs) (*Page[convirza.Tag], error) {
 				out, err := d.Convirza.Tags.List(ctx, a)
 				return pageOf("tags", a.Offset, out, err)
 			}, Names(func(a schemas.ListTagsArgs) []int64 { return units(a.OrgUnitID) })),
@@ -71,7 +72,7 @@ func accountTools() []Tool {
 	}
 }
 
-func adSourceUnit(a schemas.AdSource) (int64, bool) { return a.OrgUnitID, true }
+func adSourceUnit(a convirza.AdSource) (int64, bool) { return a.OrgUnitID, true }
 
 // tagOwners finds the org units of tags in a unit's tag list (the API has
 // no GET of one tag): the unit itself and each tag's own unit (a system
@@ -102,8 +103,8 @@ func tagOwners(ctx context.Context, d *Deps, unit int64, ids []int64) ([]int64, 
 }
 
 // unitTags reads every tag an org unit's list shows, active and inactive.
-func unitTags(ctx context.Context, d *Deps, ou int64) (map[int64]schemas.Tag, error) {
-	out := map[int64]schemas.Tag{}
+func unitTags(ctx context.Context, d *Deps, ou int64) (map[int64]convirza.Tag, error) {
+	out := map[int64]convirza.Tag{}
 	for _, status := range []string{schemas.StatusActive, schemas.StatusInactive} {
 		for offset := 0; ; {
 			page, err := d.Convirza.Tags.List(ctx, schemas.ListTagsArgs{OrgUnitID: ou, TagType: schemas.TagTypeAll, Status: status, Page: schemas.Page{Limit: 200, Offset: offset}})

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -21,7 +22,7 @@ func broadcastTools() []Tool {
 		Define(Spec{Name: "list_broadcasts", Title: "List SMS broadcasts", Class: policy.Read,
 			Description: "SMS broadcasts, latest send time first: name, agent, status, send time, message, sender, recipient count. " +
 				"start/end filter by send time. Paged, default 100."},
-			func(ctx context.Context, d *Deps, a schemas.ListBroadcastsArgs) (*Page[schemas.Broadcast], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListBroadcastsArgs) (*Page[convirza.Broadcast], error) {
 				out, err := d.Convirza.Broadcasts.List(ctx, a)
 				if err != nil {
 					return nil, err
@@ -78,7 +79,7 @@ func broadcastTools() []Tool {
 	}
 }
 
-func broadcastUnit(b schemas.Broadcast) (int64, bool) { return b.OrgUnitID, true }
+func broadcastUnit(b convirza.Broadcast) (int64, bool) { return b.OrgUnitID, true }
 
 // broadcastOwner finds the org unit a broadcast was sent for (GET
 // /broadcast/:id); no write moves it.
@@ -93,7 +94,7 @@ func broadcastOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
 // broadcastView is get_broadcast's answer: the broadcast, its recipients
 // cut to maxShownRecipients.
 type broadcastView struct {
-	schemas.Broadcast
+	convirza.Broadcast
 	RecipientsNotShown int `json:"recipients_not_shown,omitempty"`
 }
 

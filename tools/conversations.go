@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -13,7 +14,7 @@ func conversationTools() []Tool {
 		Define(Spec{Name: "list_calls", Title: "List calls", Class: policy.Read,
 			Description: "Call history, newest first. Default the last 7 days; at most 31 days per request. " +
 				"include adds detail blocks (recording URLs valid 7 days). Paged, default 50."},
-			func(ctx context.Context, d *Deps, a schemas.ListCallsArgs) (*Page[schemas.Call], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListCallsArgs) (*Page[convirza.Call], error) {
 				out, err := d.Convirza.Conversations.Calls(ctx, a)
 				return pageOf("calls", a.Offset, out, err)
 			}, Names(func(a schemas.ListCallsArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListCallsArgs, root int64) { a.OrgUnitID = root })),
@@ -30,7 +31,7 @@ func conversationTools() []Tool {
 		Define(Spec{Name: "list_sms_conversations", Title: "List SMS conversations", Class: policy.Read,
 			Description: "SMS threads with customers: their number, tracking number, last message, status, agent, unread count, " +
 				"response times (HH:MM:SS). Default open threads, latest activity first."},
-			func(ctx context.Context, d *Deps, a schemas.ListSMSArgs) (*Page[schemas.SMSConversation], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListSMSArgs) (*Page[convirza.SMSConversation], error) {
 				out, err := d.Convirza.Conversations.SMS(ctx, a)
 				return pageOf("conversations", a.Offset, out, err)
 			}, Unscopable()),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -14,7 +15,7 @@ func groupTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_groups", Title: "List child groups", Class: policy.Read,
 			Description: "List the immediate child groups (org units) of a unit, default the account's own. Filter by name or status. Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (*Page[schemas.Group], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (*Page[convirza.Group], error) {
 				out, err := d.Convirza.Groups.List(ctx, a)
 				return pageOf("groups", a.Offset, out, err)
 			},
@@ -22,7 +23,7 @@ func groupTools() []Tool {
 			Pins(func(a *schemas.ListGroupsArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "get_group", Title: "Get group details", Class: policy.Read,
 			Description: "Get one group (org unit) by id: name, external id, parent, address, phone, industry."},
-			func(ctx context.Context, d *Deps, a schemas.ID) (*schemas.GroupDetails, error) {
+			func(ctx context.Context, d *Deps, a schemas.ID) (*convirza.GroupDetails, error) {
 				return d.Convirza.Groups.Get(ctx, a.ID)
 			}, Resolves(groupID)),
 		Define(Spec{Name: "get_group_tree", Title: "Get group tree", Class: policy.Read,
@@ -80,15 +81,15 @@ func groupID(_ context.Context, _ *Deps, a schemas.ID) ([]int64, error) {
 
 // groupTree is get_group_tree's answer.
 type groupTree struct {
-	Groups []schemas.TreeNode `json:"groups"`
+	Groups []convirza.TreeNode `json:"groups"`
 }
 
 // scopeTree keeps the parts of the tree inside the scope: a unit outside it
 // is dropped and its in-scope descendants take its place.
 func scopeTree(t groupTree, in func(int64) bool) (groupTree, error) {
-	var keep func([]schemas.TreeNode) []schemas.TreeNode
-	keep = func(ns []schemas.TreeNode) []schemas.TreeNode {
-		out := []schemas.TreeNode{}
+	var keep func([]convirza.TreeNode) []convirza.TreeNode
+	keep = func(ns []convirza.TreeNode) []convirza.TreeNode {
+		out := []convirza.TreeNode{}
 		for _, n := range ns {
 			kids := keep(n.Children)
 			if !in(n.OrgUnitID) {
@@ -177,8 +178,8 @@ func previewDeleteGroup(ctx context.Context, d *Deps, a schemas.ID) (*policy.Pre
 
 // usersOfGroup lists the active and inactive users assigned to the group
 // itself (the list endpoint also returns sub-groups' users).
-func usersOfGroup(ctx context.Context, d *Deps, id int64) ([]schemas.User, error) {
-	var mine []schemas.User
+func usersOfGroup(ctx context.Context, d *Deps, id int64) ([]convirza.User, error) {
+	var mine []convirza.User
 	for offset := 0; ; {
 		page, err := d.Convirza.Users.List(ctx, schemas.ListUsersArgs{OrgUnitID: id, Page: schemas.Page{Limit: 200, Offset: offset}})
 		if err != nil {

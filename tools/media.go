@@ -20,7 +20,7 @@ func mediaTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_media_prompts", Title: "List media prompts", Class: policy.Read,
 			Description: "List audio recordings (prompts, whispers, voicemail greetings, surveys). Filter by type or name."},
-			func(ctx context.Context, d *Deps, a schemas.ListMediaPromptsArgs) (*Page[schemas.MediaPrompt], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListMediaPromptsArgs) (*Page[convirza.MediaPrompt], error) {
 				out, err := d.Convirza.Media.List(ctx, a)
 				if err != nil {
 					return nil, err
@@ -41,7 +41,7 @@ func mediaTools() []Tool {
 	}
 }
 
-func mediaUnit(p schemas.MediaPrompt) (int64, bool) { return p.OrgUnitID, true }
+func mediaUnit(p convirza.MediaPrompt) (int64, bool) { return p.OrgUnitID, true }
 
 // mediaOwner finds the org unit of a recording in the list (the API has no
 // GET by id for media prompts); one deleted or unknown is refused.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -31,7 +32,7 @@ func numberTools() []Tool {
 			})),
 		Define(Spec{Name: "list_assigned_numbers", Title: "List assigned phone numbers", Class: policy.Read,
 			Description: "List the phone numbers the account holds: org unit, status (assigned; provisioned = used by routes), route ids."},
-			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (*Page[schemas.PhoneNumber], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (*Page[convirza.PhoneNumber], error) {
 				out, err := d.Convirza.Numbers.Assigned(ctx, a)
 				if err != nil {
 					return nil, err
@@ -40,7 +41,7 @@ func numberTools() []Tool {
 			}, TrimsPage(numberUnit)),
 		Define(Spec{Name: "list_provisioned_numbers", Title: "List provisioned phone numbers", Class: policy.Read,
 			Description: "List the account's phone numbers that provisioned routes use, with their route ids."},
-			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (*Page[schemas.PhoneNumber], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (*Page[convirza.PhoneNumber], error) {
 				out, err := d.Convirza.Numbers.Provisioned(ctx, a)
 				if err != nil {
 					return nil, err
@@ -75,11 +76,11 @@ func numberTools() []Tool {
 // searchedNumber is one search_available_numbers answer: needs_order is
 // true for the carrier's numbers, which must be bought first.
 type searchedNumber struct {
-	schemas.PhoneNumber
+	convirza.PhoneNumber
 	NeedsOrder bool `json:"needs_order"`
 }
 
-func numberUnit(n schemas.PhoneNumber) (int64, bool) { return n.OrgUnitID, true }
+func numberUnit(n convirza.PhoneNumber) (int64, bool) { return n.OrgUnitID, true }
 
 // numberOwner finds the org unit holding a number among the account's; a
 // number the account does not hold is refused.
@@ -100,7 +101,7 @@ func numberOwner(ctx context.Context, d *Deps, a schemas.NumberArgs) ([]int64, e
 }
 
 // findPhone returns the entry for exactly this number in a list, or nil.
-func findPhone(items []schemas.PhoneNumber, digits string) *schemas.PhoneNumber {
+func findPhone(items []convirza.PhoneNumber, digits string) *convirza.PhoneNumber {
 	for i := range items {
 		if strings.HasSuffix(phoneDigits(items[i].Number), digits) {
 			return &items[i]
@@ -119,7 +120,7 @@ func phoneDigits(s string) string {
 }
 
 // phonePlace is "Denver, CO", or the rate center, or "".
-func phonePlace(n *schemas.PhoneNumber) string {
+func phonePlace(n *convirza.PhoneNumber) string {
 	switch {
 	case n.City != "" && n.State != "":
 		return n.City + ", " + n.State
@@ -133,7 +134,7 @@ func phonePlace(n *schemas.PhoneNumber) string {
 
 // orgUnitLabel is `org unit 1042 "Denver Office"`, the name left out when it
 // cannot be read (Standard users cannot read groups).
-func orgUnitLabel(ctx context.Context, d *Deps, id int64) (string, *schemas.GroupDetails, error) {
+func orgUnitLabel(ctx context.Context, d *Deps, id int64) (string, *convirza.GroupDetails, error) {
 	g, err := d.Convirza.Groups.Get(ctx, id)
 	switch {
 	case err == nil:
@@ -203,7 +204,7 @@ func previewReleaseNumber(ctx context.Context, d *Deps, a schemas.NumberArgs) (*
 	if err != nil {
 		return nil, fmt.Errorf("reading the routes that use %s: %w", label, err)
 	}
-	var using []schemas.Route
+	var using []convirza.Route
 	var brief []map[string]any
 	for _, r := range routes.Items {
 		if strings.HasSuffix(phoneDigits(r.PhoneNumber), a.Number) {

@@ -23,7 +23,7 @@ func recordListTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_record_lists", Title: "List Talkdesk record lists", Class: policy.Read,
 			Description: "List the Talkdesk record lists (the outbound dialer's contact lists): id, name, status, records_count. Paged: page (from 1), per_page (max 100)."},
-			func(ctx context.Context, d *Deps, a schemas.ListRecordListsArgs) (*Page[schemas.RecordList], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListRecordListsArgs) (*Page[talkdesk.RecordList], error) {
 				c, err := talkdeskClient(d)
 				if err != nil {
 					return nil, err
@@ -45,7 +45,7 @@ func recordListTools() []Tool {
 			}, AccountWide()),
 		Define(Spec{Name: "list_records", Title: "List records of a Talkdesk record list", Class: policy.Read,
 			Description: "List the records (contacts) of a Talkdesk record list: id, phone_numbers, names, priority, external ids. Paged: page (from 1), per_page (max 100)."},
-			func(ctx context.Context, d *Deps, a schemas.ListRecordsArgs) (*Page[schemas.Record], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListRecordsArgs) (*Page[talkdesk.Record], error) {
 				c, err := talkdeskClient(d)
 				if err != nil {
 					return nil, err
@@ -153,7 +153,7 @@ func deref(n *int) int {
 
 // bulkOutcome reports a bulk call: how many of the items sent were done,
 // and each failure as the API described it.
-func bulkOutcome(res *schemas.BulkResult, verb string, done, sent int) map[string]any {
+func bulkOutcome(res *talkdesk.BulkResult, verb string, done, sent int) map[string]any {
 	status := verb
 	switch {
 	case done == 0 && sent > 0:
@@ -221,7 +221,7 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 	keys := identifierKeys(a)
 	hits := make(map[string]int, len(keys)) // identifier -> records it matches
 	affected := 0                           // records matched by any identifier
-	complete, err := c.Records.Walk(ctx, a.RecordListID, previewRecordLimit, func(r schemas.Record) {
+	complete, err := c.Records.Walk(ctx, a.RecordListID, previewRecordLimit, func(r talkdesk.Record) {
 		matched := false
 		for _, k := range recordKeys(a.Kind(), r) {
 			if _, named := keys[k]; named {
@@ -315,7 +315,7 @@ func orderedKeys(a schemas.DeleteRecordsArgs) []string {
 }
 
 // recordKeys are the identifiers of kind under which r can be named.
-func recordKeys(kind string, r schemas.Record) []string {
+func recordKeys(kind string, r talkdesk.Record) []string {
 	switch kind {
 	case schemas.ByPhoneNumber:
 		out := make([]string, 0, len(r.PhoneNumbers))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -13,7 +14,7 @@ func routeTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_provisioned_routes", Title: "List provisioned routes", Class: policy.Read,
 			Description: "List provisioned routes (tracking number → ring_to number). Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListRoutesArgs) (*Page[schemas.Route], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListRoutesArgs) (*Page[convirza.Route], error) {
 				out, err := d.Convirza.Routes.List(ctx, a)
 				return pageOf("provisioned_routes", a.Offset, out, err)
 			}, Names(func(a schemas.ListRoutesArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListRoutesArgs, root int64) { a.OrgUnitID = root })),

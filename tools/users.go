@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -14,7 +15,7 @@ func userTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_users", Title: "List users", Class: policy.Read,
 			Description: "List users of an org unit and its sub-groups (default the whole account). Filter by name, email, role_id, user_status; deleted users only with user_status=deleted. Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListUsersArgs) (*Page[schemas.User], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListUsersArgs) (*Page[convirza.User], error) {
 				out, err := d.Convirza.Users.List(ctx, a)
 				return pageOf("users", a.Offset, out, err)
 			}, Names(func(a schemas.ListUsersArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListUsersArgs, root int64) { a.OrgUnitID = root })),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -13,7 +14,7 @@ func voiceAgentTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_voice_agents", Title: "List AI voice agents", Class: policy.Read,
 			Description: "List AI voice agents, newest first by default. Filter by id, org units, keyword, status. Paged (default 10)."},
-			func(ctx context.Context, d *Deps, a schemas.ListVoiceAgentsArgs) (*Page[schemas.VoiceAgent], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListVoiceAgentsArgs) (*Page[convirza.VoiceAgent], error) {
 				out, err := d.Convirza.VoiceAgents.List(ctx, a)
 				return pageOf("voice_agents", a.Offset, out, err)
 			}, Names(func(a schemas.ListVoiceAgentsArgs) []int64 { return units(a.OrgUnitIDs...) }), TrimsPage(voiceAgentUnit)),
@@ -55,7 +56,7 @@ func voiceAgentTools() []Tool {
 	}
 }
 
-func voiceAgentUnit(v schemas.VoiceAgent) (int64, bool) { return v.OrgUnitID, true }
+func voiceAgentUnit(v convirza.VoiceAgent) (int64, bool) { return v.OrgUnitID, true }
 
 // voiceAgentOwner finds the org unit a voice agent answers for
 // (GET /ai-voice-agents/:id).

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/testenv"
-	"github.com/convirza/convirza-mcp/schemas"
 )
 
 func TestListVoiceAgents(t *testing.T) {
@@ -126,7 +126,7 @@ func TestDeleteVoiceAgent(t *testing.T) {
 // The body fields of voice agents are not public: the id may come as id.
 func TestVoiceAgentIDSpellings(t *testing.T) {
 	for _, raw := range []string{`{"voice_agent_id":7,"name":"A"}`, `{"id":7,"name":"A"}`, `{"id":"7","name":"A"}`} {
-		var v schemas.VoiceAgent
+		var v convirza.VoiceAgent
 		if err := json.Unmarshal([]byte(raw), &v); err != nil || v.VoiceAgentID != 7 || v.Name != "A" {
 			t.Errorf("%s: %+v, %v", raw, v, err)
 		}

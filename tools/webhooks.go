@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
@@ -13,7 +14,7 @@ func webhookTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_webhooks", Title: "List webhooks", Class: policy.Read,
 			Description: "List webhooks (pre-call and post-call HTTP callbacks) of an org unit and its sub-groups, default the whole account. Deleted ones only with status=deleted. Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListWebhooksArgs) (*Page[schemas.Webhook], error) {
+			func(ctx context.Context, d *Deps, a schemas.ListWebhooksArgs) (*Page[convirza.Webhook], error) {
 				out, err := d.Convirza.Webhooks.List(ctx, a)
 				return pageOf("webhooks", a.Offset, out, err)
 			}, Names(func(a schemas.ListWebhooksArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListWebhooksArgs, root int64) { a.OrgUnitID = root })),

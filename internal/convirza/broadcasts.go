@@ -7,10 +7,10 @@ import (
 )
 
 // BroadcastsService calls the /broadcast endpoints (SMS broadcasts).
-type BroadcastsService struct{ r resource[schemas.Broadcast] }
+type BroadcastsService struct{ r resource[Broadcast] }
 
 // List returns broadcasts matching the filter (GET /broadcast).
-func (s *BroadcastsService) List(ctx context.Context, f schemas.ListBroadcastsArgs) (*List[schemas.Broadcast], error) {
+func (s *BroadcastsService) List(ctx context.Context, f schemas.ListBroadcastsArgs) (*List[Broadcast], error) {
 	out, _, err := s.r.list(ctx, Query(f))
 	if err != nil {
 		return nil, err
@@ -22,7 +22,7 @@ func (s *BroadcastsService) List(ctx context.Context, f schemas.ListBroadcastsAr
 }
 
 // Get returns one broadcast with its recipients (GET /broadcast/:id).
-func (s *BroadcastsService) Get(ctx context.Context, id int64) (*schemas.Broadcast, error) {
+func (s *BroadcastsService) Get(ctx context.Context, id int64) (*Broadcast, error) {
 	out, _, err := s.r.get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func (s *BroadcastsService) Get(ctx context.Context, id int64) (*schemas.Broadca
 	return out, nil
 }
 
-func fillCount(b *schemas.Broadcast) {
+func fillCount(b *Broadcast) {
 	if b.RecipientCount == 0 {
 		b.RecipientCount = len(b.Recipients)
 	}
@@ -58,4 +58,22 @@ func (s *BroadcastsService) Update(ctx context.Context, id int64, p schemas.Broa
 // Cancel cancels a scheduled or pending broadcast (DELETE /broadcast/:id).
 func (s *BroadcastsService) Cancel(ctx context.Context, id int64) (Meta, error) {
 	return s.r.delete(ctx, id)
+}
+
+// Broadcast is one SMS broadcast as GET /broadcast and GET /broadcast/:id
+// return it (the list carries recipient_count, the details the recipients).
+type Broadcast struct {
+	BroadcastID       int64    `json:"broadcast_id"`
+	BroadcastName     string   `json:"broadcast_name,omitempty"`
+	AgentName         string   `json:"agent_name,omitempty"`
+	Status            string   `json:"status,omitempty"`
+	ScheduledAt       string   `json:"scheduled_at,omitempty"`
+	SentAt            string   `json:"sent_at,omitempty"`
+	Message           string   `json:"message,omitempty"`
+	FromNumber        string   `json:"from_number,omitempty"`
+	RecipientCount    int      `json:"recipient_count,omitempty"`
+	Recipients        []string `json:"recipients,omitempty"`
+	OrgUnitID         int64    `json:"org_unit_id,omitempty"`
+	BroadcastCreated  string   `json:"broadcast_created,omitempty"`
+	BroadcastModified string   `json:"broadcast_modified,omitempty"`
 }

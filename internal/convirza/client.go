@@ -16,7 +16,6 @@ import (
 	"strings"
 
 	"github.com/convirza/convirza-mcp/internal/upstream"
-	"github.com/convirza/convirza-mcp/schemas"
 )
 
 // Default base URLs of the two hosts.
@@ -73,17 +72,17 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 		log:  log,
 	}
 	c.tokens = newTokenSource(cfg, hc, log)
-	c.Groups = &GroupsService{r: resource[schemas.Group]{c: c, path: "/groups", listPath: "/groups/list", listKey: "groups"}}
-	c.Users = &UsersService{r: resource[schemas.User]{c: c, path: "/users", listPath: "/users/list", listKey: "users"}}
-	c.Webhooks = &WebhooksService{r: resource[schemas.Webhook]{c: c, path: "/webhooks", listPath: "/webhooks/list", listKey: "webhooks"}}
+	c.Groups = &GroupsService{r: resource[Group]{c: c, path: "/groups", listPath: "/groups/list", listKey: "groups"}}
+	c.Users = &UsersService{r: resource[User]{c: c, path: "/users", listPath: "/users/list", listKey: "users"}}
+	c.Webhooks = &WebhooksService{r: resource[Webhook]{c: c, path: "/webhooks", listPath: "/webhooks/list", listKey: "webhooks"}}
 	c.Account = &AccountService{c: c}
 	c.Tags = &TagsService{c: c}
-	c.Conversations = &ConversationsService{calls: resource[schemas.Call]{c: c, path: "/conversations/calls", listKey: "calls"}, sms: resource[schemas.SMSConversation]{c: c, path: "/conversations/sms", listKey: "conversation"}}
-	c.Broadcasts = &BroadcastsService{r: resource[schemas.Broadcast]{c: c, path: "/broadcast", listKey: "broadcasts"}}
+	c.Conversations = &ConversationsService{calls: resource[Call]{c: c, path: "/conversations/calls", listKey: "calls"}, sms: resource[SMSConversation]{c: c, path: "/conversations/sms", listKey: "conversation"}}
+	c.Broadcasts = &BroadcastsService{r: resource[Broadcast]{c: c, path: "/broadcast", listKey: "broadcasts"}}
 	c.Numbers = &NumbersService{c: c}
-	c.Routes = &RoutesService{r: resource[schemas.Route]{c: c, path: "/provisioned-routes", listKey: "provisioned_routes"}}
-	c.VoiceAgents = &VoiceAgentsService{r: resource[schemas.VoiceAgent]{c: c, path: "/ai-voice-agents", listKey: "voice_agents"}}
-	c.Media = &MediaService{r: resource[schemas.MediaPrompt]{c: c, path: "/media-prompts", listKey: "media_prompts"}}
+	c.Routes = &RoutesService{r: resource[Route]{c: c, path: "/provisioned-routes", listKey: "provisioned_routes"}}
+	c.VoiceAgents = &VoiceAgentsService{r: resource[VoiceAgent]{c: c, path: "/ai-voice-agents", listKey: "voice_agents"}}
+	c.Media = &MediaService{r: resource[MediaPrompt]{c: c, path: "/media-prompts", listKey: "media_prompts"}}
 	return c
 }
 

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/convirza/convirza-mcp/internal/upstream"
-	"github.com/convirza/convirza-mcp/schemas"
 )
 
 // FuzzDecode: any status and body give data or a typed error, never a panic.
@@ -18,12 +17,12 @@ func FuzzDecode(f *testing.F) {
 	f.Add(200, []byte(`{"data":{"groups":[{"org_unit_id":1,"code":"1"}],"total":"3"}}`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		resp := &upstream.Response{Status: status, Header: http.Header{}, Body: body}
-		var g schemas.GroupDetails
+		var g GroupDetails
 		_, _ = decode("GET", "/x", resp, &g)
 		_, _ = decode("DELETE", "/x", resp, nil)
 		var raw []byte
 		_, _ = decode("GET", "/x", resp, &raw)
-		_, _ = decodeList[schemas.Group](body, "groups")
+		_, _ = decodeList[Group](body, "groups")
 		_, _ = parseTree(body)
 		_, _ = parseTokenResponse(body, time.Now())
 	})

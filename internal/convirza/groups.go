@@ -13,21 +13,21 @@ import (
 )
 
 // GroupsService calls the /groups endpoints (org units). Admin only.
-type GroupsService struct{ r resource[schemas.Group] }
+type GroupsService struct{ r resource[Group] }
 
-func (s *GroupsService) details() resource[schemas.GroupDetails] {
-	return resource[schemas.GroupDetails]{c: s.r.c, path: s.r.path}
+func (s *GroupsService) details() resource[GroupDetails] {
+	return resource[GroupDetails]{c: s.r.c, path: s.r.path}
 }
 
 // List returns the immediate children of a unit (GET /groups/list).
-func (s *GroupsService) List(ctx context.Context, f schemas.ListGroupsArgs) (*List[schemas.Group], error) {
+func (s *GroupsService) List(ctx context.Context, f schemas.ListGroupsArgs) (*List[Group], error) {
 	out, _, err := s.r.list(ctx, Query(f))
 	return out, err
 }
 
 // Get returns one unit (GET /groups/:id). The id is filled in when the
 // answer leaves it out, as the documented example does.
-func (s *GroupsService) Get(ctx context.Context, id int64) (*schemas.GroupDetails, error) {
+func (s *GroupsService) Get(ctx context.Context, id int64) (*GroupDetails, error) {
 	out, _, err := s.details().get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -41,7 +41,7 @@ func (s *GroupsService) Get(ctx context.Context, id int64) (*schemas.GroupDetail
 // Hierarchy returns the unit's id followed by every descendant's
 // (GET /groups/org-list/:ouid).
 func (s *GroupsService) Hierarchy(ctx context.Context, ouid int64) ([]int64, error) {
-	var out schemas.Hierarchy
+	var out Hierarchy
 	if _, err := s.r.c.do(ctx, http.MethodGet, fmt.Sprintf("/groups/org-list/%d", ouid), nil, nil, &out); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (s *GroupsService) Hierarchy(ctx context.Context, ouid int64) ([]int64, err
 // Tree returns the organisation tree (GET /groups/tree) as nested nodes. The
 // API documents two shapes, a flat list with dotted codes ("1.1.2") and
 // nested children; both are accepted.
-func (s *GroupsService) Tree(ctx context.Context, active *bool) ([]schemas.TreeNode, error) {
+func (s *GroupsService) Tree(ctx context.Context, active *bool) ([]TreeNode, error) {
 	q := Query(schemas.GroupTreeArgs{Active: active})
 	var raw json.RawMessage
 	if _, err := s.r.c.do(ctx, http.MethodGet, "/groups/tree", q, nil, &raw); err != nil {
@@ -98,7 +98,7 @@ type treeItem struct {
 	Children    []treeItem `json:"children"`
 }
 
-func parseTree(raw json.RawMessage) ([]schemas.TreeNode, error) {
+func parseTree(raw json.RawMessage) ([]TreeNode, error) {
 	var items []treeItem
 	var wrapped struct {
 		Groups []treeItem `json:"groups"`
@@ -120,7 +120,7 @@ func parseTree(raw json.RawMessage) ([]schemas.TreeNode, error) {
 	return nestByCode(items), nil
 }
 
-func (it treeItem) node() schemas.TreeNode {
+func (it treeItem) node() TreeNode {
 	name := it.Text
 	if name == "" {
 		name = it.OrgUnitName
@@ -128,11 +128,11 @@ func (it treeItem) node() schemas.TreeNode {
 	if name == "" {
 		name = it.Name
 	}
-	return schemas.TreeNode{OrgUnitID: it.OrgUnitID, Name: name, Level: it.GroupLevel, Code: it.Code}
+	return TreeNode{OrgUnitID: it.OrgUnitID, Name: name, Level: it.GroupLevel, Code: it.Code}
 }
 
-func convertNested(items []treeItem) []schemas.TreeNode {
-	out := make([]schemas.TreeNode, 0, len(items))
+func convertNested(items []treeItem) []TreeNode {
+	out := make([]TreeNode, 0, len(items))
 	for _, it := range items {
 		n := it.node()
 		n.Children = convertNested(it.Children)
@@ -146,11 +146,11 @@ func convertNested(items []treeItem) []schemas.TreeNode {
 
 // nestByCode builds the tree from dotted codes: "1.2" is the parent of
 // "1.2.3". Items without a known parent are roots.
-func nestByCode(items []treeItem) []schemas.TreeNode {
+func nestByCode(items []treeItem) []TreeNode {
 	sorted := append([]treeItem(nil), items...)
 	sort.SliceStable(sorted, func(i, j int) bool { return codeLess(sorted[i].Code, sorted[j].Code) })
 	type slot struct {
-		node     schemas.TreeNode
+		node     TreeNode
 		children []string
 	}
 	byCode := map[string]*slot{}
@@ -174,8 +174,8 @@ func nestByCode(items []treeItem) []schemas.TreeNode {
 			roots = append(roots, code)
 		}
 	}
-	var build func(code string) schemas.TreeNode
-	build = func(code string) schemas.TreeNode {
+	var build func(code string) TreeNode
+	build = func(code string) TreeNode {
 		s := byCode[code]
 		n := s.node
 		for _, c := range s.children {
@@ -183,7 +183,7 @@ func nestByCode(items []treeItem) []schemas.TreeNode {
 		}
 		return n
 	}
-	out := make([]schemas.TreeNode, 0, len(roots))
+	out := make([]TreeNode, 0, len(roots))
 	for _, r := range roots {
 		out = append(out, build(r))
 	}
@@ -208,4 +208,60 @@ func codeLess(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// Group is one entry of GET /groups/list.
+type Group struct {
+	OrgUnitID       int64  `json:"org_unit_id"`
+	OrgUnitExtID    string `json:"org_unit_ext_id,omitempty"`
+	OrgUnitName     string `json:"org_unit_name"`
+	OrgUnitParentID int64  `json:"org_unit_parent_id,omitempty"`
+	TopOUID         int64  `json:"top_ou_id,omitempty"`
+	OrgUnitStatus   string `json:"org_unit_status,omitempty"`
+	BillingID       int64  `json:"billing_id,omitempty"`
+	Address         string `json:"address,omitempty"`
+	City            string `json:"city,omitempty"`
+	State           string `json:"state,omitempty"`
+	Zip             string `json:"zip,omitempty"`
+	PhoneNumber     string `json:"phone_number,omitempty"`
+	IndustryID      int64  `json:"industry_id,omitempty"`
+	IndustryName    string `json:"industry_name,omitempty"`
+	OrgUnitCreated  string `json:"org_unit_created,omitempty"`
+	OrgUnitModified string `json:"org_unit_modified,omitempty"`
+}
+
+// GroupDetails is the data of GET /groups/:id. The documented example carries
+// only the editable fields and two timestamps; the id is filled in by the
+// client, and the other fields are kept when the API sends them.
+type GroupDetails struct {
+	OrgUnitID       int64  `json:"org_unit_id,omitempty"`
+	OrgUnitName     string `json:"org_unit_name"`
+	OrgUnitExtID    string `json:"org_unit_ext_id,omitempty"`
+	OrgUnitParentID int64  `json:"org_unit_parent_id,omitempty"`
+	OrgUnitStatus   string `json:"org_unit_status,omitempty"`
+	TopOUID         int64  `json:"top_ou_id,omitempty"`
+	BillingID       int64  `json:"billing_id,omitempty"`
+	Address         string `json:"address,omitempty"`
+	City            string `json:"city,omitempty"`
+	State           string `json:"state,omitempty"`
+	Zip             string `json:"zip,omitempty"`
+	PhoneNumber     string `json:"phone_number,omitempty"`
+	IndustryID      int64  `json:"industry_id,omitempty"`
+	GroupCreated    string `json:"group_created,omitempty"`
+	GroupModified   string `json:"group_modified,omitempty"`
+}
+
+// Hierarchy is the data of GET /groups/org-list/:ouid: the unit first, then
+// every descendant.
+type Hierarchy struct {
+	OrgUnits []int64 `json:"orgUnits"`
+}
+
+// TreeNode is one unit of the normalised group tree.
+type TreeNode struct {
+	OrgUnitID int64      `json:"org_unit_id"`
+	Name      string     `json:"name"`
+	Level     int        `json:"level,omitempty"`
+	Code      string     `json:"code,omitempty"`
+	Children  []TreeNode `json:"children,omitempty"`
 }

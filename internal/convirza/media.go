@@ -15,10 +15,10 @@ import (
 )
 
 // MediaService calls the /media-prompts endpoints. Admin and Standard.
-type MediaService struct{ r resource[schemas.MediaPrompt] }
+type MediaService struct{ r resource[MediaPrompt] }
 
 // List returns the recordings matching the filter (GET /media-prompts).
-func (s *MediaService) List(ctx context.Context, f schemas.ListMediaPromptsArgs) (*List[schemas.MediaPrompt], error) {
+func (s *MediaService) List(ctx context.Context, f schemas.ListMediaPromptsArgs) (*List[MediaPrompt], error) {
 	out, _, err := s.r.list(ctx, Query(f))
 	return out, err
 }
@@ -93,4 +93,17 @@ func sanitizeFilename(name string) string {
 		}
 		return r
 	}, name)
+}
+
+// MediaPrompt is one recording.
+type MediaPrompt struct {
+	MediaPromptID int64  `json:"media_prompt_id"`
+	Name          string `json:"name"`
+	Type          string `json:"type,omitempty"`
+	OrgUnitID     int64  `json:"org_unit_id,omitempty"`
+	Filename      string `json:"filename,omitempty"`
+	Format        string `json:"format,omitempty"`
+	SizeBytes     int64  `json:"size_bytes,omitempty"`
+	Status        string `json:"status,omitempty"`
+	CreatedOn     string `json:"created_on,omitempty"`
 }

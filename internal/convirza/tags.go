@@ -11,12 +11,12 @@ import (
 // TagsService calls the /tag endpoints. Writable by Admin and Standard.
 type TagsService struct{ c *Client }
 
-func (s *TagsService) r(orgUnitID int64) resource[schemas.Tag] {
-	return resource[schemas.Tag]{c: s.c, path: "/tag", listPath: fmt.Sprintf("/tag/%d", orgUnitID), listKey: "tags"}
+func (s *TagsService) r(orgUnitID int64) resource[Tag] {
+	return resource[Tag]{c: s.c, path: "/tag", listPath: fmt.Sprintf("/tag/%d", orgUnitID), listKey: "tags"}
 }
 
 // List returns one page of an org unit's tags (GET /tag/:org_unit_id).
-func (s *TagsService) List(ctx context.Context, f schemas.ListTagsArgs) (*List[schemas.Tag], error) {
+func (s *TagsService) List(ctx context.Context, f schemas.ListTagsArgs) (*List[Tag], error) {
 	out, _, err := s.r(f.OrgUnitID).list(ctx, Query(f, "org_unit_id"))
 	return out, err
 }
@@ -34,4 +34,16 @@ func (s *TagsService) Update(ctx context.Context, t schemas.TagUpdate) (Meta, er
 // Delete deletes the tags named in the body (DELETE /tag).
 func (s *TagsService) Delete(ctx context.Context, d schemas.DeleteTagsArgs) (Meta, error) {
 	return s.c.do(ctx, http.MethodDelete, "/tag", nil, d, nil)
+}
+
+// Tag is one entry of GET /tag/:org_unit_id.
+type Tag struct {
+	TagID       int64  `json:"tag_id"`
+	TagName     string `json:"tag_name"`
+	TagType     string `json:"tag_type,omitempty"`
+	OrgUnitID   int64  `json:"org_unit_id,omitempty"`
+	Status      string `json:"status,omitempty"`
+	CallCount   int    `json:"call_count"`
+	TagCreated  string `json:"tag_created,omitempty"`
+	TagModified string `json:"tag_modified,omitempty"`
 }

@@ -173,14 +173,14 @@ func TestHALPagingFollowsNextLinks(t *testing.T) {
 
 	e.sb.ResetCalls()
 	var phones []string
-	complete, err := e.c.Records.Walk(ctx, sandbox.WinBackListID, 1000, func(r schemas.Record) { phones = append(phones, r.PhoneNumbers[0].PhoneNumber) })
+	complete, err := e.c.Records.Walk(ctx, sandbox.WinBackListID, 1000, func(r Record) { phones = append(phones, r.PhoneNumbers[0].PhoneNumber) })
 	if err != nil || !complete || len(phones) != 120 {
 		t.Fatalf("walk: complete %v, %d records, err %v", complete, len(phones), err)
 	}
 	if n := count(e.sb.Calls(), "GET /talkdesk/record-lists/"+sandbox.WinBackListID+"/records"); n != 2 {
 		t.Fatalf("walk used %d pages, want 2 of 100", n)
 	}
-	complete, err = e.c.Records.Walk(ctx, sandbox.WinBackListID, 10, func(schemas.Record) {})
+	complete, err = e.c.Records.Walk(ctx, sandbox.WinBackListID, 10, func(Record) {})
 	if err != nil || complete {
 		t.Fatalf("a walk cut at 10 records must say it is incomplete: %v %v", complete, err)
 	}

@@ -79,22 +79,22 @@ func listPath(id string) string { return "/record-lists/" + url.PathEscape(id) }
 type RecordListsService service
 
 // List returns one page of record lists (GET /record-lists).
-func (s *RecordListsService) List(ctx context.Context, p schemas.HALPage) (*Page[schemas.RecordList], error) {
-	return getPage[schemas.RecordList](ctx, s.c, s.c.path("/record-lists", pageQuery(p)), "record_lists")
+func (s *RecordListsService) List(ctx context.Context, p schemas.HALPage) (*Page[RecordList], error) {
+	return getPage[RecordList](ctx, s.c, s.c.path("/record-lists", pageQuery(p)), "record_lists")
 }
 
 // Next returns the page after p by following its next link; nil on the
 // last page.
-func (s *RecordListsService) Next(ctx context.Context, p *Page[schemas.RecordList]) (*Page[schemas.RecordList], error) {
+func (s *RecordListsService) Next(ctx context.Context, p *Page[RecordList]) (*Page[RecordList], error) {
 	if p.Next == "" {
 		return nil, nil
 	}
-	return getPage[schemas.RecordList](ctx, s.c, p.Next, "record_lists")
+	return getPage[RecordList](ctx, s.c, p.Next, "record_lists")
 }
 
 // Get returns one record list (GET /record-lists/{id}).
-func (s *RecordListsService) Get(ctx context.Context, id string) (*schemas.RecordList, error) {
-	var out schemas.RecordList
+func (s *RecordListsService) Get(ctx context.Context, id string) (*RecordList, error) {
+	var out RecordList
 	if err := s.c.do(ctx, http.MethodGet, s.c.path(listPath(id), nil), nil, &out); err != nil {
 		return nil, err
 	}
@@ -102,8 +102,8 @@ func (s *RecordListsService) Get(ctx context.Context, id string) (*schemas.Recor
 }
 
 // Create makes an empty record list (POST /record-lists).
-func (s *RecordListsService) Create(ctx context.Context, body schemas.RecordListCreate) (*schemas.RecordList, error) {
-	var out schemas.RecordList
+func (s *RecordListsService) Create(ctx context.Context, body schemas.RecordListCreate) (*RecordList, error) {
+	var out RecordList
 	if err := s.c.do(ctx, http.MethodPost, s.c.path("/record-lists", nil), body, &out); err != nil {
 		return nil, err
 	}
@@ -134,23 +134,23 @@ func (s *RecordListsService) Delete(ctx context.Context, id string) (goneAfterRe
 type RecordsService service
 
 // List returns one page of a list's records (GET /record-lists/{id}/records).
-func (s *RecordsService) List(ctx context.Context, listID string, p schemas.HALPage) (*Page[schemas.Record], error) {
-	return getPage[schemas.Record](ctx, s.c, s.c.path(listPath(listID)+"/records", pageQuery(p)), "records")
+func (s *RecordsService) List(ctx context.Context, listID string, p schemas.HALPage) (*Page[Record], error) {
+	return getPage[Record](ctx, s.c, s.c.path(listPath(listID)+"/records", pageQuery(p)), "records")
 }
 
 // Next returns the page after p by following its next link; nil on the
 // last page.
-func (s *RecordsService) Next(ctx context.Context, p *Page[schemas.Record]) (*Page[schemas.Record], error) {
+func (s *RecordsService) Next(ctx context.Context, p *Page[Record]) (*Page[Record], error) {
 	if p.Next == "" {
 		return nil, nil
 	}
-	return getPage[schemas.Record](ctx, s.c, p.Next, "records")
+	return getPage[Record](ctx, s.c, p.Next, "records")
 }
 
 // Walk calls fn with every record of a list, page by page, following the
 // next links, until the last page or until limit records were seen. It
 // reports whether it saw them all.
-func (s *RecordsService) Walk(ctx context.Context, listID string, limit int, fn func(schemas.Record)) (complete bool, err error) {
+func (s *RecordsService) Walk(ctx context.Context, listID string, limit int, fn func(Record)) (complete bool, err error) {
 	p, err := s.List(ctx, listID, schemas.HALPage{Page: 1, PerPage: schemas.MaxPerPage})
 	seen, visited := 0, map[string]bool{}
 	for err == nil && p != nil {
@@ -178,13 +178,13 @@ func (s *RecordsService) Walk(ctx context.Context, listID string, limit int, fn 
 
 // bulkAnswer is the answer of the bulk endpoints.
 type bulkAnswer struct {
-	schemas.BulkResult
+	BulkResult
 	Embedded struct {
 		FailedRecords []map[string]any `json:"failed_records"`
 	} `json:"_embedded"`
 }
 
-func (s *RecordsService) bulk(ctx context.Context, method, listID string, body any) (*schemas.BulkResult, error) {
+func (s *RecordsService) bulk(ctx context.Context, method, listID string, body any) (*BulkResult, error) {
 	u := s.c.path(listPath(listID)+"/records/bulks", nil)
 	resp, err := s.c.send(ctx, method, u, body)
 	if err != nil {
@@ -217,7 +217,7 @@ func (s *RecordsService) bulk(ctx context.Context, method, listID string, body a
 
 // Create adds up to 100 records (POST /record-lists/{id}/records/bulks).
 // Records the API refused one by one are in FailedRecords.
-func (s *RecordsService) Create(ctx context.Context, listID string, records []schemas.RecordInput) (*schemas.BulkResult, error) {
+func (s *RecordsService) Create(ctx context.Context, listID string, records []schemas.RecordInput) (*BulkResult, error) {
 	return s.bulk(ctx, http.MethodPost, listID, struct {
 		Records []schemas.RecordInput `json:"records"`
 	}{records})
@@ -225,7 +225,7 @@ func (s *RecordsService) Create(ctx context.Context, listID string, records []sc
 
 // Update changes up to 100 records (PATCH /record-lists/{id}/records/bulks,
 // a JSON-Patch array of replace operations).
-func (s *RecordsService) Update(ctx context.Context, listID string, ops []schemas.RecordPatchOp) (*schemas.BulkResult, error) {
+func (s *RecordsService) Update(ctx context.Context, listID string, ops []schemas.RecordPatchOp) (*BulkResult, error) {
 	return s.bulk(ctx, http.MethodPatch, listID, ops)
 }
 
@@ -234,6 +234,53 @@ func (s *RecordsService) Update(ctx context.Context, listID string, ops []schema
 // are in FailedRecords, not an error. A 202 answer is a success with
 // Accepted set (the totals only if the answer had them). The request is
 // never repeated: a lost answer is an unknown outcome.
-func (s *RecordsService) Delete(ctx context.Context, listID string, ids []schemas.RecordIdentifier) (*schemas.BulkResult, error) {
+func (s *RecordsService) Delete(ctx context.Context, listID string, ids []schemas.RecordIdentifier) (*BulkResult, error) {
 	return s.bulk(ctx, http.MethodDelete, listID, ids)
+}
+
+// BulkResult is the answer of a bulk create, update or delete. Exactly one
+// of the totals is set, by the operation. FailedRecords are the items that
+// were not done, as the API describes them (links left out).
+type BulkResult struct {
+	RecordListID  string           `json:"record_list_id"`
+	HasErrors     bool             `json:"has_errors"`
+	TotalCreated  *int             `json:"total_created,omitempty"`
+	TotalUpdated  *int             `json:"total_updated,omitempty"`
+	TotalDeleted  *int             `json:"total_deleted,omitempty"`
+	TotalErrors   int              `json:"total_errors"`
+	FailedRecords []map[string]any `json:"failed_records,omitempty"`
+	// Accepted reports a bulk delete answered 202: Talkdesk took it and
+	// may still be carrying it out. Its totals are set only if the answer
+	// had them.
+	Accepted bool `json:"accepted,omitempty"`
+}
+
+// RecordList is a record list as the API returns it.
+type RecordList struct {
+	ID                   string `json:"id"`
+	Name                 string `json:"name"`
+	UniqueIdentifierType string `json:"unique_identifier_type,omitempty"`
+	Status               string `json:"status,omitempty"`
+	RecordsCount         int    `json:"records_count"`
+	Teams                []any  `json:"teams,omitempty"`
+	CreatedAt            string `json:"created_at,omitempty"`
+	UpdatedAt            string `json:"updated_at,omitempty"`
+}
+
+// Record is a record as the API returns it.
+type Record struct {
+	ID               string                `json:"id"`
+	RecordListID     string                `json:"record_list_id,omitempty"`
+	PhoneNumbers     []schemas.RecordPhone `json:"phone_numbers"`
+	FirstName        string                `json:"first_name,omitempty"`
+	LastName         string                `json:"last_name,omitempty"`
+	Timezone         string                `json:"timezone,omitempty"`
+	Priority         int                   `json:"priority,omitempty"`
+	ExternalProvider string                `json:"external_provider,omitempty"`
+	ExternalID       string                `json:"external_id,omitempty"`
+	ExternalURL      string                `json:"external_url,omitempty"`
+	SyncExternalID   *bool                 `json:"sync_external_id,omitempty"`
+	ExtraData        map[string]any        `json:"extra_data,omitempty"`
+	CreatedAt        string                `json:"created_at,omitempty"`
+	UpdatedAt        string                `json:"updated_at,omitempty"`
 }
