@@ -83,7 +83,7 @@ func TestSchemaSnapshots(t *testing.T) {
 	}
 	// Compact mode's two tools are snapshotted too, with the annotations
 	// they are served with.
-	compact, err := tools.Compact(nil, nil)
+	compact, err := tools.Compact(nil, nil, nil, tools.Guards{})
 	if err != nil && !*update {
 		t.Fatal(err)
 	}

@@ -21,6 +21,21 @@ type Guards struct {
 	Scope   *policy.Scope
 }
 
+// Withheld puts a call to a tool the plan does not serve on the audit
+// record: unknown to the client ("not found"), it is still a refusal worth
+// recording. Full mode records it from a server hook, compact mode when
+// call_tool names it.
+func (g Guards) Withheld(ctx context.Context, d *Deps, name string, w Withheld, args []byte) {
+	if g.Audit == nil {
+		return
+	}
+	err := g.Audit.Record(ctx, policy.AuditEntry{CallID: policy.NewCallID(), Event: policy.EventDecision, Tool: name, Class: w.Class,
+		Arguments: args, Decision: policy.DecisionDenied, Reason: "not served: " + w.Why})
+	if err != nil && d != nil && d.Log != nil {
+		d.Log.Error("audit log write failed", "tool", name, "err", err)
+	}
+}
+
 // guarded is one call on its way through the guards.
 type guarded struct {
 	g   Guards
