@@ -31,7 +31,7 @@ func broadcastTools() []Tool {
 					out.Items[i].Recipients = nil
 				}
 				return offsetPage("broadcasts", out.Items, out.Total, a.Offset), nil
-			}, TrimsPage(broadcastUnit)),
+			}, ScopedList(broadcastUnit, func(a *schemas.ListBroadcastsArgs) (*int, *int) { return &a.Offset, &a.Limit }, 100, 200)),
 		Define(Spec{Name: "get_broadcast", Title: "Get SMS broadcast", Class: policy.Read,
 			Description: "One SMS broadcast by id with its recipients (the first 100 shown)."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {

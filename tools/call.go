@@ -23,6 +23,7 @@ type decl[A, R any] struct {
 	pins    func(*A, int64)
 	resolve func(ctx context.Context, d *Deps, a A) ([]int64, error)
 	trim    func(R, func(int64) bool) (R, error)
+	list    func(ctx context.Context, d *Deps, a A, run func(context.Context, *Deps, A) (R, error), in func(int64) bool) (R, error)
 }
 
 // call is one tool call whose arguments were decoded and validated once;
@@ -43,8 +44,12 @@ type call interface {
 	pin(root int64) bool
 	preview(ctx context.Context, d *Deps) (*policy.Preview, error)
 	run(ctx context.Context, d *Deps) (any, error)
-	// trim limits a result to the scope (Trims, TrimsPage).
+	// trim limits a result to the scope (Trims).
 	trim(v any, in func(int64) bool) (any, error)
+	// runScoped runs a ScopedList call under a scope: the whole upstream
+	// list read, limited to the scope and paged here. ok is false for a
+	// tool that is no such list, or a call that names its org units.
+	runScoped(ctx context.Context, d *Deps, in func(int64) bool) (v any, ok bool, err error)
 }
 
 // typedCall is a call of one declaration.
@@ -151,6 +156,17 @@ func (c *typedCall[A, R]) run(ctx context.Context, d *Deps) (any, error) {
 	return r, nil
 }
 
+func (c *typedCall[A, R]) runScoped(ctx context.Context, d *Deps, in func(int64) bool) (any, bool, error) {
+	if c.d.list == nil || len(c.named()) > 0 {
+		return nil, false, nil
+	}
+	r, err := c.d.list(ctx, d, c.args, c.d.run, in)
+	if err != nil {
+		return nil, true, err
+	}
+	return r, true, nil
+}
+
 func (c *typedCall[A, R]) trim(v any, in func(int64) bool) (any, error) {
 	if c.d.trim == nil {
 		return v, nil
@@ -208,7 +224,7 @@ func (t *Tool) Handler(d *Deps, g Guards) server.ToolHandlerFunc {
 		if refused := run.beforeRun(decision); refused != nil {
 			return refused, nil
 		}
-		v, err := c.run(ctx, d)
+		v, err := run.execute(c)
 		run.afterRun(v, err)
 		if err == nil {
 			v, err = run.filter(v)

@@ -68,7 +68,7 @@ func TestArgumentsDecodedOncePerCall(t *testing.T) {
 			hooks = append(hooks, "resolve")
 			return nil, nil
 		}),
-		TrimsPage(func(a countedArgs) (int64, bool) { hooks = append(hooks, "trim"); return a.OrgUnitID, true }),
+		Trims(func(p *Page[countedArgs], _ func(int64) bool) (*Page[countedArgs], error) { hooks = append(hooks, "trim"); return p, nil }),
 	))
 	toks, err := policy.NewTokens(nil, time.Minute)
 	if err != nil {

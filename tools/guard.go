@@ -129,6 +129,21 @@ func (c *guarded) afterRun(v any, err error) {
 	_ = c.record(e)
 }
 
+// execute runs the call: a list under a scope through its scoped reader,
+// anything else as it is.
+func (c *guarded) execute(call call) (any, error) {
+	if c.g.Scope != nil && c.t.scope.lists {
+		in, err := c.g.Scope.Members(c.ctx)
+		if err != nil {
+			return nil, err
+		}
+		if v, ok, err := call.runScoped(c.ctx, c.d, in); ok {
+			return v, err
+		}
+	}
+	return call.run(c.ctx, c.d)
+}
+
 // filter trims a result to the scope.
 func (c *guarded) filter(v any) (any, error) {
 	if c.g.Scope == nil || !c.t.scope.trims {

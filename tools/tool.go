@@ -3,7 +3,7 @@
 // A tool is one declaration: its Spec (name, class, description), a handler
 // taking its typed arguments and returning its typed result, and options
 // that say the rest of its contract where the tool is declared: how its
-// calls relate to org units (Names, Pins, Resolves, Owned, TrimsPage,
+// calls relate to org units (Names, Pins, Resolves, Owned, ScopedList,
 // Trims, AccountWide, Unscopable) and, for a confirmable tool, the preview
 // that says what a call would do (Confirm). Everything else is done once
 // for all tools by the pipeline in call.go: arguments decoded and validated
@@ -99,6 +99,7 @@ type optionSet struct {
 	accountWide, unscopable bool
 	names, pins, resolve    any // func(A) []int64, func(*A, int64), resolver of A
 	trim                    any // func(R, func(int64) bool) (R, error)
+	list                    any // ScopedList's reader of A and R
 	preview                 any // PreviewFunc of A
 }
 
@@ -153,6 +154,11 @@ func Define[A, R any](spec Spec, h func(ctx context.Context, d *Deps, a A) (R, e
 			bad("Trims", "a trimmer of "+reflect.TypeFor[R]().String(), o.trim)
 		}
 	}
+	if o.list != nil {
+		if de.list, ok = o.list.(func(context.Context, *Deps, A, func(context.Context, *Deps, A) (R, error), func(int64) bool) (R, error)); !ok {
+			bad("ScopedList", "a list of "+reflect.TypeFor[A]().String()+" answered by "+reflect.TypeFor[R]().String(), o.list)
+		}
+	}
 	if spec.Class == policy.Read {
 		spec.Idempotent = true
 	}
@@ -162,7 +168,7 @@ func Define[A, R any](spec Spec, h func(ctx context.Context, d *Deps, a A) (R, e
 		reflect: func() (schemas.Schema, error) { return reflectSchema[A](spec.Class.NeedsConfirmation()) },
 		scope: scopeDecl{
 			accountWide: o.accountWide, unscopable: o.unscopable,
-			names: de.names != nil, resolves: de.resolve != nil, pins: de.pins != nil, trims: de.trim != nil,
+			names: de.names != nil, resolves: de.resolve != nil, pins: de.pins != nil, trims: de.trim != nil, lists: de.list != nil,
 		},
 		preview: de.preview != nil,
 		schema:  &toolSchema{name: spec.Name},
