@@ -68,7 +68,10 @@ func TestArgumentsDecodedOncePerCall(t *testing.T) {
 			hooks = append(hooks, "resolve")
 			return nil, nil
 		}),
-		Trims(func(p *Page[countedArgs], _ func(int64) bool) (*Page[countedArgs], error) { hooks = append(hooks, "trim"); return p, nil }),
+		Trims(func(p *Page[countedArgs], _ func(int64) bool) (*Page[countedArgs], error) {
+			hooks = append(hooks, "trim")
+			return p, nil
+		}),
 	))
 	toks, err := policy.NewTokens(nil, time.Minute)
 	if err != nil {
