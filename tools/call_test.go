@@ -113,7 +113,7 @@ func TestArgumentsDecodedOncePerCall(t *testing.T) {
 	if second["count"] != 1.0 {
 		t.Fatalf("second call: %v", second)
 	}
-	want := []string{"names", "resolve", "pin", "preview", "names", "resolve", "run", "trim"}
+	want := []string{"names", "pin", "resolve", "preview", "names", "resolve", "run", "trim"}
 	if len(hooks) != len(want) {
 		t.Fatalf("hooks ran %v, want %v", hooks, want)
 	}

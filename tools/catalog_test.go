@@ -178,7 +178,7 @@ func TestCatalogRules(t *testing.T) {
 		}
 		props, _ := schema["properties"].(map[string]any)
 		_, hasTok := props["confirmation_token"]
-		if hasTok != tl.Class.NeedsConfirmation() {
+		if hasTok != (tl.Class.NeedsConfirmation() || tl.ConfirmsSome()) {
 			t.Errorf("%s: confirmation_token present=%v, but class %s", mt.Name, hasTok, tl.Class)
 		}
 	}

@@ -42,7 +42,7 @@ func Pins[A any](f func(*A, int64)) Option { return func(o *optionSet) { o.pins 
 // Resolves declares which org units a call acts on or in, for arguments
 // that name other resources.
 func Resolves[A any](f func(ctx context.Context, d *Deps, a A) ([]int64, error)) Option {
-	return func(o *optionSet) { o.resolve = f }
+	return func(o *optionSet) { o.resolve = append(o.resolve, f) }
 }
 
 // Owned declares a call on one existing resource: owner finds the org unit
@@ -222,27 +222,23 @@ func (t *Tool) limitToScope(ctx context.Context, d *Deps, s *policy.Scope, c cal
 		if err := s.Check(ctx, named); err != nil {
 			return err
 		}
+	} else if t.scope.pins {
+		// A call naming no org unit acts in the scope's, not the caller's.
+		root, ok := s.Root()
+		if !ok {
+			return &policy.NeedOrgUnitError{Roots: s.Roots()}
+		}
+		c.pin(root)
+		named = []int64{root}
 	}
-	resolved, err := c.resolve(ctx, d)
+	resolved, err := c.resolve(ctx, d, func(u []int64) error { return s.Check(ctx, u) })
 	if err != nil {
 		return err
 	}
-	if len(named) == 0 && len(resolved) == 0 {
-		switch {
-		case t.scope.pins:
-			root, ok := s.Root()
-			if !ok {
-				return &policy.NeedOrgUnitError{Roots: s.Roots()}
-			}
-			c.pin(root)
-			resolved = []int64{root}
-		case t.scope.trims, t.scope.lists, t.scope.accountWide:
-			return nil
-		default:
-			return &policy.UnscopedCallError{Tool: t.Name, Roots: s.Roots()}
-		}
+	if len(named) == 0 && len(resolved) == 0 && !t.scope.trims && !t.scope.lists && !t.scope.accountWide {
+		return &policy.UnscopedCallError{Tool: t.Name, Roots: s.Roots()}
 	}
-	return s.Check(ctx, resolved)
+	return nil
 }
 
 // idOf is the id of the one resource a call names.

@@ -328,10 +328,15 @@ const STEPS = [
       assert.equal(l.broadcasts?.length ?? 0, 0, 'the broadcast was created before the confirmation');
     },
   ),
-  write('update_broadcast', () => ({ id: s.broadcast, broadcast_name: 'Smoke reminder (moved)', scheduled_at: '2030-01-16T15:00:00Z' }), async (_, { client }) => {
+  // A new send time costs like a send: confirmed first.
+  confirm('update_broadcast', () => ({ id: s.broadcast, broadcast_name: 'Smoke reminder (moved)', scheduled_at: '2030-01-16T15:00:00Z' }), () => /send time 2030-01-16/, async (_, { client }) => {
     assert.equal((await get(client, 'get_broadcast', { id: s.broadcast })).broadcast_name, 'Smoke reminder (moved)');
   }),
-  write(
+  // A new name alone reaches nobody: no confirmation.
+  write('update_broadcast', () => ({ id: s.broadcast, agent_name: 'Sam Standard' }), async (_, { client }) => {
+    assert.equal((await get(client, 'get_broadcast', { id: s.broadcast })).agent_name, 'Sam Standard');
+  }),
+  confirm(
     'replace_broadcast',
     () => ({
       id: s.broadcast,
@@ -342,6 +347,7 @@ const STEPS = [
       scheduled_at: '2030-01-17T15:00:00Z',
       agent_name: 'Sam Standard',
     }),
+    () => /recipients 2 → 1/,
     async (_, { client }) => {
       const b = await get(client, 'get_broadcast', { id: s.broadcast });
       assert.equal(b.broadcast_name, 'Smoke reminder v2');
