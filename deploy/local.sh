@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Runs a scaled-out convirza-mcp on loopback: redis-server (the shared state
+# store), the standalone simulator of both upstreams, three replicas and
+# HAProxy in front of them; and tears it all down.
+#
+#   deploy/local.sh start    # prints the front URL and the bearer token
+#   deploy/local.sh stop
+#   deploy/local.sh status
+#
+# Needs: redis-server and haproxy (Debian: apt-get install redis-server
+# haproxy), and the binary (CONVIRZA_MCP_BIN, default bin/convirza-mcp,
+# built when missing). Settings (environment, all optional):
+#   RUN_DIR       where pids, logs and the generated secrets go (default /tmp/convirza-mcp-deploy)
+#   FRONT_PORT    HAProxy's port (18080); replicas use FRONT_PORT+1..3
+#   REDIS_PORT    (16379); SANDBOX_PORT (19090)
+#   ACCESS_TTL    the simulator's access-token lifetime, e.g. 5s to watch renewals (default 7 days)
+#   REPLICA_ENV   extra "NAME=value ..." for every replica
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+run="${RUN_DIR:-/tmp/convirza-mcp-deploy}"
+front="${FRONT_PORT:-18080}"
+redis_port="${REDIS_PORT:-16379}"
+sandbox_port="${SANDBOX_PORT:-19090}"
+bin="${CONVIRZA_MCP_BIN:-$root/bin/convirza-mcp}"
+
+wait_for() { # url, what
+	for _ in $(seq 100); do
+		if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	echo "local.sh: $2 did not come up ($1); see $run/*.log" >&2
+	return 1
+}
+
+start() {
+	command -v redis-server >/dev/null || { echo "local.sh: redis-server missing (apt-get install redis-server)" >&2; exit 1; }
+	command -v haproxy >/dev/null || { echo "local.sh: haproxy missing (apt-get install haproxy)" >&2; exit 1; }
+	[ -x "$bin" ] || (cd "$root" && go build -o "$bin" ./cmd/convirza-mcp)
+	mkdir -p "$run"
+	chmod 700 "$run"
+	secret() { [ -s "$run/$1" ] || head -c 32 /dev/urandom | base64 > "$run/$1"; cat "$run/$1"; }
+	local auth confirm storekey
+	auth="$(secret auth-token | tr -d '/+=')"
+	confirm="$(secret confirmation-key)"
+	storekey="$(secret store-key)"
+
+	redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+		--daemonize yes --pidfile "$run/redis.pid" --logfile "$run/redis.log" --dir "$run"
+
+	local ttl=()
+	[ -n "${ACCESS_TTL:-}" ] && ttl=(--access-ttl "$ACCESS_TTL")
+	"$bin" sandbox --addr "127.0.0.1:$sandbox_port" "${ttl[@]}" > "$run/sandbox.log" 2>&1 &
+	echo $! > "$run/sandbox.pid"
+	local urls
+	for _ in $(seq 50); do urls="$(grep '^{' "$run/sandbox.log" || true)"; [ -n "$urls" ] && break; sleep 0.1; done
+	[ -n "$urls" ] || { echo "local.sh: the simulator printed no URLs; see $run/sandbox.log" >&2; exit 1; }
+	api="$(sed -E 's/.*"api_url":"([^"]+)".*/\1/' <<<"$urls")"
+	oauth="$(sed -E 's/.*"oauth_url":"([^"]+)".*/\1/' <<<"$urls")"
+	tdapi="$(sed -E 's/.*"talkdesk_api_url":"([^"]+)".*/\1/' <<<"$urls")"
+	tdtoken="$(sed -E 's/.*"talkdesk_token_url":"([^"]+)".*/\1/' <<<"$urls")"
+
+	for i in 1 2 3; do
+		port=$((front + i))
+		env CONVIRZA_EMAIL=admin@summit-demo.example CONVIRZA_PASSWORD=sandbox-demo \
+			CONVIRZA_API_URL="$api" CONVIRZA_OAUTH_URL="$oauth" \
+			TALKDESK_ACCOUNT=summit-demo TALKDESK_CLIENT_ID=sbx-talkdesk-client TALKDESK_CLIENT_SECRET='sbx-talkdesk+secret/0=' \
+			TALKDESK_API_URL="$tdapi" TALKDESK_TOKEN_URL="$tdtoken" \
+			CONVIRZA_MCP_TRANSPORT=http CONVIRZA_MCP_ADDR="127.0.0.1:$port" \
+			CONVIRZA_MCP_AUTH_TOKEN="$auth" CONVIRZA_MCP_CONFIRMATION_KEY="$confirm" \
+			CONVIRZA_MCP_STORE="redis://127.0.0.1:$redis_port/0" CONVIRZA_MCP_STORE_KEY="$storekey" \
+			CONVIRZA_MCP_TRUSTED_PROXIES=127.0.0.1 CONVIRZA_MCP_REPLICA="r$i" \
+			CONVIRZA_MCP_TOOLSETS=all CONVIRZA_MCP_LOG_FORMAT=json \
+			${REPLICA_ENV:-} \
+			"$bin" serve > "$run/replica$i.log" 2>&1 &
+		echo $! > "$run/replica$i.pid"
+	done
+	for i in 1 2 3; do wait_for "http://127.0.0.1:$((front + i))/healthz" "replica $i"; done
+
+	MCP_FRONT="127.0.0.1:$front" MCP_REPLICA1="127.0.0.1:$((front + 1))" MCP_REPLICA2="127.0.0.1:$((front + 2))" \
+		MCP_REPLICA3="127.0.0.1:$((front + 3))" haproxy -D -p "$run/haproxy.pid" -f "$root/deploy/haproxy.cfg"
+	wait_for "http://127.0.0.1:$front/healthz" "HAProxy"
+	echo "front:   http://127.0.0.1:$front/mcp   (Authorization: Bearer $(cat "$run/auth-token" | tr -d '/+='))"
+	echo "logs:    $run/*.log"
+}
+
+stop() {
+	for p in haproxy replica1 replica2 replica3 sandbox; do
+		if [ -s "$run/$p.pid" ]; then kill "$(cat "$run/$p.pid")" 2>/dev/null || true; rm -f "$run/$p.pid"; fi
+	done
+	if [ -s "$run/redis.pid" ]; then kill "$(cat "$run/redis.pid")" 2>/dev/null || true; rm -f "$run/redis.pid"; fi
+	echo "stopped"
+}
+
+status() {
+	for p in redis sandbox replica1 replica2 replica3 haproxy; do
+		if [ -s "$run/$p.pid" ] && kill -0 "$(cat "$run/$p.pid")" 2>/dev/null; then echo "$p: running"; else echo "$p: stopped"; fi
+	done
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+status) status ;;
+*) echo "usage: deploy/local.sh start|stop|status" >&2; exit 2 ;;
+esac
