@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -168,6 +169,27 @@ func (s *Server) Logins() int {
 		n += len(ts)
 	}
 	return n
+}
+
+// Stats are the simulator's counters a test of a separate process reads
+// at GET /_sandbox/stats (not part of any upstream API).
+type Stats struct {
+	Logins    int `json:"logins"`
+	Refreshes int `json:"refreshes"`
+	// Writes counts the requests that change something (POST, PUT, PATCH,
+	// DELETE) by method and path.
+	Writes map[string]int `json:"writes"`
+}
+
+func (s *Server) serveStats(w http.ResponseWriter, _ *http.Request) {
+	st := Stats{Logins: s.Logins(), Refreshes: s.Refreshes(), Writes: map[string]int{}}
+	for _, c := range s.Calls() {
+		if !strings.HasPrefix(c, http.MethodGet) {
+			st.Writes[c]++
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(st)
 }
 
 // handler is an API handler run with s.mu held for the authenticated caller.

@@ -88,6 +88,7 @@ func New(opts Options) *Server {
 	s.routeRoutes(mux)
 	s.routeVoiceAgents(mux)
 	s.routeMedia(mux)
+	mux.HandleFunc("GET /_sandbox/stats", s.serveStats)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil)
 	})

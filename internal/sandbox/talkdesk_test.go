@@ -59,3 +59,43 @@ func TestTalkdeskMounted(t *testing.T) {
 		t.Fatalf("calls = %v", got)
 	}
 }
+
+// GET /_sandbox/stats counts logins, refreshes and writes, for tests that
+// run the simulator as its own process.
+func TestStats(t *testing.T) {
+	sb, err := New(Options{}).Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	login, err := http.Post(sb.OAuthURL+"/oauth/token", "application/json", strings.NewReader(`{"email":"`+DemoEmail+`","password":"`+DemoPassword+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		Data struct {
+			AccessToken string `json:"access_token"`
+		} `json:"data"`
+	}
+	_ = json.NewDecoder(login.Body).Decode(&tok)
+	login.Body.Close()
+	req, _ := http.NewRequest(http.MethodDelete, sb.APIURL+"/webhooks/1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.Data.AccessToken)
+	if res, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+	}
+	res, err := http.Get(sb.URL + "/_sandbox/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st Stats
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Logins != 1 || st.Refreshes != 0 || st.Writes["DELETE /v3/webhooks/1"] != 1 || st.Writes["POST /oauth/token"] != 1 {
+		t.Fatalf("stats: %+v (token %q)", st, tok.Data.AccessToken)
+	}
+}
