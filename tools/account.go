@@ -29,7 +29,7 @@ func accountTools() []Tool {
 			func(ctx context.Context, d *Deps, _ schemas.NoArgs) (*Page[convirza.AdSource], error) {
 				out, err := d.Convirza.Account.AdSources(ctx)
 				return pageOf("ad_sources", 0, out, err)
-			}, TrimsPage(adSourceUnit)),
+			}, ScopedList(adSourceUnit, noPaging[schemas.NoArgs], 0, 0)),
 		Define(Spec{Name: "list_tags", Title: "List tags", Class: policy.Read,
 			Description: "List the call tags an org unit uses (its own user tags and the account's system tags) with how many calls carry each. Default active only. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListTagsArgs) (*Page[convirza.Tag], error) {

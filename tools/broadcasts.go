@@ -31,7 +31,7 @@ func broadcastTools() []Tool {
 					out.Items[i].Recipients = nil
 				}
 				return offsetPage("broadcasts", out.Items, out.Total, a.Offset), nil
-			}, TrimsPage(broadcastUnit)),
+			}, ScopedList(broadcastUnit, func(a *schemas.ListBroadcastsArgs) (*int, *int) { return &a.Offset, &a.Limit }, 100, 200)),
 		Define(Spec{Name: "get_broadcast", Title: "Get SMS broadcast", Class: policy.Read,
 			Description: "One SMS broadcast by id with its recipients (the first 100 shown)."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
@@ -56,19 +56,50 @@ func broadcastTools() []Tool {
 				}
 				return map[string]any{"status": "created", "broadcast_id": id, "broadcast_name": a.BroadcastName,
 					"recipient_count": len(a.Recipients), "send_time": sendTime(a.ScheduledAt), "request_id": meta.RequestID}, nil
-			}, Confirm(previewCreateBroadcast), Names(func(a schemas.BroadcastCreate) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.BroadcastCreate, root int64) { a.OrgUnitID = root })),
+			},
+			Confirm(previewCreateBroadcast),
+			Names(func(a schemas.BroadcastCreate) []int64 { return units(a.OrgUnitID) }),
+			Pins(func(a *schemas.BroadcastCreate, root int64) { a.OrgUnitID = root }),
+			Resolves(func(ctx context.Context, d *Deps, a schemas.BroadcastCreate) ([]int64, error) {
+				return senderUnit(ctx, d, a.FromNumber)
+			})),
 		Define(Spec{Name: "replace_broadcast", Title: "Replace SMS broadcast", Class: policy.Write, Idempotent: true,
-			Description: "Replace every editable field of a scheduled or pending broadcast (PUT). Use update_broadcast to change only some."},
+			Description: "Replace every editable field of a scheduled or pending broadcast (PUT); needs the user's confirmation, like sending one. Use update_broadcast to change only some."},
 			func(ctx context.Context, d *Deps, a schemas.ReplaceBroadcastArgs) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Replace(ctx, a.ID, a.BroadcastReplace)
 				return written("replaced", "broadcast_id", a.ID, meta, err)
-			}, Owned(broadcastOwner, func(a schemas.ReplaceBroadcastArgs) int64 { return a.ID })),
+			},
+			// It sets recipients, message, sender and send time: every call.
+			ConfirmWhen(func(schemas.ReplaceBroadcastArgs) bool { return true }),
+			Confirm(func(ctx context.Context, d *Deps, a schemas.ReplaceBroadcastArgs) (*policy.Preview, error) {
+				b := a.BroadcastReplace
+				return previewEditBroadcast(ctx, d, a.ID, broadcastEdit{&b.Message, b.Recipients, &b.FromNumber, &b.ScheduledAt})
+			}),
+			Owned(broadcastOwner, func(a schemas.ReplaceBroadcastArgs) int64 { return a.ID }),
+			Resolves(func(ctx context.Context, d *Deps, a schemas.ReplaceBroadcastArgs) ([]int64, error) {
+				return senderUnit(ctx, d, a.FromNumber)
+			})),
 		Define(Spec{Name: "update_broadcast", Title: "Update SMS broadcast", Class: policy.Write, Idempotent: true,
-			Description: "Change some fields of a scheduled or pending broadcast (PATCH). Sent or cancelled broadcasts cannot change."},
+			Description: "Change some fields of a scheduled or pending broadcast (PATCH); a change of message, recipients, from_number or scheduled_at needs the user's confirmation. Sent or cancelled broadcasts cannot change."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateBroadcastArgs) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Update(ctx, a.ID, a.BroadcastPatch)
 				return written("updated", "broadcast_id", a.ID, meta, err)
-			}, Owned(broadcastOwner, func(a schemas.UpdateBroadcastArgs) int64 { return a.ID })),
+			},
+			ConfirmWhen(func(a schemas.UpdateBroadcastArgs) bool {
+				p := a.BroadcastPatch
+				return p.Message != nil || p.Recipients != nil || p.FromNumber != nil || p.ScheduledAt != nil
+			}),
+			Confirm(func(ctx context.Context, d *Deps, a schemas.UpdateBroadcastArgs) (*policy.Preview, error) {
+				p := a.BroadcastPatch
+				return previewEditBroadcast(ctx, d, a.ID, broadcastEdit{p.Message, p.Recipients, p.FromNumber, p.ScheduledAt})
+			}),
+			Owned(broadcastOwner, func(a schemas.UpdateBroadcastArgs) int64 { return a.ID }),
+			Resolves(func(ctx context.Context, d *Deps, a schemas.UpdateBroadcastArgs) ([]int64, error) {
+				if a.FromNumber == nil {
+					return nil, nil
+				}
+				return senderUnit(ctx, d, *a.FromNumber)
+			})),
 		Define(Spec{Name: "delete_broadcast", Title: "Cancel SMS broadcast", Class: policy.Destructive, Idempotent: true,
 			Description: "Cancel a scheduled or pending broadcast so it is never sent; it cannot be reactivated. Impossible once sent. " +
 				"Needs the user's confirmation."},
@@ -89,6 +120,91 @@ func broadcastOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
 		return 0, err
 	}
 	return knownUnit(fmt.Sprintf("broadcast %d", id), b.OrgUnitID)
+}
+
+// senderUnit is the org unit holding a broadcast's sending number: under a
+// scope, a broadcast is sent only from the scope's own numbers. A number
+// the account does not hold is refused.
+func senderUnit(ctx context.Context, d *Deps, from string) ([]int64, error) {
+	if from == "" {
+		return nil, nil
+	}
+	digits := phoneDigits(from)
+	if len(digits) > 10 {
+		digits = digits[len(digits)-10:]
+	}
+	held, err := d.Convirza.Numbers.Assigned(ctx, schemas.ListNumbersArgs{NumberFilter: schemas.NumberFilter{Match: digits}, Limit: 10})
+	if err != nil {
+		return nil, fmt.Errorf("reading the account's numbers: %w", err)
+	}
+	n := findPhone(held.Items, digits)
+	if n == nil {
+		return nil, fmt.Errorf("from_number %s is not a number of this account (list_assigned_numbers lists them)", phoneLabel(from))
+	}
+	unit, err := knownUnit(phoneLabel(from), n.OrgUnitID)
+	if err != nil {
+		return nil, err
+	}
+	return []int64{unit}, nil
+}
+
+// broadcastEdit is what an edit changes that makes it cost like a send;
+// nil: left as it is.
+type broadcastEdit struct {
+	message    *string
+	recipients []string
+	from, at   *string
+}
+
+// previewEditBroadcast reads the broadcast and says what the edit changes
+// about who receives it and what it says, or why it cannot be edited.
+func previewEditBroadcast(ctx context.Context, d *Deps, id int64, e broadcastEdit) (*policy.Preview, error) {
+	b, err := d.Convirza.Broadcasts.Get(ctx, id)
+	if err != nil {
+		if upstream.IsNotFound(err) {
+			return &policy.Preview{Blocked: fmt.Sprintf("Broadcast %d does not exist.", id)}, nil
+		}
+		return nil, err
+	}
+	label := fmt.Sprintf("broadcast %d %q", id, b.BroadcastName)
+	switch b.Status {
+	case schemas.BroadcastSent:
+		return &policy.Preview{Blocked: fmt.Sprintf("Cannot change %s: it was already sent.", label)}, nil
+	case schemas.BroadcastCancelled:
+		return &policy.Preview{Blocked: fmt.Sprintf("Cannot change %s: it is cancelled.", label)}, nil
+	}
+	var changes []string
+	details := map[string]any{"broadcast_id": id, "broadcast_name": b.BroadcastName, "status": b.Status}
+	recipients, message, from, at := b.RecipientCount, b.Message, b.FromNumber, b.ScheduledAt
+	if e.recipients != nil {
+		changes = append(changes, fmt.Sprintf("recipients %d → %d", b.RecipientCount, len(e.recipients)))
+		recipients = len(e.recipients)
+		details["first_recipients"] = firstN(e.recipients, 3)
+	}
+	if e.message != nil && *e.message != b.Message {
+		changes = append(changes, fmt.Sprintf("message '%s'", clip(*e.message, 30)))
+		message = *e.message
+	}
+	if e.from != nil && phoneDigits(*e.from) != phoneDigits(b.FromNumber) {
+		changes = append(changes, "from "+phoneLabel(*e.from))
+		from = *e.from
+	}
+	if e.at != nil && *e.at != b.ScheduledAt {
+		changes = append(changes, "send time "+sendTime(*e.at))
+		at = *e.at
+	}
+	segments := smsSegments(message)
+	details["recipient_count"], details["message"], details["from_number"], details["send_time"] = recipients, clip(message, 160), from, sendTime(at)
+	details["segments_total"] = segments * recipients
+	what := "no change to who receives it or what it says"
+	if len(changes) > 0 {
+		what = strings.Join(changes, ", ")
+	}
+	return &policy.Preview{
+		Action: fmt.Sprintf("Change %s: %s. It will send '%s' from %s to %s at %s; this costs money.",
+			label, what, clip(message, 30), phoneLabel(from), plural(recipients, "recipient", "recipients"), sendTime(at)),
+		Details: details,
+	}, nil
 }
 
 // broadcastView is get_broadcast's answer: the broadcast, its recipients

@@ -200,7 +200,17 @@ func TestReplaceAndUpdateBroadcast(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	when := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Minute).Format(time.RFC3339)
 
-	w := env.OK(t, "update_broadcast", `{"id": 3006, "message": "Final 3 days: 25% off. Reply STOP to opt out."}`)
+	// A new message costs like a send: confirmed first, nothing changed
+	// before.
+	edit := `{"id": 3006, "message": "Final 3 days: 25% off. Reply STOP to opt out."}`
+	action, tok := confirmToken(t, env, "update_broadcast", edit)
+	if !strings.Contains(action, "message 'Final 3 days") || !strings.Contains(action, "250 recipients") {
+		t.Errorf("edit preview: %s", action)
+	}
+	if b := env.OK(t, "get_broadcast", `{"id": 3006}`); b["message"] == "Final 3 days: 25% off. Reply STOP to opt out." {
+		t.Fatal("the unconfirmed edit changed the message")
+	}
+	w := env.OK(t, "update_broadcast", withToken(edit, tok))
 	if w["status"] != "updated" || num(w["broadcast_id"]) != 3006 {
 		t.Fatalf("update: %v", w)
 	}
@@ -210,13 +220,21 @@ func TestReplaceAndUpdateBroadcast(t *testing.T) {
 	}
 
 	// A pending broadcast given a time becomes scheduled.
-	env.OK(t, "update_broadcast", fmt.Sprintf(`{"id": 3008, "scheduled_at": %q}`, when))
+	// A name alone changes nothing anyone receives: no confirmation.
+	if w := env.OK(t, "update_broadcast", `{"id": 3006, "broadcast_name": "Spring Sale Final Days"}`); w["status"] != "updated" {
+		t.Errorf("rename: %v", w)
+	}
+	edit = fmt.Sprintf(`{"id": 3008, "scheduled_at": %q}`, when)
+	_, tok = confirmToken(t, env, "update_broadcast", edit)
+	env.OK(t, "update_broadcast", withToken(edit, tok))
 	if b := env.OK(t, "get_broadcast", `{"id": 3008}`); b["status"] != "scheduled" {
 		t.Errorf("pending with a time: %v", b["status"])
 	}
 
-	env.OK(t, "replace_broadcast", fmt.Sprintf(`{"id": 3007, "broadcast_name": "Phoenix Opening", "agent_name": "Sam Standard",
-		"message": "We're open in Phoenix!", "recipients": ["+14805550101", "+14805550102"], "from_number": "+14805550146", "scheduled_at": %q}`, when))
+	edit = fmt.Sprintf(`{"id": 3007, "broadcast_name": "Phoenix Opening", "agent_name": "Sam Standard",
+		"message": "We're open in Phoenix!", "recipients": ["+14805550101", "+14805550102"], "from_number": "+14805550146", "scheduled_at": %q}`, when)
+	_, tok = confirmToken(t, env, "replace_broadcast", edit)
+	env.OK(t, "replace_broadcast", withToken(edit, tok))
 	b = env.OK(t, "get_broadcast", `{"id": 3007}`)
 	if b["broadcast_name"] != "Phoenix Opening" || b["agent_name"] != "Sam Standard" || b["message"] != "We're open in Phoenix!" ||
 		num(b["recipient_count"]) != 2 || b["status"] != "scheduled" {
@@ -226,7 +244,10 @@ func TestReplaceAndUpdateBroadcast(t *testing.T) {
 		t.Errorf("scheduled_at %v, want %s", b["scheduled_at"], when)
 	}
 
-	if msg := env.Fail(t, "update_broadcast", `{"id": 3002, "message": "too late"}`); !strings.Contains(msg, "409") || !strings.Contains(msg, "sent") {
+	if msg := env.Fail(t, "update_broadcast", `{"id": 3002, "message": "too late"}`); !strings.Contains(msg, "already sent") {
+		t.Errorf("update of a sent broadcast: %s", msg)
+	}
+	if msg := env.Fail(t, "update_broadcast", `{"id": 3002, "agent_name": "too late"}`); !strings.Contains(msg, "409") || !strings.Contains(msg, "sent") {
 		t.Errorf("update of a sent broadcast: %s", msg)
 	}
 	if msg := env.Fail(t, "update_broadcast", `{"id": 3004, "message": "too late"}`); !strings.Contains(msg, "cancelled") {

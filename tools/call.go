@@ -19,10 +19,13 @@ type decl[A, R any] struct {
 	name    string
 	run     func(ctx context.Context, d *Deps, a A) (R, error)
 	preview func(ctx context.Context, d *Deps, a A) (*policy.Preview, error)
-	names   func(A) []int64
-	pins    func(*A, int64)
-	resolve func(ctx context.Context, d *Deps, a A) ([]int64, error)
-	trim    func(R, func(int64) bool) (R, error)
+	// confirmWhen: some calls of a tool whose class needs no confirmation do.
+	confirmWhen func(A) bool
+	names       func(A) []int64
+	pins        func(*A, int64)
+	resolve     []func(ctx context.Context, d *Deps, a A) ([]int64, error)
+	trim        func(R, func(int64) bool) (R, error)
+	list        func(ctx context.Context, d *Deps, a A, run func(context.Context, *Deps, A) (R, error), in func(int64) bool) (R, error)
 }
 
 // call is one tool call whose arguments were decoded and validated once;
@@ -34,17 +37,25 @@ type call interface {
 	canonical() []byte
 	// token is the confirmation_token argument, if any.
 	token() string
+	// needsConfirmation: this call does, whatever its tool's class (ConfirmWhen).
+	needsConfirmation() bool
 	// named are the org units the arguments name (Names).
 	named() []int64
-	// resolve finds the org units of the resources the call names (Resolves).
-	resolve(ctx context.Context, d *Deps) ([]int64, error)
+	// resolve finds the org units of the resources the call names
+	// (Resolves), one resolver after the other, each one's units checked
+	// before the next reads anything; it returns them all.
+	resolve(ctx context.Context, d *Deps, check func([]int64) error) ([]int64, error)
 	// pin limits a call naming no org unit to one (Pins); false when the
 	// tool cannot be pinned.
 	pin(root int64) bool
 	preview(ctx context.Context, d *Deps) (*policy.Preview, error)
 	run(ctx context.Context, d *Deps) (any, error)
-	// trim limits a result to the scope (Trims, TrimsPage).
+	// trim limits a result to the scope (Trims).
 	trim(v any, in func(int64) bool) (any, error)
+	// runScoped runs a ScopedList call under a scope: the whole upstream
+	// list read, limited to the scope and paged here. ok is false for a
+	// tool that is no such list, or a call that names its org units.
+	runScoped(ctx context.Context, d *Deps, in func(int64) bool) (v any, ok bool, err error)
 }
 
 // typedCall is a call of one declaration.
@@ -112,6 +123,10 @@ func (c *typedCall[A, R]) canonical() []byte {
 
 func (c *typedCall[A, R]) token() string { return c.tok }
 
+func (c *typedCall[A, R]) needsConfirmation() bool {
+	return c.d.confirmWhen != nil && c.d.confirmWhen(c.args)
+}
+
 func (c *typedCall[A, R]) named() []int64 {
 	if c.d.names == nil {
 		return nil
@@ -119,11 +134,19 @@ func (c *typedCall[A, R]) named() []int64 {
 	return c.d.names(c.args)
 }
 
-func (c *typedCall[A, R]) resolve(ctx context.Context, d *Deps) ([]int64, error) {
-	if c.d.resolve == nil {
-		return nil, nil
+func (c *typedCall[A, R]) resolve(ctx context.Context, d *Deps, check func([]int64) error) ([]int64, error) {
+	var all []int64
+	for _, r := range c.d.resolve {
+		u, err := r(ctx, d, c.args)
+		if err != nil {
+			return nil, err
+		}
+		if err := check(u); err != nil {
+			return nil, err
+		}
+		all = append(all, u...)
 	}
-	return c.d.resolve(ctx, d, c.args)
+	return all, nil
 }
 
 func (c *typedCall[A, R]) pin(root int64) bool {
@@ -149,6 +172,17 @@ func (c *typedCall[A, R]) run(ctx context.Context, d *Deps) (any, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+func (c *typedCall[A, R]) runScoped(ctx context.Context, d *Deps, in func(int64) bool) (any, bool, error) {
+	if c.d.list == nil || len(c.named()) > 0 {
+		return nil, false, nil
+	}
+	r, err := c.d.list(ctx, d, c.args, c.d.run, in)
+	if err != nil {
+		return nil, true, err
+	}
+	return r, true, nil
 }
 
 func (c *typedCall[A, R]) trim(v any, in func(int64) bool) (any, error) {
@@ -193,7 +227,7 @@ func (t *Tool) Handler(d *Deps, g Guards) server.ToolHandlerFunc {
 			return refused, nil
 		}
 		decision := policy.DecisionAllowed
-		if t.Confirmable() {
+		if t.Confirmable() || c.needsConfirmation() {
 			out, err := g.Confirm.Check(ctx, policy.Call{Tool: t.Name, Args: c.canonical(), Token: c.token(), Request: req},
 				func(ctx context.Context) (*policy.Preview, error) { return c.preview(ctx, d) })
 			if err != nil {
@@ -208,7 +242,7 @@ func (t *Tool) Handler(d *Deps, g Guards) server.ToolHandlerFunc {
 		if refused := run.beforeRun(decision); refused != nil {
 			return refused, nil
 		}
-		v, err := c.run(ctx, d)
+		v, err := run.execute(c)
 		run.afterRun(v, err)
 		if err == nil {
 			v, err = run.filter(v)

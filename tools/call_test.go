@@ -68,7 +68,10 @@ func TestArgumentsDecodedOncePerCall(t *testing.T) {
 			hooks = append(hooks, "resolve")
 			return nil, nil
 		}),
-		TrimsPage(func(a countedArgs) (int64, bool) { hooks = append(hooks, "trim"); return a.OrgUnitID, true }),
+		Trims(func(p *Page[countedArgs], _ func(int64) bool) (*Page[countedArgs], error) {
+			hooks = append(hooks, "trim")
+			return p, nil
+		}),
 	))
 	toks, err := policy.NewTokens(nil, time.Minute)
 	if err != nil {
@@ -110,7 +113,7 @@ func TestArgumentsDecodedOncePerCall(t *testing.T) {
 	if second["count"] != 1.0 {
 		t.Fatalf("second call: %v", second)
 	}
-	want := []string{"names", "resolve", "pin", "preview", "names", "resolve", "run", "trim"}
+	want := []string{"names", "pin", "resolve", "preview", "names", "resolve", "run", "trim"}
 	if len(hooks) != len(want) {
 		t.Fatalf("hooks ran %v, want %v", hooks, want)
 	}

@@ -83,7 +83,7 @@ func TestSchemaSnapshots(t *testing.T) {
 	}
 	// Compact mode's two tools are snapshotted too, with the annotations
 	// they are served with.
-	compact, err := tools.Compact(nil, nil)
+	compact, err := tools.Compact(nil, nil, nil, tools.Guards{})
 	if err != nil && !*update {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestCatalogRules(t *testing.T) {
 		}
 		props, _ := schema["properties"].(map[string]any)
 		_, hasTok := props["confirmation_token"]
-		if hasTok != tl.Class.NeedsConfirmation() {
+		if hasTok != (tl.Class.NeedsConfirmation() || tl.ConfirmsSome()) {
 			t.Errorf("%s: confirmation_token present=%v, but class %s", mt.Name, hasTok, tl.Class)
 		}
 	}

@@ -65,10 +65,14 @@ func compactTools(enabled []Tool) []Tool {
 	return []Tool{search, call}
 }
 
-// Compact returns the two tools of compact mode over the enabled tools and
-// their full-mode handlers.
-func Compact(enabled []Tool, handlers map[string]server.ToolHandlerFunc) ([]server.ServerTool, error) {
-	decl := compactTools(enabled)
+// Compact returns the two tools of compact mode over the planned tools and
+// their full-mode handlers; a call naming a withheld tool is audited as in
+// full mode. A nil plan serves nothing.
+func Compact(p *Plan, handlers map[string]server.ToolHandlerFunc, d *Deps, g Guards) ([]server.ServerTool, error) {
+	if p == nil {
+		p = &Plan{}
+	}
+	decl := compactTools(p.Tools)
 	search, call := &decl[0], &decl[1]
 	searchTool, err := search.MCPTool()
 	if err != nil {
@@ -89,6 +93,10 @@ func Compact(enabled []Tool, handlers map[string]server.ToolHandlerFunc) ([]serv
 		a := c.(*typedCall[CallToolArgs, any]).args
 		h, ok := handlers[a.Name]
 		if !ok {
+			if w, withheld := p.Withheld[a.Name]; withheld {
+				args, _ := json.Marshal(a.Arguments)
+				g.Withheld(ctx, d, a.Name, w, args)
+			}
 			return mcp.NewToolResultError(fmt.Sprintf("No tool named %q is enabled here. Use search_tools to find one.", a.Name)), nil
 		}
 		inner := req

@@ -1,8 +1,12 @@
 package tools_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -149,4 +153,27 @@ func groupStatus2(t *testing.T, env *testenv.Env, id int) string {
 	g := env.OK(t, "call_tool", fmt.Sprintf(`{"name":"get_group","arguments":{"id":%d}}`, id))
 	s, _ := g["org_unit_status"].(string)
 	return s
+}
+
+// TestCompactAuditsWithheldTools: call_tool naming a tool the policy
+// withholds is refused as "no tool named" and, as in full mode, leaves a
+// denied line on the audit record.
+func TestCompactAuditsWithheldTools(t *testing.T) {
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	env := testenv.New(t, compact(testenv.Options{Policy: fmt.Sprintf("tools:\n  deny: [delete_group]\naudit:\n  file: %s\n", audit)}))
+	res := env.Call(t, "call_tool", `{"name":"delete_group","arguments":{"id":1042}}`)
+	if !res.IsError || !strings.Contains(testenv.Text(res), "No tool named") {
+		t.Fatalf("withheld tool through call_tool: %s", testenv.Text(res))
+	}
+	b, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(b), &line); err != nil {
+		t.Fatalf("audit: %q: %v", b, err)
+	}
+	if line["tool"] != "delete_group" || line["decision"] != "denied" || !strings.Contains(fmt.Sprint(line["reason"]), "denied by the policy") {
+		t.Fatalf("audit line: %v", line)
+	}
 }

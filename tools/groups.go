@@ -177,10 +177,15 @@ func previewDeleteGroup(ctx context.Context, d *Deps, a schemas.ID) (*policy.Pre
 }
 
 // usersOfGroup lists the active and inactive users assigned to the group
-// itself (the list endpoint also returns sub-groups' users).
+// itself (the list endpoint also returns sub-groups' users). It reads to the
+// end of the list: a preview that stopped early could report "0 users" of a
+// group that has some. Past maxUserPages pages it refuses rather than guess.
 func usersOfGroup(ctx context.Context, d *Deps, id int64) ([]convirza.User, error) {
 	var mine []convirza.User
-	for offset := 0; ; {
+	for offset, pages := 0, 0; ; pages++ {
+		if pages == maxUserPages {
+			return nil, fmt.Errorf("could not verify: group %d and its sub-groups have more than %d users, more than a preview reads", id, offset)
+		}
 		page, err := d.Convirza.Users.List(ctx, schemas.ListUsersArgs{OrgUnitID: id, Page: schemas.Page{Limit: 200, Offset: offset}})
 		if err != nil {
 			return nil, err
@@ -191,8 +196,14 @@ func usersOfGroup(ctx context.Context, d *Deps, id int64) ([]convirza.User, erro
 			}
 		}
 		offset += len(page.Items)
-		if len(page.Items) == 0 || offset >= page.Total || offset >= 2000 {
+		switch {
+		case offset >= page.Total:
 			return mine, nil
+		case len(page.Items) == 0:
+			return nil, fmt.Errorf("could not verify: the user list of group %d ended at %d of the %d users it counts", id, offset, page.Total)
 		}
 	}
 }
+
+// maxUserPages bounds the users a delete_group preview reads (200 a page).
+const maxUserPages = 250

@@ -227,6 +227,25 @@ func TestDeleteGroupBlocked(t *testing.T) {
 	}
 }
 
+// TestDeleteGroupPreviewReadsEveryUser: a group whose own user comes after
+// 2,000 users of its (deleted) sub-group is not previewed as empty: the
+// preview reads the user list to the end.
+func TestDeleteGroupPreviewReadsEveryUser(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	g := num(env.OK(t, "create_group", `{"org_unit_name":"Crowded","org_unit_parent_id":1003}`)["org_unit_id"])
+	env.OK(t, "create_user", fmt.Sprintf(`{"username":"last.one@summit-demo.example","first_name":"Last","last_name":"One","ct_user_ou_id":%d,"role":"Standard"}`, g))
+	sub := num(env.OK(t, "create_group", fmt.Sprintf(`{"org_unit_name":"Crowded Sub","org_unit_parent_id":%d}`, g))["org_unit_id"])
+	// Deleted, so no active sub-group blocks the preview; its users are
+	// still listed under the group.
+	_, tok := confirmToken(t, env, "delete_group", fmt.Sprintf(`{"id":%d}`, sub))
+	env.OK(t, "delete_group", withToken(fmt.Sprintf(`{"id":%d}`, sub), tok))
+	env.App.Sandbox.SeedUsers(sub, 2100)
+	res := env.Call(t, "delete_group", fmt.Sprintf(`{"id":%d}`, g))
+	if text := testenv.Text(res); !res.IsError || !strings.Contains(text, "1 user(s) are assigned") || strings.Contains(text, "confirmation_token") {
+		t.Fatalf("preview of a group with a user past 2,000: %s", text)
+	}
+}
+
 // TestDeleteGroupElicitation: a client with elicitation is asked; only an
 // accept with confirm=true deletes.
 func TestDeleteGroupElicitation(t *testing.T) {

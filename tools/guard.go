@@ -21,6 +21,21 @@ type Guards struct {
 	Scope   *policy.Scope
 }
 
+// Withheld puts a call to a tool the plan does not serve on the audit
+// record: unknown to the client ("not found"), it is still a refusal worth
+// recording. Full mode records it from a server hook, compact mode when
+// call_tool names it.
+func (g Guards) Withheld(ctx context.Context, d *Deps, name string, w Withheld, args []byte) {
+	if g.Audit == nil {
+		return
+	}
+	err := g.Audit.Record(ctx, policy.AuditEntry{CallID: policy.NewCallID(), Event: policy.EventDecision, Tool: name, Class: w.Class,
+		Arguments: args, Decision: policy.DecisionDenied, Reason: "not served: " + w.Why})
+	if err != nil && d != nil && d.Log != nil {
+		d.Log.Error("audit log write failed", "tool", name, "err", err)
+	}
+}
+
 // guarded is one call on its way through the guards.
 type guarded struct {
 	g   Guards
@@ -112,6 +127,21 @@ func (c *guarded) afterRun(v any, err error) {
 		e.Outcome, e.Error = "error", resultText(errorResult(c.t.Name, err))
 	}
 	_ = c.record(e)
+}
+
+// execute runs the call: a list under a scope through its scoped reader,
+// anything else as it is.
+func (c *guarded) execute(call call) (any, error) {
+	if c.g.Scope != nil && c.t.scope.lists {
+		in, err := c.g.Scope.Members(c.ctx)
+		if err != nil {
+			return nil, err
+		}
+		if v, ok, err := call.runScoped(c.ctx, c.d, in); ok {
+			return v, err
+		}
+	}
+	return call.run(c.ctx, c.d)
 }
 
 // filter trims a result to the scope.

@@ -26,7 +26,7 @@ func mediaTools() []Tool {
 					return nil, err
 				}
 				return limitedList("media_prompts", out.Items, out.Total), nil
-			}, TrimsPage(mediaUnit)),
+			}, ScopedList(mediaUnit, noPaging[schemas.ListMediaPromptsArgs], 0, 0)),
 		Define(Spec{Name: "upload_media_prompt", Title: "Upload media prompt", Class: policy.Write,
 			Description: "Upload a recording (wav, mp3, mp4, ogg, webm, m4a, aac, flac; ≤ 50 MB) from either file or content with filename. Returns media_prompt_id."},
 			uploadMedia,

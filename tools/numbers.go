@@ -25,11 +25,11 @@ func numberTools() []Tool {
 					items = append(items, searchedNumber{PhoneNumber: n, NeedsOrder: n.NumberID == nil})
 				}
 				return limitedList("numbers", items, out.Total), nil
-			}, TrimsPage(func(n searchedNumber) (int64, bool) {
+			}, ScopedList(func(n searchedNumber) (int64, bool) {
 				// The carrier's stock is no org unit's; the account's own
 				// unused numbers are.
 				return n.OrgUnitID, !n.NeedsOrder
-			})),
+			}, func(a *schemas.SearchNumbersArgs) (*int, *int) { return nil, &a.Limit }, 100, 100)),
 		Define(Spec{Name: "list_assigned_numbers", Title: "List assigned phone numbers", Class: policy.Read,
 			Description: "List the phone numbers the account holds: org unit, status (assigned; provisioned = used by routes), route ids."},
 			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (*Page[convirza.PhoneNumber], error) {
@@ -38,7 +38,7 @@ func numberTools() []Tool {
 					return nil, err
 				}
 				return limitedList("numbers", out.Items, out.Total), nil
-			}, TrimsPage(numberUnit)),
+			}, ScopedList(numberUnit, numberPaging, 100, maxNumberLimit)),
 		Define(Spec{Name: "list_provisioned_numbers", Title: "List provisioned phone numbers", Class: policy.Read,
 			Description: "List the account's phone numbers that provisioned routes use, with their route ids."},
 			func(ctx context.Context, d *Deps, a schemas.ListNumbersArgs) (*Page[convirza.PhoneNumber], error) {
@@ -47,7 +47,7 @@ func numberTools() []Tool {
 					return nil, err
 				}
 				return limitedList("numbers", out.Items, out.Total), nil
-			}, TrimsPage(numberUnit)),
+			}, ScopedList(numberUnit, numberPaging, 100, maxNumberLimit)),
 		Define(Spec{Name: "order_phone_number", Title: "Order phone number", Class: policy.Costly,
 			Description: "Buy a carrier number (needs_order: true in search_available_numbers) for an org unit; then create_provisioned_route can use it. Costs money; needs the user's confirmation. Returns number_id."},
 			func(ctx context.Context, d *Deps, a schemas.NumberOrder) (any, error) {
@@ -79,6 +79,13 @@ type searchedNumber struct {
 	convirza.PhoneNumber
 	NeedsOrder bool `json:"needs_order"`
 }
+
+// numberPaging: the number lists take a limit and no offset.
+func numberPaging(a *schemas.ListNumbersArgs) (*int, *int) { return nil, &a.Limit }
+
+// maxNumberLimit is the limit a scoped number list asks for, to read the
+// account's numbers whole (the endpoint documents no maximum).
+const maxNumberLimit = 10000
 
 func numberUnit(n convirza.PhoneNumber) (int64, bool) { return n.OrgUnitID, true }
 

@@ -89,39 +89,6 @@ func (p *Page[T]) with(key string, val any) *Page[T] {
 	return p
 }
 
-// keepOnly limits the page to the items keep accepts, for the org-unit
-// scope. The total is corrected when the whole list was in the page, and
-// otherwise no longer known; a note says what was done.
-func (p *Page[T]) keepOnly(keep func(T) bool) {
-	kept := make([]T, 0, len(p.Items))
-	for _, it := range p.Items {
-		if keep(it) {
-			kept = append(kept, it)
-		}
-	}
-	left := ""
-	if n := len(p.Items) - len(kept); n > 0 {
-		left = fmt.Sprintf(": %d %s of other org units left out", n, humanKey(p.Key))
-	}
-	whole := p.Total == len(p.Items)
-	p.Items = kept
-	if whole {
-		p.Total = len(kept)
-		if left != "" {
-			p.scope = "Limited to this server's org-unit scope" + left + "."
-		}
-		return
-	}
-	p.Total = -1
-	note := "Limited to this server's org-unit scope" + left + "; the total within the scope is not known"
-	if p.next > 0 && p.kind == byOffset {
-		note += " (page on with next_offset)"
-	}
-	p.scope = note + "."
-}
-
-func humanKey(k string) string { return string(bytes.ReplaceAll([]byte(k), []byte("_"), []byte(" "))) }
-
 // MarshalJSON renders the page as the tools answer it.
 func (p *Page[T]) MarshalJSON() ([]byte, error) {
 	items, err := json.Marshal(p.Items)

@@ -78,7 +78,7 @@ func Register(s *server.MCPServer, p *Plan, compact bool, d *Deps, g Guards) err
 		for i := range p.Tools {
 			handlers[p.Tools[i].Name] = p.Tools[i].Handler(d, g)
 		}
-		st, err := Compact(p.Tools, handlers)
+		st, err := Compact(p, handlers, d, g)
 		if err != nil {
 			return err
 		}

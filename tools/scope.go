@@ -20,8 +20,10 @@ import (
 //     reads anything upstream;
 //   - Pins(func(*A, int64)): a list whose org unit is optional is pinned
 //     to the scope's root when a call names none;
-//   - TrimsPage(unit) or Trims(f): a tool returning many units' data
-//     without naming one has its result trimmed to the scope;
+//   - ScopedList(unit, paging, ...): a list of many units' items whose
+//     upstream cannot filter by org unit is read whole and paged by the
+//     server under a scope; Trims(f): another result of many units' data
+//     (the group tree) is trimmed to the scope;
 //   - AccountWide(): it touches no org unit's data;
 //   - Unscopable(): its calls cannot be limited to org units; a scoped
 //     server refuses them.
@@ -40,7 +42,7 @@ func Pins[A any](f func(*A, int64)) Option { return func(o *optionSet) { o.pins 
 // Resolves declares which org units a call acts on or in, for arguments
 // that name other resources.
 func Resolves[A any](f func(ctx context.Context, d *Deps, a A) ([]int64, error)) Option {
-	return func(o *optionSet) { o.resolve = f }
+	return func(o *optionSet) { o.resolve = append(o.resolve, f) }
 }
 
 // Owned declares a call on one existing resource: owner finds the org unit
@@ -64,17 +66,97 @@ func Trims[R any](f func(r R, in func(int64) bool) (R, error)) Option {
 	return func(o *optionSet) { o.trim = f }
 }
 
-// TrimsPage declares a list whose items each belong to one org unit: unit
-// returns it, or false for an item that is no org unit's (a carrier's
-// number on offer). Items outside the scope are left out.
-func TrimsPage[T any](unit func(T) (int64, bool)) Option {
-	return Trims(func(p *Page[T], in func(int64) bool) (*Page[T], error) {
-		p.keepOnly(func(it T) bool {
-			ou, owned := unit(it)
-			return !owned || ou != 0 && in(ou)
-		})
-		return p, nil
-	})
+// ScopedList declares a list whose items each belong to one org unit
+// (unit returns it, or false for an item that is no org unit's, such as a
+// carrier's number on offer) and whose upstream cannot filter by org unit.
+// Under a scope, a call that names no org unit reads the whole upstream
+// list, keeps the scope's items and pages those itself, so that counts,
+// totals and offsets are the scope's list alone: the answer an account
+// without the other units would give, never an oracle of their data.
+// paging points at the call's offset and limit (offset nil for an endpoint
+// with a limit only; both nil for one without paging); defaultLimit is the
+// page size when the call gives none, maxLimit the upstream's largest.
+func ScopedList[A, T any](unit func(T) (int64, bool), paging func(*A) (offset, limit *int), defaultLimit, maxLimit int) Option {
+	return func(o *optionSet) {
+		o.list = func(ctx context.Context, d *Deps, a A, run func(context.Context, *Deps, A) (*Page[T], error), in func(int64) bool) (*Page[T], error) {
+			return readScoped(ctx, d, a, run, in, scopedList[A, T]{unit, paging, defaultLimit, maxLimit})
+		}
+	}
+}
+
+// noPaging: a list whose endpoint answers it whole.
+func noPaging[A any](*A) (*int, *int) { return nil, nil }
+
+type scopedList[A, T any] struct {
+	unit                   func(T) (int64, bool)
+	paging                 func(*A) (offset, limit *int)
+	defaultLimit, maxLimit int
+}
+
+// maxScopedPages bounds the upstream pages one scoped list call reads.
+const maxScopedPages = 50
+
+// scopedNote is said of every scoped list whose upstream has no offset: it
+// cannot always be read whole, and saying when would tell of other units.
+const scopedNote = "Limited to this server's org-unit scope; this list has no offset upstream, so it may hold more than shown: narrow the filters to see the rest."
+
+func readScoped[A, T any](ctx context.Context, d *Deps, a A, run func(context.Context, *Deps, A) (*Page[T], error), in func(int64) bool, l scopedList[A, T]) (*Page[T], error) {
+	off, lim := l.paging(&a)
+	start, want := 0, l.defaultLimit
+	if off != nil {
+		start = *off
+	}
+	if lim != nil && *lim > 0 {
+		want = *lim
+	}
+	var kept []T
+	var last *Page[T]
+	for upstreamOffset, pages := 0, 0; ; pages++ {
+		if pages == maxScopedPages {
+			return nil, fmt.Errorf("under this server's org-unit scope this list is read whole and limited here, and it is longer than %d pages: narrow the filters", maxScopedPages)
+		}
+		req := a
+		if o, l2 := l.paging(&req); l2 != nil {
+			*l2 = l.maxLimit
+			if o != nil {
+				*o = upstreamOffset
+			}
+		}
+		p, err := run(ctx, d, req)
+		if err != nil {
+			return nil, err
+		}
+		last = p
+		for _, it := range p.Items {
+			if ou, owned := l.unit(it); !owned || ou != 0 && in(ou) {
+				kept = append(kept, it)
+			}
+		}
+		upstreamOffset += len(p.Items)
+		if off == nil || len(p.Items) == 0 || upstreamOffset >= p.Total {
+			break
+		}
+	}
+	out := &Page[T]{Key: last.Key, extra: last.extra, paging: paging{kind: last.kind}}
+	switch {
+	case off == nil && lim == nil:
+		// Answered whole upstream: the scope's list is exact.
+		out.Items, out.Total = kept, len(kept)
+	case off != nil:
+		out.Total, out.offset = len(kept), start
+		if start < len(kept) {
+			out.Items = kept[start:min(len(kept), start+want)]
+		}
+		if next := start + len(out.Items); len(out.Items) > 0 && next < len(kept) {
+			out.next = next
+		}
+	default:
+		// A limit and no offset: the list cannot always be read whole, and
+		// saying when would tell of other units' items. Always the same
+		// note, never a total.
+		out.Items, out.Total, out.scope = kept[:min(len(kept), want)], -1, scopedNote
+	}
+	return out, nil
 }
 
 // AccountWide declares a tool that touches no org unit's data (reference
@@ -91,8 +173,8 @@ func Unscopable() Option { return func(o *optionSet) { o.unscopable = true } }
 
 // scopeDecl is what a tool declared about org units.
 type scopeDecl struct {
-	accountWide, unscopable      bool
-	names, resolves, pins, trims bool
+	accountWide, unscopable             bool
+	names, resolves, pins, trims, lists bool
 }
 
 // ScopeDeclared reports whether the tool says how its calls relate to org
@@ -117,7 +199,7 @@ func (t *Tool) ScopeRelation() string {
 	for _, k := range []struct {
 		on   bool
 		name string
-	}{{s.names, "names"}, {s.resolves, "resolves"}, {s.pins, "pins"}, {s.trims, "filters"}} {
+	}{{s.names, "names"}, {s.resolves, "resolves"}, {s.pins, "pins"}, {s.trims || s.lists, "filters"}} {
 		if k.on {
 			kinds = append(kinds, k.name)
 		}
@@ -140,27 +222,23 @@ func (t *Tool) limitToScope(ctx context.Context, d *Deps, s *policy.Scope, c cal
 		if err := s.Check(ctx, named); err != nil {
 			return err
 		}
+	} else if t.scope.pins {
+		// A call naming no org unit acts in the scope's, not the caller's.
+		root, ok := s.Root()
+		if !ok {
+			return &policy.NeedOrgUnitError{Roots: s.Roots()}
+		}
+		c.pin(root)
+		named = []int64{root}
 	}
-	resolved, err := c.resolve(ctx, d)
+	resolved, err := c.resolve(ctx, d, func(u []int64) error { return s.Check(ctx, u) })
 	if err != nil {
 		return err
 	}
-	if len(named) == 0 && len(resolved) == 0 {
-		switch {
-		case t.scope.pins:
-			root, ok := s.Root()
-			if !ok {
-				return &policy.NeedOrgUnitError{Roots: s.Roots()}
-			}
-			c.pin(root)
-			resolved = []int64{root}
-		case t.scope.trims, t.scope.accountWide:
-			return nil
-		default:
-			return &policy.UnscopedCallError{Tool: t.Name, Roots: s.Roots()}
-		}
+	if len(named) == 0 && len(resolved) == 0 && !t.scope.trims && !t.scope.lists && !t.scope.accountWide {
+		return &policy.UnscopedCallError{Tool: t.Name, Roots: s.Roots()}
 	}
-	return s.Check(ctx, resolved)
+	return nil
 }
 
 // idOf is the id of the one resource a call names.

@@ -164,7 +164,7 @@ func TestEveryToolDeclaresItsScope(t *testing.T) {
 		"list_provisioned_routes": "names+pins", "get_provisioned_route": "resolves", "create_provisioned_route": "names",
 		"replace_provisioned_route": "resolves", "update_provisioned_route": "resolves", "delete_provisioned_route": "resolves",
 
-		"list_broadcasts": "filters", "get_broadcast": "resolves", "create_broadcast": "names+pins",
+		"list_broadcasts": "filters", "get_broadcast": "resolves", "create_broadcast": "names+resolves+pins",
 		"replace_broadcast": "resolves", "update_broadcast": "resolves", "delete_broadcast": "resolves",
 
 		"list_calls": "names+pins", "get_call": "resolves",

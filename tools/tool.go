@@ -3,7 +3,7 @@
 // A tool is one declaration: its Spec (name, class, description), a handler
 // taking its typed arguments and returning its typed result, and options
 // that say the rest of its contract where the tool is declared: how its
-// calls relate to org units (Names, Pins, Resolves, Owned, TrimsPage,
+// calls relate to org units (Names, Pins, Resolves, Owned, ScopedList,
 // Trims, AccountWide, Unscopable) and, for a confirmable tool, the preview
 // that says what a call would do (Confirm). Everything else is done once
 // for all tools by the pipeline in call.go: arguments decoded and validated
@@ -70,6 +70,8 @@ type Tool struct {
 	reflect func() (schemas.Schema, error)
 	scope   scopeDecl
 	preview bool // declared with Confirm
+	// confirmSome: some calls need confirmation (ConfirmWhen).
+	confirmSome bool
 	// confirmAlso: the policy makes this tool confirmable beyond its class.
 	confirmAlso bool
 	schema      *toolSchema
@@ -78,6 +80,10 @@ type Tool struct {
 // Confirmable reports whether every call needs a human's yes: its class
 // does, or the policy requires it (confirmation.require).
 func (t *Tool) Confirmable() bool { return t.Class.NeedsConfirmation() || t.confirmAlso }
+
+// ConfirmsSome reports whether some calls need a human's yes (ConfirmWhen):
+// its schema accepts confirmation_token.
+func (t *Tool) ConfirmsSome() bool { return t.confirmSome && !t.Confirmable() }
 
 // WithConfirmation returns a copy of t whose calls need confirmation, and
 // whose schema accepts confirmation_token.
@@ -97,15 +103,26 @@ type Option func(*optionSet)
 
 type optionSet struct {
 	accountWide, unscopable bool
-	names, pins, resolve    any // func(A) []int64, func(*A, int64), resolver of A
-	trim                    any // func(R, func(int64) bool) (R, error)
-	preview                 any // PreviewFunc of A
+	names, pins             any   // func(A) []int64, func(*A, int64)
+	resolve                 []any // resolvers of A, in order
+	trim                    any   // func(R, func(int64) bool) (R, error)
+	list                    any   // ScopedList's reader of A and R
+	preview                 any   // PreviewFunc of A
+	confirmWhen             any   // func(A) bool
 }
 
 // Confirm declares the preview of a confirmable tool (class D or W$): what
 // a call would do, fetched upstream before a person is asked.
 func Confirm[A any](preview func(ctx context.Context, d *Deps, a A) (*policy.Preview, error)) Option {
 	return func(o *optionSet) { o.preview = preview }
+}
+
+// ConfirmWhen makes the calls of a tool whose class needs no confirmation
+// confirmable when f says so: an edit of a broadcast that changes who
+// receives it or what it says costs as much as sending one. The tool is
+// declared with Confirm too, for the preview.
+func ConfirmWhen[A any](f func(A) bool) Option {
+	return func(o *optionSet) { o.confirmWhen = f }
 }
 
 // Define declares a tool: spec, handler, and the options that complete its
@@ -130,8 +147,13 @@ func Define[A, R any](spec Spec, h func(ctx context.Context, d *Deps, a A) (R, e
 			bad("Confirm", "a preview of "+reflect.TypeFor[A]().String(), o.preview)
 		}
 	}
-	if spec.Class.NeedsConfirmation() != (de.preview != nil) {
-		panic(fmt.Sprintf("tool %s: class %s and Confirm go together: a confirmable class needs a preview, and only it", spec.Name, spec.Class))
+	if o.confirmWhen != nil {
+		if de.confirmWhen, ok = o.confirmWhen.(func(A) bool); !ok {
+			bad("ConfirmWhen", "func("+reflect.TypeFor[A]().String()+") bool", o.confirmWhen)
+		}
+	}
+	if (spec.Class.NeedsConfirmation() || de.confirmWhen != nil) != (de.preview != nil) || spec.Class.NeedsConfirmation() && de.confirmWhen != nil {
+		panic(fmt.Sprintf("tool %s: Confirm goes with a confirmable class (every call) or with ConfirmWhen on a class that is not (some calls)", spec.Name))
 	}
 	if o.names != nil {
 		if de.names, ok = o.names.(func(A) []int64); !ok {
@@ -143,14 +165,21 @@ func Define[A, R any](spec Spec, h func(ctx context.Context, d *Deps, a A) (R, e
 			bad("Pins", "func(*"+reflect.TypeFor[A]().String()+", int64)", o.pins)
 		}
 	}
-	if o.resolve != nil {
-		if de.resolve, ok = o.resolve.(func(context.Context, *Deps, A) ([]int64, error)); !ok {
-			bad("Resolves", "a resolver of "+reflect.TypeFor[A]().String(), o.resolve)
+	for _, r := range o.resolve {
+		f, ok := r.(func(context.Context, *Deps, A) ([]int64, error))
+		if !ok {
+			bad("Resolves", "a resolver of "+reflect.TypeFor[A]().String(), r)
 		}
+		de.resolve = append(de.resolve, f)
 	}
 	if o.trim != nil {
 		if de.trim, ok = o.trim.(func(R, func(int64) bool) (R, error)); !ok {
 			bad("Trims", "a trimmer of "+reflect.TypeFor[R]().String(), o.trim)
+		}
+	}
+	if o.list != nil {
+		if de.list, ok = o.list.(func(context.Context, *Deps, A, func(context.Context, *Deps, A) (R, error), func(int64) bool) (R, error)); !ok {
+			bad("ScopedList", "a list of "+reflect.TypeFor[A]().String()+" answered by "+reflect.TypeFor[R]().String(), o.list)
 		}
 	}
 	if spec.Class == policy.Read {
@@ -159,13 +188,14 @@ func Define[A, R any](spec Spec, h func(ctx context.Context, d *Deps, a A) (R, e
 	return Tool{
 		Spec:    spec,
 		bind:    de.bind,
-		reflect: func() (schemas.Schema, error) { return reflectSchema[A](spec.Class.NeedsConfirmation()) },
+		reflect: func() (schemas.Schema, error) { return reflectSchema[A](de.preview != nil) },
 		scope: scopeDecl{
 			accountWide: o.accountWide, unscopable: o.unscopable,
-			names: de.names != nil, resolves: de.resolve != nil, pins: de.pins != nil, trims: de.trim != nil,
+			names: de.names != nil, resolves: len(de.resolve) > 0, pins: de.pins != nil, trims: de.trim != nil, lists: de.list != nil,
 		},
-		preview: de.preview != nil,
-		schema:  &toolSchema{name: spec.Name},
+		preview:     de.preview != nil,
+		confirmSome: de.confirmWhen != nil,
+		schema:      &toolSchema{name: spec.Name},
 	}
 }
 

@@ -17,7 +17,7 @@ func voiceAgentTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ListVoiceAgentsArgs) (*Page[convirza.VoiceAgent], error) {
 				out, err := d.Convirza.VoiceAgents.List(ctx, a)
 				return pageOf("voice_agents", a.Offset, out, err)
-			}, Names(func(a schemas.ListVoiceAgentsArgs) []int64 { return units(a.OrgUnitIDs...) }), TrimsPage(voiceAgentUnit)),
+			}, Names(func(a schemas.ListVoiceAgentsArgs) []int64 { return units(a.OrgUnitIDs...) }), ScopedList(voiceAgentUnit, func(a *schemas.ListVoiceAgentsArgs) (*int, *int) { return &a.Offset, &a.Limit }, 10, 100)),
 		Define(Spec{Name: "get_voice_agent", Title: "Get AI voice agent", Class: policy.Read,
 			Description: "Get one AI voice agent by id: name, org unit, status, greeting, instructions, voice, language."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {

@@ -333,6 +333,8 @@ func policyCommand(pos []string, cfg *config.Config, e env) int {
 			confirm = "yes"
 		case eff.ConfirmAlso(t.Name):
 			confirm = "yes (policy)"
+		case t.ConfirmsSome():
+			confirm = "some calls"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Toolset, t.Class, confirm)
 	}

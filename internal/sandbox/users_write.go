@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 )
 
 var (
@@ -215,4 +216,20 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c caller) *a
 	u.Status = "deleted"
 	writeOK(w, "User deleted successfully", nil)
 	return nil
+}
+
+// SeedUsers adds n active Standard users to org unit ou, each created one
+// second after the last, for tests that need a crowded account.
+func (s *Server) SeedUsers(ou int64, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	for i := 0; i < n; i++ {
+		u := &user{Status: "active", created: now.Add(time.Duration(i) * time.Second), Timezone: "America/New_York",
+			FirstName: "Seeded", LastName: fmt.Sprintf("User%d", i), roleID: 2, ouID: ou}
+		u.id = s.st.nextUser
+		s.st.nextUser++
+		u.Email = fmt.Sprintf("seeded%d.%d@summit-demo.example", ou, u.id)
+		s.st.users[u.id] = u
+	}
 }

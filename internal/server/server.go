@@ -178,10 +178,7 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 			if len(args) == 0 && req.Params.Arguments != nil {
 				args, _ = json.Marshal(req.Params.Arguments)
 			}
-			if err := log.Record(ctx, policy.AuditEntry{CallID: policy.NewCallID(), Event: policy.EventDecision, Tool: req.Params.Name, Class: w.Class,
-				Arguments: args, Decision: policy.DecisionDenied, Reason: "not served: " + w.Why}); err != nil {
-				a.log.Error("audit log write failed", "tool", req.Params.Name, "err", err)
-			}
+			g.Withheld(ctx, a.Deps, req.Params.Name, w, args)
 		})
 		a.log.Info("audit log", "file", path)
 	}

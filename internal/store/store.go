@@ -1,0 +1,59 @@
+// Package store is the server's shared state: confirmation tokens (single
+// use across every replica), pending approvals, the upstream credentials
+// the server obtained (sealed), locks that make one renewal happen across
+// replicas, and per-principal counters. Two implementations pass one
+// contract test suite: an embedded store in a directory (the default; pure
+// Go; several processes on one machine may use it at once) and Redis or
+// Valkey (CONVIRZA_MCP_STORE=redis://…), for replicas.
+//
+// Records are positive: whatever grants something is a record that exists
+// (a token issued, an approval given); a missing record means refuse, so a
+// store that lost its data fails closed.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound: no record under that key (or it expired).
+var ErrNotFound = errors.New("store: no such record")
+
+// ErrExists: Create found a record under that key already.
+var ErrExists = errors.New("store: record exists")
+
+// ErrUnavailable wraps every failure to reach the store (Redis down, the
+// state directory unwritable): callers refuse what needs the store, and
+// say so.
+var ErrUnavailable = errors.New("store unavailable")
+
+// Store is the small interface both implementations satisfy. Keys are
+// plain strings ("token/<id>", "approval/<id>"); the implementation
+// namespaces them. Every record may expire: ttl 0 means it does not.
+type Store interface {
+	// Create writes a new record; ErrExists when one is there.
+	Create(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Get reads a record; ErrNotFound when there is none.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Put writes a record, replacing any.
+	Put(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Swap replaces the record's value with next only if it is old, keeping
+	// its expiry, atomically: exactly one of many concurrent Swaps from the
+	// same old value succeeds. false (and no error) when the value was not
+	// old; ErrNotFound when there is no record.
+	Swap(ctx context.Context, key string, old, next []byte) (bool, error)
+	// Delete removes a record; no error when there is none.
+	Delete(ctx context.Context, key string) error
+	// Add adds delta to the counter under key (created at 0 with ttl when
+	// missing; its expiry is not extended) and returns the new value.
+	Add(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
+	// List returns the records whose keys start with prefix.
+	List(ctx context.Context, prefix string) (map[string][]byte, error)
+	// Lock takes a lock held at most ttl; ok is false when another holder
+	// has it. unlock releases it only if it is still this holder's.
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), ok bool, err error)
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
+	Close() error
+}
