@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,41 @@ func FuzzPolicyFile(f *testing.F) {
 		}
 		if err != nil && !strings.Contains(err.Error(), "fuzz.yaml") {
 			t.Fatalf("the error must name the file: %v", err)
+		}
+	})
+}
+
+// FuzzMask: masking never panics on any text or arguments, is idempotent,
+// and a phone number or URL credential set in any text is masked.
+func FuzzMask(f *testing.F) {
+	for _, s := range []string{
+		"2026-12-01 303-555-0155", "303/555/0133", "+1 (303) 555-0199", "303–555–0122", "303-555-0155x204",
+		"123e4567-e89b-12d3-a456-426614174000", "12345678-1234-1234-1234-12345678901", "192.168.100.200:443",
+		"https://u:PASS@h.example.com/p?token=t#f", "https://u:pa/ss@h/x", "a://", "://", "x://[::1]:80/?",
+		`{"caller_id":13035550166,"static_params":[{"name":"k","value":"v"}],"url":"https://h/?a=b"}`,
+		`{"name":"api_key","value":{"x":[1,2]}}`, `[[[[13035550166]]]]`, "+(", "1 1 1 1 1 1 1 1 1 1 x", "\xff\xfe3035550166",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := MaskText(s)
+		if again := MaskText(out); again != out {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, out, again)
+		}
+		if _, err := json.Marshal(MaskArguments([]byte(s))); err != nil {
+			t.Fatalf("masked arguments do not encode: %v", err)
+		}
+		const phone, pass, token = "3035550166", "PASSWORD1", "TOKEN1"
+		if strings.Contains(s, phone) || strings.Contains(s, pass) || strings.Contains(s, token) {
+			return
+		}
+		for _, set := range []string{" " + phone + " ", " https://u:" + pass + "@h.example.com/p?t=" + token + " "} {
+			got := MaskText(s + set + s)
+			for _, secret := range []string{phone, pass, token} {
+				if strings.Contains(got, secret) {
+					t.Fatalf("%s unmasked in %q: %q", secret, s+set+s, got)
+				}
+			}
 		}
 	})
 }

@@ -7,6 +7,8 @@
 //	                                    run one tool through the same policy
 //	convirza-mcp policy check FILE [flags]
 //	                                    validate a policy file, print what it serves
+//	convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
+//	                                    the simulator of both upstreams alone
 //
 // Every subcommand accepts --sandbox.
 package main
@@ -61,6 +63,8 @@ const usage = `Usage:
   convirza-mcp tools [flags]               list the tools: name, toolset, class, summary
   convirza-mcp call TOOL ['JSON'] [flags]  run one tool through the same validation and policy
   convirza-mcp policy check FILE [flags]   validate a policy file and print the tools it serves
+  convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
+                                           serve the simulator of both upstreams alone (for replicas)
 
 Flags:
 `
@@ -74,6 +78,8 @@ func run(ctx context.Context, args []string, e env) int {
 	fs.SetOutput(e.stderr)
 	flags := config.NewFlags(fs)
 	yes := fs.Bool("yes", false, "call: confirm destructive or costly actions without asking")
+	accessTTL := fs.Duration("access-ttl", 0, "sandbox: lifetime of the simulator's Convirza access tokens (default the documented 7 days)")
+	talkdeskTTL := fs.Duration("talkdesk-token-ttl", 0, "sandbox: lifetime of the simulator's Talkdesk tokens (default the documented 10 minutes)")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, usage)
 		fs.PrintDefaults()
@@ -102,6 +108,14 @@ func run(ctx context.Context, args []string, e env) int {
 	case "serve", "tools", "call":
 	case "policy":
 		return policyCommand(pos, cfg, e)
+	case "sandbox":
+		addr := "127.0.0.1:9090"
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "addr" {
+				addr = cfg.Addr
+			}
+		})
+		return sandboxCommand(ctx, addr, sandbox.Options{AccessTTL: *accessTTL, TalkdeskTokenTTL: *talkdeskTTL}, e)
 	case "help":
 		fs.Usage()
 		return 0
@@ -358,3 +372,30 @@ func policyCommand(pos []string, cfg *config.Config, e env) int {
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// sandboxCommand serves the simulator of both upstreams alone until ctx
+// ends, so that several servers (replicas) can share one upstream. It
+// prints the base URLs, the demo sign-ins, and one JSON line a script can
+// read the URLs from.
+func sandboxCommand(ctx context.Context, addr string, o sandbox.Options, e env) int {
+	sb, err := sandbox.New(o).StartOn(addr)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	defer sb.Close()
+	fmt.Fprintf(e.stdout, "Convirza API:       %s  (CONVIRZA_API_URL)\n", sb.APIURL)
+	fmt.Fprintf(e.stdout, "Convirza OAuth:     %s  (CONVIRZA_OAUTH_URL)\n", sb.OAuthURL)
+	fmt.Fprintf(e.stdout, "Talkdesk API:       %s  (TALKDESK_API_URL)\n", sb.TalkdeskAPIURL)
+	fmt.Fprintf(e.stdout, "Talkdesk token:     %s  (TALKDESK_TOKEN_URL)\n", sb.TalkdeskTokenURL)
+	fmt.Fprintf(e.stdout, "Demo sign-ins (password %s): %s (Admin), %s (Standard), %s (ReadOnly)\n",
+		sandbox.DemoPassword, sandbox.DemoEmail, sandbox.StandardEmail, sandbox.ReadOnlyEmail)
+	fmt.Fprintf(e.stdout, "Talkdesk: account %s, client id %s, secret %s\n", sandbox.TalkdeskAccount, sandbox.TalkdeskClientID, sandbox.TalkdeskClientSecret)
+	line, err := json.Marshal(map[string]string{"api_url": sb.APIURL, "oauth_url": sb.OAuthURL, "talkdesk_api_url": sb.TalkdeskAPIURL, "talkdesk_token_url": sb.TalkdeskTokenURL})
+	if err != nil {
+		return 1
+	}
+	fmt.Fprintf(e.stdout, "%s\n", line)
+	<-ctx.Done()
+	return 0
+}

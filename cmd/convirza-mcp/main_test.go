@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
@@ -185,5 +187,61 @@ func TestServeRefusesABadPolicy(t *testing.T) {
 	code, _, errs := runCLI(t, "", false, "serve", "--sandbox", "--policy", bad)
 	if code != 1 || !strings.Contains(errs, "line 2: confirmation.mode must be auto, elicitation or token") {
 		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+// TestSandboxCommand: the simulator served alone prints its URLs as one
+// JSON line, answers a demo login there with the token lifetime asked for,
+// and stops when told to.
+func TestSandboxCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--access-ttl", "3s"}, env{
+			stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard, lookup: envconfig.MapLookuper(map[string]string{}),
+		})
+		_ = pw.Close()
+	}()
+	var urls struct {
+		APIURL        string `json:"api_url"`
+		OAuthURL      string `json:"oauth_url"`
+		TalkdeskAPI   string `json:"talkdesk_api_url"`
+		TalkdeskToken string `json:"talkdesk_token_url"`
+	}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "{") {
+			if err := json.Unmarshal(sc.Bytes(), &urls); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if urls.APIURL == "" || urls.OAuthURL == "" || urls.TalkdeskAPI == "" || urls.TalkdeskToken == "" {
+		t.Fatalf("urls: %+v", urls)
+	}
+	body := strings.NewReader(`{"email":"` + sandbox.DemoEmail + `","password":"` + sandbox.DemoPassword + `"}`)
+	res, err := http.Post(urls.OAuthURL+"/oauth/token", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct {
+		Data struct {
+			ExpiresIn string `json:"expires_in"`
+		} `json:"data"`
+		ExpiresIn string `json:"expires_in"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&login)
+	_ = res.Body.Close()
+	exp := login.ExpiresIn + login.Data.ExpiresIn
+	at, err := time.Parse(time.RFC3339, exp)
+	if res.StatusCode != http.StatusOK || err != nil || time.Until(at) > 10*time.Second {
+		t.Fatalf("login: %d, expires %q (%v)", res.StatusCode, exp, err)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
 	}
 }

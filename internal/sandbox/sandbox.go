@@ -143,8 +143,11 @@ type Running struct {
 }
 
 // Start serves s on 127.0.0.1 on a free port.
-func (s *Server) Start() (*Running, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func (s *Server) Start() (*Running, error) { return s.StartOn("127.0.0.1:0") }
+
+// StartOn serves s on addr (host:port; port 0 picks a free one).
+func (s *Server) StartOn(addr string) (*Running, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox listen: %w", err)
 	}
