@@ -22,7 +22,7 @@ type ListTagsArgs struct {
 	OrgUnitID int64  `json:"org_unit_id" jsonschema:"required,minimum=1"`
 	Search    string `json:"search,omitempty" jsonschema:"maxLength=255,description=Partial name match"`
 	TagType   string `json:"tag_type,omitempty" jsonschema:"enum=user,enum=system,enum=all"`
-	Status    string `json:"status,omitempty" jsonschema:"enum=active,enum=inactive,description=Default active"`
+	Status    string `json:"status,omitempty" jsonschema:"enum=active,enum=inactive,default=active"`
 	Sort      string `json:"sort,omitempty" jsonschema:"enum=tag_name,enum=call_count"`
 	Direction string `json:"direction,omitempty" jsonschema:"enum=ASC,enum=DESC"`
 	Page

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/invopop/jsonschema"
 )
 
 // Call history window rules of GET /conversations/calls: without dates the
@@ -24,7 +26,7 @@ type ListCallsArgs struct {
 	OrgUnitID          int64    `json:"org_unit_id,omitempty" jsonschema:"minimum=1,description=Includes its sub-groups"`
 	CampaignID         int64    `json:"campaign_id,omitempty" jsonschema:"minimum=1"`
 	ProvisionedRouteID int64    `json:"provisioned_route_id,omitempty" jsonschema:"minimum=1"`
-	CallerID           string   `json:"caller_id,omitempty" jsonschema:"pattern=^\\+[1-9][0-9]{6\\,14}$,description=E.164 e.g. +18005551234"`
+	CallerID           string   `json:"caller_id,omitempty" jsonschema:"pattern=^\\+?[0-9 ().-]{7\\,24}$,description=e.g. +18005551234; 10 digits mean +1"`
 	PhoneNumber        string   `json:"phone_number,omitempty" jsonschema:"pattern=^\\+?[0-9]{7\\,15}$,description=Tracking number"`
 	RingTo             string   `json:"ring_to,omitempty" jsonschema:"pattern=^\\+?[0-9]{7\\,15}$"`
 	Disposition        []string `json:"disposition,omitempty" jsonschema:"uniqueItems=true,enum=ANSWERED,enum=NO ANSWER,enum=BUSY,enum=FAILED,enum=VOICEMAIL,enum=ABANDONED,enum=TRANSFERRED"`
@@ -32,9 +34,16 @@ type ListCallsArgs struct {
 	Page
 }
 
-// Validate applies the window rules the schema cannot say, as the API
-// does, so a bad window is refused before any request.
-func (a ListCallsArgs) Validate() error {
+// JSONSchemaExtend adds the documented limit: 1 to 200, default 50.
+func (ListCallsArgs) JSONSchemaExtend(s *jsonschema.Schema) { pageLimit(s, 200, 50) }
+
+// Validate writes caller_id in E.164, as the docs' example does, and
+// applies the window rules the schema cannot say, as the API does, so a bad
+// window is refused before any request.
+func (a *ListCallsArgs) Validate() error {
+	if err := normalisePhone("caller_id", &a.CallerID); err != nil {
+		return err
+	}
 	start, end, err := parseRange(a.Start, a.End)
 	if err != nil {
 		return err
@@ -70,12 +79,12 @@ type GetCallArgs struct {
 
 // ListSMSArgs filters GET /conversations/sms.
 type ListSMSArgs struct {
-	Type   string `json:"type,omitempty" jsonschema:"enum=allOpen,enum=assignedToYou,enum=unassigned,enum=close,description=Default allOpen"`
+	Type   string `json:"type,omitempty" jsonschema:"enum=allOpen,enum=assignedToYou,enum=unassigned,enum=close,default=allOpen"`
 	Search string `json:"search,omitempty" jsonschema:"maxLength=255"`
-	Order  string `json:"order,omitempty" jsonschema:"enum=desc,enum=asc,description=By last message; default desc"`
+	Order  string `json:"order,omitempty" jsonschema:"enum=desc,enum=asc,default=desc,description=By last message"`
 	Start  string `json:"start,omitempty" jsonschema:"format=date-time"`
 	End    string `json:"end,omitempty" jsonschema:"format=date-time"`
-	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=200,description=Default 7"`
+	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=200,default=7"`
 	Offset int    `json:"offset,omitempty" jsonschema:"minimum=0"`
 }
 

@@ -14,10 +14,11 @@ type ID struct {
 	ID int64 `json:"id" jsonschema:"required,minimum=1"`
 }
 
-// Page is the limit/offset pair shared by Convirza list endpoints whose
-// maximum is 200.
+// Page is the limit/offset pair of Convirza list endpoints. The docs give
+// groups and tags no maximum, so none is set here; lists with a documented
+// maximum or default add theirs with pageLimit.
 type Page struct {
-	Limit  int `json:"limit,omitempty" jsonschema:"minimum=1,maximum=200"`
+	Limit  int `json:"limit,omitempty" jsonschema:"minimum=1"`
 	Offset int `json:"offset,omitempty" jsonschema:"minimum=0"`
 }
 
@@ -48,11 +49,17 @@ type GroupCreate struct {
 	BillingID       int64  `json:"billing_id,omitempty" jsonschema:"minimum=1"`
 	Address         string `json:"address,omitempty" jsonschema:"maxLength=255"`
 	City            string `json:"city,omitempty" jsonschema:"maxLength=100"`
-	State           string `json:"state,omitempty" jsonschema:"pattern=^[A-Z]{2}$"`
+	State           string `json:"state,omitempty" jsonschema:"pattern=^[A-Za-z]{2}$"`
 	Zip             string `json:"zip,omitempty" jsonschema:"maxLength=10"`
 	PhoneNumber     string `json:"phone_number,omitempty" jsonschema:"maxLength=20"`
 	IndustryID      int64  `json:"industry_id,omitempty" jsonschema:"minimum=1"`
 	Timezone        string `json:"timezone,omitempty" jsonschema:"maxLength=64,description=IANA name"`
+}
+
+// Validate sends a state code in upper case, as the docs write it.
+func (a *GroupCreate) Validate() error {
+	upperState(&a.State)
+	return nil
 }
 
 // GroupReplace is the body of PUT /groups/:id: every editable field.
@@ -62,7 +69,7 @@ type GroupReplace struct {
 	OrgUnitParentID int64  `json:"org_unit_parent_id" jsonschema:"required,minimum=1"`
 	Address         string `json:"address" jsonschema:"required,maxLength=255"`
 	City            string `json:"city" jsonschema:"required,maxLength=100"`
-	State           string `json:"state" jsonschema:"required,pattern=^([A-Z]{2})?$"`
+	State           string `json:"state" jsonschema:"required,pattern=^([A-Za-z]{2})?$"`
 	Zip             string `json:"zip" jsonschema:"required,maxLength=10"`
 	PhoneNumber     string `json:"phone_number" jsonschema:"required,maxLength=20"`
 	IndustryID      int64  `json:"industry_id" jsonschema:"required,minimum=1"`
@@ -75,7 +82,7 @@ type GroupPatch struct {
 	OrgUnitParentID *int64  `json:"org_unit_parent_id,omitempty" jsonschema:"minimum=1"`
 	Address         *string `json:"address,omitempty" jsonschema:"maxLength=255"`
 	City            *string `json:"city,omitempty" jsonschema:"maxLength=100"`
-	State           *string `json:"state,omitempty" jsonschema:"pattern=^([A-Z]{2})?$"`
+	State           *string `json:"state,omitempty" jsonschema:"pattern=^([A-Za-z]{2})?$"`
 	Zip             *string `json:"zip,omitempty" jsonschema:"maxLength=10"`
 	PhoneNumber     *string `json:"phone_number,omitempty" jsonschema:"maxLength=20"`
 	IndustryID      *int64  `json:"industry_id,omitempty" jsonschema:"minimum=1"`
@@ -87,17 +94,24 @@ type ReplaceGroupArgs struct {
 	GroupReplace
 }
 
+// Validate sends a state code in upper case, as the docs write it.
+func (a *ReplaceGroupArgs) Validate() error {
+	upperState(&a.State)
+	return nil
+}
+
 // UpdateGroupArgs are the arguments of update_group.
 type UpdateGroupArgs struct {
 	ID int64 `json:"id" jsonschema:"required,minimum=1"`
 	GroupPatch
 }
 
-// Validate refuses a patch that changes nothing.
-func (a UpdateGroupArgs) Validate() error {
-	p := a.GroupPatch
-	if p == (GroupPatch{}) {
+// Validate refuses a patch that changes nothing and sends a state code in
+// upper case.
+func (a *UpdateGroupArgs) Validate() error {
+	if a.GroupPatch == (GroupPatch{}) {
 		return errors.New("give at least one field to change besides id (org_unit_name, org_unit_ext_id, org_unit_parent_id, address, city, state, zip, phone_number, industry_id)")
 	}
+	upperState(a.State)
 	return nil
 }

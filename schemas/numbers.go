@@ -13,8 +13,14 @@ type NumberFilter struct {
 type SearchNumbersArgs struct {
 	NumberFilter
 	RC    string `json:"rc,omitempty" jsonschema:"maxLength=64,description=Rate center (e.g. DENVER)"`
-	State string `json:"state,omitempty" jsonschema:"pattern=^[A-Z]{2}$"`
+	State string `json:"state,omitempty" jsonschema:"pattern=^[A-Za-z]{2}$"`
 	Limit int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100"`
+}
+
+// Validate sends the state code in upper case, as the docs write it.
+func (a *SearchNumbersArgs) Validate() error {
+	upperState(&a.State)
+	return nil
 }
 
 // ListNumbersArgs filters GET /phone-numbers/assigned and /provisioned.

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 
 	"github.com/invopop/jsonschema"
 )
@@ -73,4 +74,20 @@ func WithConfirmationToken(s Schema) Schema {
 	}
 	out["properties"] = props
 	return out
+}
+
+// pageLimit sets the documented maximum and default of the limit a list
+// argument type has from an embedded Page (0: none documented). It is
+// called from the type's JSONSchemaExtend, which the reflector runs.
+func pageLimit(s *jsonschema.Schema, maximum, def int) {
+	p, ok := s.Properties.Get("limit")
+	if !ok {
+		return
+	}
+	if maximum > 0 {
+		p.Maximum = json.Number(strconv.Itoa(maximum))
+	}
+	if def > 0 {
+		p.Default = def
+	}
 }

@@ -10,7 +10,7 @@ type ListRoutesArgs struct {
 	PhoneNumber            string `json:"phone_number,omitempty" jsonschema:"pattern=^[0-9]{1\\,15}$,description=Digits only"`
 	OrderBy                string `json:"orderBy,omitempty" jsonschema:"enum=provisioned_route_name,enum=provisioned_route_status,enum=phone_number"`
 	Order                  string `json:"order,omitempty" jsonschema:"enum=ASC,enum=DESC"`
-	Limit                  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,description=Default 100"`
+	Limit                  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,default=100"`
 	Offset                 int    `json:"offset,omitempty" jsonschema:"minimum=0"`
 }
 

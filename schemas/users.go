@@ -1,6 +1,10 @@
 package schemas
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/invopop/jsonschema"
+)
 
 // ListUsersArgs filters GET /users/list.
 type ListUsersArgs struct {
@@ -13,6 +17,9 @@ type ListUsersArgs struct {
 	SortOrder  string `json:"sort_order,omitempty" jsonschema:"enum=asc,enum=desc"`
 	Page
 }
+
+// JSONSchemaExtend adds the documented limit: 1 to 200, default 100.
+func (ListUsersArgs) JSONSchemaExtend(s *jsonschema.Schema) { pageLimit(s, 200, 100) }
 
 // Roles as create_user and its siblings name them.
 const (

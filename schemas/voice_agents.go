@@ -7,12 +7,12 @@ import (
 // ListVoiceAgentsArgs filters GET /ai-voice-agents.
 type ListVoiceAgentsArgs struct {
 	ID         int64   `json:"id,omitempty" jsonschema:"minimum=1,description=One agent by id"`
-	OrgUnitIDs []int64 `json:"org_unit_ids,omitempty" jsonschema:"maxItems=100,minimum=1"`
+	OrgUnitIDs []int64 `json:"org_unit_ids,omitempty" jsonschema:"minimum=1"`
 	Search     string  `json:"search,omitempty" jsonschema:"maxLength=255,description=Name or keyword"`
 	Status     string  `json:"status,omitempty" jsonschema:"enum=active,enum=inactive,enum=deleted,description=Default: all but deleted"`
-	SortBy     string  `json:"sortBy,omitempty" jsonschema:"enum=created_on,enum=modified_on,enum=name,description=Default created_on"`
+	SortBy     string  `json:"sortBy,omitempty" jsonschema:"maxLength=64,default=created_on"`
 	SortOrder  string  `json:"sortOrder,omitempty" jsonschema:"enum=ASC,enum=DESC"`
-	Limit      int     `json:"limit,omitempty" jsonschema:"minimum=1,description=Default 10"`
+	Limit      int     `json:"limit,omitempty" jsonschema:"minimum=1,default=10"`
 	Offset     int     `json:"offset,omitempty" jsonschema:"minimum=0"`
 }
 

@@ -9,14 +9,13 @@ const (
 )
 
 // ListWebhooksArgs filters GET /webhooks/list. The docs give limit a
-// minimum of 0 and no maximum; 200 is this server's cap, as for the other
-// lists, and 0 (or no limit) means the API's default page.
+// minimum of 0 and no maximum or default.
 type ListWebhooksArgs struct {
 	OrgUnitID   int64  `json:"org_unit_id,omitempty" jsonschema:"minimum=1,description=Default the account's unit; includes sub-groups"`
 	WebhookName string `json:"webhook_name,omitempty" jsonschema:"maxLength=255,description=Partial match"`
 	Filter      string `json:"filter,omitempty" jsonschema:"maxLength=255,description=Partial match on name or URL"`
 	Status      string `json:"status,omitempty" jsonschema:"enum=active,enum=inactive,enum=deleted"`
-	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=200,description=Default 100"`
+	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=0"`
 	Offset      int    `json:"offset,omitempty" jsonschema:"minimum=0"`
 }
 

@@ -47,7 +47,7 @@ func broadcastTools() []Tool {
 				return v, nil
 			}, Owned(broadcastOwner, idOf)),
 		Define(Spec{Name: "create_broadcast", Title: "Send SMS broadcast", Class: policy.Costly,
-			Description: "Send an SMS to up to 10,000 numbers, now or at scheduled_at. Costs money and reaches people outside " +
+			Description: "Send an SMS to up to 10,000 numbers (assumed cap), now or at scheduled_at. Costs money and reaches people outside " +
 				"the account; needs the user's confirmation. Returns broadcast_id."},
 			func(ctx context.Context, d *Deps, a schemas.BroadcastCreate) (any, error) {
 				id, meta, err := d.Convirza.Broadcasts.Create(ctx, a)

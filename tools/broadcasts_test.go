@@ -156,10 +156,11 @@ func TestCreateBroadcastRefusesBadArguments(t *testing.T) {
 	}{
 		{map[string]any{"recipients": []string{}}, "between 1 and 10000"},
 		{map[string]any{"recipients": []string{"+13035550101", "+13035550101"}}, "duplicate"},
-		{map[string]any{"recipients": []string{"303-555-0101"}}, "recipients[0]"},
+		{map[string]any{"recipients": []string{"555-0101"}}, "recipients[0]"},
 		{map[string]any{"message": strings.Repeat("x", 1601)}, "1 to 1600 characters; got 1601"},
 		{map[string]any{"message": ""}, "message must not be empty"},
-		{map[string]any{"from_number": "3035550100"}, "from_number"},
+		{map[string]any{"from_number": "0035550100"}, "from_number"},
+		{map[string]any{"from_number": nil}, "from_number is required"},
 		{map[string]any{"scheduled_at": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, "in the past"},
 		{map[string]any{"scheduled_at": "tomorrow"}, "date-time"},
 		{map[string]any{"org_unit_id": 0}, "org_unit_id"},

@@ -118,7 +118,7 @@ func TestListCallsRefusesBadArguments(t *testing.T) {
 		{`{"offset": -1}`, "offset"},
 		{`{"org_unit_id": 0}`, "org_unit_id"},
 		{`{"provisioned_route_id": 0}`, "provisioned_route_id"},
-		{`{"caller_id": "303-555-0100"}`, "caller_id"},
+		{`{"caller_id": "555-0100"}`, "caller_id"},
 		{`{"phone_number": "call me"}`, "phone_number"},
 		{`{"disposition": ["MAYBE"]}`, "disposition"},
 		{`{"disposition": "ANSWERED"}`, "array"},

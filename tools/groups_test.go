@@ -104,7 +104,7 @@ func TestBadInputNeverReachesUpstream(t *testing.T) {
 		{"get_group", `{"id":1042,"name":"x"}`, "name is not a known argument"},
 		{"delete_group", `{"id":0}`, "id must be at least 1"},
 		{"delete_group", `{"id":1042,"confirmation_token":7}`, "confirmation_token must be a string"},
-		{"list_groups", `{"limit":500}`, "limit must be between 1 and 200; got 500"},
+		{"list_groups", `{"limit":0}`, "limit must be at least 1; got 0"},
 		{"list_groups", `{"status":"gone"}`, `status must be one of "active", "inactive", "deleted"`},
 		{"create_group", `{"org_unit_name":"X"}`, "org_unit_parent_id is required"},
 		{"create_group", `{"org_unit_name":"X","org_unit_parent_id":1003,"state":"Colorado"}`, "state must match"},

@@ -58,7 +58,7 @@ func numberTools() []Tool {
 				return map[string]any{"status": "ordered", "number_id": id, "number": a.Number, "org_unit_id": a.OrgUnitID, "request_id": meta.RequestID}, nil
 			}, Confirm(previewOrderNumber), Names(func(a schemas.NumberOrder) []int64 { return units(a.OrgUnitID) })),
 		Define(Spec{Name: "release_phone_number", Title: "Release phone number", Class: policy.Destructive, Idempotent: true,
-			Description: "Give up a number the account holds; routes using it stop tracking calls. Not reversible. Needs the user's confirmation."},
+			Description: "Give up a number the account holds (the confirmation lists routes using it). Not reversible. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.NumberArgs) (any, error) {
 				meta, err := d.Convirza.Numbers.Release(ctx, a.Number)
 				if err != nil {

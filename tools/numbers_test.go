@@ -186,7 +186,7 @@ func TestSearchAvailableNumbers(t *testing.T) {
 		`{"ocn":"75"}`:                      "ocn",
 		`{"match":"303-555"}`:               "match",
 		`{"match":"123456789012345678901"}`: "match",
-		`{"state":"co"}`:                    "state",
+		`{"state":"Colorado"}`:              "state",
 		`{"limit":101}`:                     "limit",
 		`{"limit":0}`:                       "limit",
 		`{"limit":"ten"}`:                   "limit",

@@ -13,7 +13,7 @@ import (
 func voiceAgentTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_voice_agents", Title: "List AI voice agents", Class: policy.Read,
-			Description: "List AI voice agents, newest first by default. Filter by id, org units, keyword, status. Paged (default 10)."},
+			Description: "List AI voice agents. Filter by id, org units, keyword, status. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListVoiceAgentsArgs) (*Page[convirza.VoiceAgent], error) {
 				out, err := d.Convirza.VoiceAgents.List(ctx, a)
 				return pageOf("voice_agents", a.Offset, out, err)

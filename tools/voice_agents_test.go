@@ -51,7 +51,7 @@ func TestListVoiceAgents(t *testing.T) {
 		`{"org_unit_ids":["West"]}`: "org_unit_ids",
 		`{"org_unit_ids":1042}`:     "org_unit_ids",
 		`{"sortOrder":"asc"}`:       "sortOrder",
-		`{"sortBy":"voice"}`:        "sortBy",
+		`{"sortBy":[]}`:             "sortBy",
 		`{"status":"paused"}`:       "status",
 		`{"limit":0}`:               "limit",
 		`{"org_unit_id":1042}`:      "org_unit_id",

@@ -2,8 +2,10 @@ package convirza
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/schemas"
 )
 
@@ -11,13 +13,42 @@ import (
 // (industries, ad sources).
 type AccountService struct{ c *Client }
 
-// Profile returns the caller's user and org unit (GET /auth/profile).
+// Profile returns who this client is logged in as. The user block of the
+// login (or refresh) answer says it, as documented: user_id, email, role_id
+// and org_unit_id. Only when the tokens were given from elsewhere, so no
+// such answer was seen, is GET /auth/profile asked: an endpoint the API
+// docs do not list (assumed).
 func (s *AccountService) Profile(ctx context.Context) (*Profile, error) {
+	if _, err := s.c.tokens.Token(ctx); err != nil {
+		return nil, err
+	}
+	if u := s.c.tokens.identity(); u != nil {
+		if u.Role == "" {
+			u.Role = roleName(u.RoleID)
+		}
+		return &Profile{User: *u}, nil
+	}
 	var out Profile
 	if _, err := s.c.do(ctx, http.MethodGet, "/auth/profile", nil, nil, &out); err != nil {
+		if upstream.IsNotFound(err) {
+			return nil, fmt.Errorf("GET /auth/profile, which the API docs do not list, is not there: set CONVIRZA_EMAIL and CONVIRZA_PASSWORD so the login answer says who this is: %w", err)
+		}
 		return nil, err
 	}
 	return &out, nil
+}
+
+// roleName names a documented role_id as create_user does.
+func roleName(id int) string {
+	switch id {
+	case 1:
+		return schemas.RoleAdmin
+	case 2:
+		return schemas.RoleStandard
+	case 3:
+		return schemas.RoleReadOnly
+	}
+	return ""
 }
 
 // Industries lists industries (GET /industry).
@@ -39,14 +70,17 @@ type Industry struct {
 	IndustryGroup string `json:"industry_group,omitempty"`
 }
 
-// Profile is the data of GET /auth/profile: who the access token belongs to.
+// Profile is who the client is logged in as: the login answer's user
+// block, or the data of GET /auth/profile (assumed), which may add the org
+// unit.
 type Profile struct {
-	User    ProfileUser `json:"user"`
-	OrgUnit Group       `json:"org_unit"`
+	User    ProfileUser   `json:"user"`
+	OrgUnit *GroupDetails `json:"org_unit,omitempty"`
 }
 
-// ProfileUser is the caller as GET /auth/profile describes them (the same
-// names as the login answer's user).
+// ProfileUser is the caller, named as the login answer's user block names
+// them (user_id, email, role_id, org_unit_id); the other fields come only
+// from GET /auth/profile.
 type ProfileUser struct {
 	UserID    int64  `json:"user_id"`
 	Email     string `json:"email,omitempty"`

@@ -49,6 +49,9 @@ type tokenSource struct {
 	refresh    string
 	refreshExp time.Time
 	logins     []time.Time
+	// user is the user block of the last login or refresh answer: who the
+	// tokens belong to (nil until one carried it).
+	user *ProfileUser
 }
 
 func newTokenSource(cfg Config, hc *upstream.Client, log *slog.Logger) *tokenSource {
@@ -167,6 +170,21 @@ func (t *tokenSource) store(tr *tokenResponse) {
 	if tr.RefreshToken != "" {
 		t.refresh, t.refreshExp = tr.RefreshToken, tr.refreshExp
 	}
+	if tr.User != nil && tr.User.UserID != 0 {
+		t.user = tr.User
+	}
+}
+
+// identity returns a copy of the user block of the last login or refresh
+// answer, or nil when none carried one (tokens given from elsewhere).
+func (t *tokenSource) identity() *ProfileUser {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.user == nil {
+		return nil
+	}
+	u := *t.user
+	return &u
 }
 
 // tokenResponse is the login and refresh answer, raw or in the envelope.
@@ -176,6 +194,7 @@ type tokenResponse struct {
 	TokenType        string          `json:"token_type"`
 	ExpiresIn        json.RawMessage `json:"expires_in"`
 	RefreshExpiresIn json.RawMessage `json:"refresh_expires_in"`
+	User             *ProfileUser    `json:"user"`
 
 	accessExp, refreshExp time.Time
 }

@@ -42,7 +42,8 @@ func (s *Server) routeAccount(mux *http.ServeMux) {
 }
 
 // profile answers GET /auth/profile, which the endpoints reference does not
-// list: modelled as the logged-in user (named as in the login answer) and
+// list (assumed; the client asks it only when it was given tokens instead of
+// logging in): modelled as the logged-in user (named as in the login answer) and
 // their org unit (named as in the groups list).
 func (s *Server) profile(w http.ResponseWriter, r *http.Request, c caller) *apiError {
 	data := map[string]any{
@@ -146,7 +147,8 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request, c caller) *api
 	if err != nil {
 		return err
 	}
-	limit, e1 := qInt(r, "limit", 100, 1, 200)
+	// The docs give limit no maximum or default: 100 is the simulator's ([I]).
+	limit, e1 := qInt(r, "limit", 100, 1, 0)
 	offset, e2 := qInt(r, "offset", 0, 0, 0)
 	kind, e3 := qEnum(r, "tag_type", "user", "system", "all")
 	status, e4 := qEnum(r, "status", "active", "inactive")

@@ -175,6 +175,8 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request, c caller) *ap
 	start, e7 := qDateTime(r, "start")
 	end, e8 := qDateTime(r, "end")
 	var e9 *fieldError
+	// E.164, as the docs' example (+18005551234); refusing other spellings
+	// is the simulator's choice ([I]): the client sends E.164.
 	callerID := q.Get("caller_id")
 	if callerID != "" && !smsE164.MatchString(callerID) {
 		e9 = &fieldError{Field: "caller_id", Message: "must be an E.164 number, e.g. +18005551234"}

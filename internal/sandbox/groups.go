@@ -48,9 +48,11 @@ func (s *Server) unitInScope(c caller, id int64) (*orgUnit, *apiError) {
 	return u, nil
 }
 
+// listGroups answers a unit's children. The docs give limit no maximum or
+// default: the default page of 100 is the simulator's choice ([I]).
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c caller) *apiError {
 	parent, e1 := qInt(r, "org_unit_id", c.ouID, 1, 0)
-	limit, e2 := qInt(r, "limit", 100, 1, 200)
+	limit, e2 := qInt(r, "limit", 100, 1, 0)
 	offset, e3 := qInt(r, "offset", 0, 0, 0)
 	status, e4 := qEnum(r, "status", "active", "inactive", "deleted")
 	if err := collect(e1, e2, e3, e4); err != nil {
@@ -150,6 +152,8 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, c caller) *api
 	return nil
 }
 
+// stateCode is a group's state as the docs' example writes it ("NY"); that
+// a group's state must be such a code is the simulator's choice ([I]).
 var stateCode = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // groupFields reads the editable fields present in a body into u, checking

@@ -111,6 +111,8 @@ func (s *Server) listVoiceAgents(w http.ResponseWriter, r *http.Request, c calle
 	limit, e2 := qInt(r, "limit", 10, 1, 0)
 	offset, e3 := qInt(r, "offset", 0, 0, 0)
 	status, e4 := qEnum(r, "status", "active", "inactive", "deleted")
+	// The docs name only sortBy's default, created_on; the other fields
+	// are the simulator's choice ([I]).
 	sortBy, e5 := qEnum(r, "sortBy", "created_on", "modified_on", "name")
 	order, e6 := qEnum(r, "sortOrder", "ASC", "DESC")
 	units, e7 := orgUnitIDs(r)

@@ -66,11 +66,11 @@ func (st *state) webhookIDs() []int64 {
 }
 
 // listWebhooks answers the webhooks of a unit and its sub-groups. The docs
-// give limit a minimum of 0 and no maximum: 0 means the default page of 100,
-// and the simulator caps it at 200 like the other lists.
+// give limit a minimum of 0 and no maximum or default: 0 means the default
+// page, of 100 by the simulator's choice ([I]).
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, c caller) *apiError {
 	ou, e1 := qInt(r, "org_unit_id", c.ouID, 1, 0)
-	limit, e2 := qInt(r, "limit", 100, 0, 200)
+	limit, e2 := qInt(r, "limit", 100, 0, 0)
 	offset, e3 := qInt(r, "offset", 0, 0, 0)
 	status, e4 := qEnum(r, "status", "active", "inactive", "deleted")
 	if err := collect(e1, e2, e3, e4); err != nil {

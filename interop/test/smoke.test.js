@@ -62,7 +62,7 @@ const STEPS = [
   // ---- reads, on seed data ----
   read('get_profile', {}, (sc) => {
     assert.equal(sc.user?.email, 'admin@summit-demo.example');
-    assert.equal(sc.org_unit?.org_unit_id, ROOT);
+    assert.equal(sc.user?.org_unit_id, ROOT);
   }),
   read('get_group_tree', {}, (sc) => {
     assert.equal(sc.groups?.[0]?.org_unit_id, ROOT);
