@@ -236,7 +236,7 @@ func previewReleaseNumber(ctx context.Context, d *Deps, a schemas.NumberArgs) (*
 			}
 			names = append(names, fmt.Sprintf("%d %q", r.ProvisionedRouteID, r.ProvisionedRouteName))
 		}
-		action = fmt.Sprintf("Release %s (%s), used by %d route(s) (%s): calls to it will stop being tracked, and it cannot be got back through the API.",
+		action = fmt.Sprintf("Release %s (%s), used by %d route(s) (%s), which then have no number to track calls on; it cannot be got back through the API.",
 			label, unit, len(using), strings.Join(names, ", "))
 	}
 	return &policy.Preview{Action: action, Details: details}, nil

@@ -295,7 +295,7 @@ func TestReleasePhoneNumber(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	args := `{"number":"3035550100"}`
 	tok := nrAsk(t, env, "release_phone_number", args,
-		`Release +1 303-555-0100 (org unit 1042 "Denver Office"), used by 2 route(s) (7001 "Denver Google Ads", 7002 "Denver Billboard I-25"): calls to it will stop being tracked`)
+		`Release +1 303-555-0100 (org unit 1042 "Denver Office"), used by 2 route(s) (7001 "Denver Google Ads", 7002 "Denver Billboard I-25"), which then have no number to track calls on`)
 	if r := env.OK(t, "get_provisioned_route", `{"id":7001}`); r["phone_number"] != "3035550100" || r["provisioned_route_status"] != "active" {
 		t.Fatalf("the unconfirmed call changed route 7001: %v", r)
 	}
