@@ -58,13 +58,6 @@ func (m *memCounter) Release(_ context.Context, kind, client string) {
 	}
 }
 
-// holding is what held reports, for tests.
-func (m *memCounter) holding(kind, client string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.held[[2]string{kind, client}]
-}
-
 // clientLimits applies the per-client caps of one HTTP server.
 type clientLimits struct {
 	counter  ClientCounter

@@ -315,6 +315,13 @@ func TestPerClientSessionCap(t *testing.T) {
 	}
 }
 
+// holding is how many units of kind client holds.
+func (m *memCounter) holding(kind, client string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.held[[2]string{kind, client}]
+}
+
 // toolCall is the body of a tools/call of get_group 1042 with id.
 func toolCall(id int) string {
 	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"get_group","arguments":{"id":1042}}}`, id)
