@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/policy"
@@ -119,7 +120,12 @@ func decodeBase64(s string) ([]byte, error) {
 // readMediaFile reads a file that must resolve, symlinks included, to a
 // regular file inside dir. The check is made on resolved paths, and the
 // file is then opened through an os.Root of the resolved directory, so a
-// symlink swapped in between cannot lead outside either.
+// symlink swapped in between cannot lead outside either. Only a regular
+// file is ever opened (a FIFO or device would block the call or never end):
+// it is checked before opening, opened non-blocking, and checked again on
+// the open file. Errors never tell anything about what lies outside dir: a
+// name that resolves outside it is "not in the media directory", exactly
+// like a missing file, and no resolved path is shown.
 func readMediaFile(dir, file string) ([]byte, error) {
 	if dir == "" {
 		return nil, refuseArgs("file paths are disabled: the server has no media directory (CONVIRZA_MCP_MEDIA_DIR). Send the audio as content (base64) with filename instead")
@@ -145,47 +151,57 @@ func readMediaFile(dir, file string) ([]byte, error) {
 	if !insideDir(absDir, filepath.Clean(p)) && !insideDir(realDir, filepath.Clean(p)) {
 		return nil, refuseArgs("file %q is outside the media directory %s; only files inside it can be uploaded", file, dir)
 	}
+	notFound := refuseArgs("file %q does not exist in the media directory %s (a symlink leading outside it counts as missing)", file, dir)
 	realFile, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, refuseArgs("file %q does not exist in the media directory %s", file, dir)
-		}
-		return nil, refuseArgs("file %q cannot be read: %v", file, err)
+		return nil, notFound // whatever the reason: it may lie outside
 	}
 	realFile, err = filepath.Abs(realFile)
-	if err != nil {
-		return nil, refuseArgs("file %q cannot be read: %v", file, err)
-	}
-	if !insideDir(realDir, realFile) {
-		return nil, refuseArgs("file %q is outside the media directory %s (after resolving symlinks it is %s); only files inside it can be uploaded", file, dir, realFile)
+	if err != nil || !insideDir(realDir, realFile) {
+		return nil, notFound
 	}
 	rel, err := filepath.Rel(realDir, realFile)
 	if err != nil {
-		return nil, refuseArgs("file %q cannot be read: %v", file, err)
+		return nil, notFound
 	}
 	root, err := os.OpenRoot(realDir)
 	if err != nil {
 		return nil, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
 	}
 	defer root.Close()
-	fh, err := root.Open(rel)
-	if err != nil {
-		return nil, refuseArgs("file %q cannot be opened inside the media directory: %v", file, err)
+	notRegular := refuseArgs("%q is not a regular file", file)
+	info, err := root.Stat(rel)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return nil, refuseArgs("file %q cannot be read: permission denied", file)
+	case err != nil:
+		return nil, notFound // swapped for a symlink leading outside, or gone
+	case !info.Mode().IsRegular():
+		return nil, notRegular
+	}
+	// O_NONBLOCK: should a FIFO be swapped in after the check, opening it
+	// returns at once instead of waiting for a writer.
+	fh, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return nil, refuseArgs("file %q cannot be read: permission denied", file)
+	case err != nil:
+		return nil, notFound
 	}
 	defer fh.Close()
-	info, err := fh.Stat()
+	info, err = fh.Stat()
 	if err != nil {
-		return nil, refuseArgs("file %q cannot be read: %v", file, err)
+		return nil, refuseArgs("file %q cannot be read", file)
 	}
 	if !info.Mode().IsRegular() {
-		return nil, refuseArgs("%q is not a regular file", file)
+		return nil, notRegular
 	}
 	if info.Size() > schemas.MaxMediaBytes {
 		return nil, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", file, info.Size(), schemas.MaxMediaBytes)
 	}
 	content, err := io.ReadAll(io.LimitReader(fh, schemas.MaxMediaBytes+1))
 	if err != nil {
-		return nil, refuseArgs("file %q cannot be read: %v", file, err)
+		return nil, refuseArgs("file %q cannot be read", file)
 	}
 	return content, nil
 }

@@ -127,7 +127,8 @@ func TestUploadMediaPromptFromFile(t *testing.T) {
 }
 
 // Files outside the media directory, however reached, are refused with a
-// clear error and nothing is sent upstream.
+// clear error and nothing is sent upstream; reached through a symlink, they
+// are missing from the media directory (see TestMediaFileErrorsTellNothingOutside).
 func TestUploadMediaPromptOutsideMediaDir(t *testing.T) {
 	t.Parallel()
 	env, dir := nrMediaEnv(t)
@@ -150,8 +151,8 @@ func TestUploadMediaPromptOutsideMediaDir(t *testing.T) {
 	nrRejects(t, env, "upload_media_prompt", map[string]string{
 		call(secret):           "outside the media directory",
 		call(rel):              "outside the media directory",
-		call("link.wav"):       "outside the media directory",
-		call("sub/secret.wav"): "outside the media directory",
+		call("link.wav"):       "does not exist in the media directory",
+		call("sub/secret.wav"): "does not exist in the media directory",
 		call("/etc/passwd"):    "outside the media directory",
 	})
 }

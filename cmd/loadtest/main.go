@@ -176,6 +176,9 @@ func startServer(ctx context.Context, o options) (*server, error) {
 		"CONVIRZA_MCP_AUTH_TOKEN="+s.token,
 		"CONVIRZA_MCP_LOG_LEVEL=warn",
 		"CONVIRZA_MCP_MAX_SESSIONS="+strconv.Itoa(max(1000, o.sessions+10)),
+		// Every session uses the one token: no per-client caps.
+		"CONVIRZA_MCP_MAX_SESSIONS_PER_CLIENT="+strconv.Itoa(max(1000, o.sessions+10)),
+		"CONVIRZA_MCP_MAX_CALLS_PER_CLIENT="+strconv.Itoa(max(1000, o.sessions+10)),
 		"CONVIRZA_MCP_SANDBOX_LATENCY="+o.latency.String(),
 	)
 	s.cmd.Env = env

@@ -42,10 +42,16 @@ type Config struct {
 	// may read (symlinks are resolved, and a file that resolves outside it
 	// is refused). Unset: file paths are refused and only base64 content
 	// can be uploaded.
-	MediaDir        string        `env:"CONVIRZA_MCP_MEDIA_DIR"`
-	MaxSessions     int           `env:"CONVIRZA_MCP_MAX_SESSIONS, default=1000"`
-	MaxBodyBytes    int64         `env:"CONVIRZA_MCP_MAX_BODY_BYTES, default=4194304"`
-	ShutdownTimeout time.Duration `env:"CONVIRZA_MCP_SHUTDOWN_TIMEOUT, default=10s"`
+	MediaDir    string `env:"CONVIRZA_MCP_MEDIA_DIR"`
+	MaxSessions int    `env:"CONVIRZA_MCP_MAX_SESSIONS, default=1000"`
+	// MaxSessionsPerClient caps the open HTTP sessions of one client (one
+	// bearer token; one IP address on a server without a token); 0 means
+	// half of MaxSessions.
+	MaxSessionsPerClient int `env:"CONVIRZA_MCP_MAX_SESSIONS_PER_CLIENT"`
+	// MaxCallsPerClient caps the tool calls one client runs at once.
+	MaxCallsPerClient int           `env:"CONVIRZA_MCP_MAX_CALLS_PER_CLIENT, default=8"`
+	MaxBodyBytes      int64         `env:"CONVIRZA_MCP_MAX_BODY_BYTES, default=4194304"`
+	ShutdownTimeout   time.Duration `env:"CONVIRZA_MCP_SHUTDOWN_TIMEOUT, default=10s"`
 	// SandboxLatency delays every simulator answer (--sandbox only), to
 	// try latency, shutdown with calls in flight, or load realistically.
 	SandboxLatency time.Duration `env:"CONVIRZA_MCP_SANDBOX_LATENCY"`
@@ -141,8 +147,13 @@ func (c *Config) validate() error {
 		host, _, err := net.SplitHostPort(c.Addr)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("CONVIRZA_MCP_ADDR / --addr must be host:port; got %q", c.Addr))
-		} else if !isLoopback(host) && c.AuthToken == "" {
+		} else if !isLoopback(host) && len(c.AuthTokens()) == 0 {
 			errs = append(errs, fmt.Errorf("refusing to listen on %s without CONVIRZA_MCP_AUTH_TOKEN: anyone who can reach it could operate the account", c.Addr))
+		}
+		// A variable that is set but names no token (" ", ",", or
+		// "${A},${B}" with both unset) is a mistake, never "no auth".
+		if c.AuthToken != "" && len(c.AuthTokens()) == 0 {
+			errs = append(errs, errors.New("CONVIRZA_MCP_AUTH_TOKEN is set but holds no token (only spaces and commas); set one, or unset it to serve loopback without a token"))
 		}
 	}
 	c.ToolMode = strings.ToLower(strings.TrimSpace(c.ToolMode))
@@ -178,6 +189,12 @@ func (c *Config) validate() error {
 	if c.MaxSessions < 1 {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MAX_SESSIONS must be at least 1; got %d", c.MaxSessions))
 	}
+	if c.MaxSessionsPerClient < 0 {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MAX_SESSIONS_PER_CLIENT must be at least 1 (0 or unset: half of CONVIRZA_MCP_MAX_SESSIONS); got %d", c.MaxSessionsPerClient))
+	}
+	if c.MaxCallsPerClient < 1 {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MAX_CALLS_PER_CLIENT must be at least 1; got %d", c.MaxCallsPerClient))
+	}
 	if c.MaxBodyBytes < 64<<10 {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_MAX_BODY_BYTES must be at least 65536; got %d", c.MaxBodyBytes))
 	}
@@ -191,6 +208,12 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))
 	}
 	return errors.Join(errs...)
+}
+
+// AuthTokens returns the bearer tokens CONVIRZA_MCP_AUTH_TOKEN accepts: its
+// comma-separated entries, trimmed, empty ones left out.
+func (c *Config) AuthTokens() []string {
+	return splitList(c.AuthToken)
 }
 
 func isLoopback(host string) bool {

@@ -77,3 +77,53 @@ func TestInvalidValuesNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestBlankAuthTokenRefused: a CONVIRZA_MCP_AUTH_TOKEN that is set but names
+// no token (spaces, commas, two unset variables joined by a comma) must not
+// turn authentication off: the server refuses to start, on any address.
+func TestBlankAuthTokenRefused(t *testing.T) {
+	for _, tok := range []string{" ", ",", " , ", ",,", "\t"} {
+		for _, addr := range []string{"0.0.0.0:8080", "127.0.0.1:8080"} {
+			_, err := load(t, map[string]string{"CONVIRZA_MCP_AUTH_TOKEN": tok, "CONVIRZA_MCP_ADDR": addr}, "--transport", "http")
+			if err == nil || !strings.Contains(err.Error(), "CONVIRZA_MCP_AUTH_TOKEN") {
+				t.Errorf("token %q on %s: %v", tok, addr, err)
+			}
+		}
+	}
+	// Empty entries in a list are ignored, never tokens themselves.
+	c, err := load(t, map[string]string{"CONVIRZA_MCP_AUTH_TOKEN": " one, ,two,", "CONVIRZA_MCP_ADDR": "0.0.0.0:8080"}, "--transport", "http")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.AuthTokens(), "|"); got != "one|two" {
+		t.Errorf("tokens %q, want one|two", got)
+	}
+	// Unset: loopback serves without a token, anything else is refused.
+	if _, err := load(t, map[string]string{"CONVIRZA_MCP_ADDR": "127.0.0.1:8080"}, "--transport", "http"); err != nil {
+		t.Errorf("loopback without a token: %v", err)
+	}
+}
+
+func TestPerClientLimits(t *testing.T) {
+	c, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxSessionsPerClient != 0 || c.MaxCallsPerClient != 8 {
+		t.Errorf("defaults: sessions %d, calls %d", c.MaxSessionsPerClient, c.MaxCallsPerClient)
+	}
+	c, err = load(t, map[string]string{"CONVIRZA_MCP_MAX_SESSIONS_PER_CLIENT": "3", "CONVIRZA_MCP_MAX_CALLS_PER_CLIENT": "2"})
+	if err != nil || c.MaxSessionsPerClient != 3 || c.MaxCallsPerClient != 2 {
+		t.Errorf("set: %+v %v", c, err)
+	}
+	for env, want := range map[string]string{
+		"CONVIRZA_MCP_MAX_SESSIONS_PER_CLIENT=-1": "CONVIRZA_MCP_MAX_SESSIONS_PER_CLIENT",
+		"CONVIRZA_MCP_MAX_CALLS_PER_CLIENT=0":     "CONVIRZA_MCP_MAX_CALLS_PER_CLIENT",
+		"CONVIRZA_MCP_MAX_CALLS_PER_CLIENT=lots":  "CONVIRZA_MCP_MAX_CALLS_PER_CLIENT",
+	} {
+		k, v, _ := strings.Cut(env, "=")
+		if _, err := load(t, map[string]string{k: v}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", env, err)
+		}
+	}
+}

@@ -29,7 +29,9 @@ import (
 func benchApp(b *testing.B) *App {
 	b.Helper()
 	cfg := &config.Config{Sandbox: true, Transport: "http", Addr: "127.0.0.1:0", UpstreamTimeout: 10 * time.Second,
-		ConfirmTTL: time.Minute, SessionIdleTTL: time.Minute, Toolsets: []string{"all"}}
+		ConfirmTTL: time.Minute, SessionIdleTTL: time.Minute, Toolsets: []string{"all"},
+		// One loopback client opens every session: no per-client caps.
+		MaxSessions: 100_000, MaxSessionsPerClient: 100_000, MaxCallsPerClient: 100_000}
 	app, err := New(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)

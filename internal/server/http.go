@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -61,10 +62,15 @@ type HTTP struct {
 	work       *work
 	handler    http.Handler
 
-	tokens      [][32]byte // digests of the accepted bearer tokens
-	maxBody     int64
-	readTimeout time.Duration
-	draining    atomic.Bool
+	tokens [][32]byte // digests of the accepted bearer tokens
+	// authRequired: CONVIRZA_MCP_AUTH_TOKEN is set. When it names no token
+	// (config refuses that; a hand-built Config might not), every request
+	// is refused rather than served without authentication.
+	authRequired bool
+	limits       clientLimits
+	maxBody      int64
+	readTimeout  time.Duration
+	draining     atomic.Bool
 
 	connMu   sync.Mutex
 	newConns map[net.Conn]struct{} // accepted, no request byte read yet
@@ -78,10 +84,19 @@ func (a *App) NewHTTP() *HTTP {
 	if h.maxBody <= 0 {
 		h.maxBody = defaultMaxRequestBody
 	}
-	for _, t := range strings.Split(cfg.AuthToken, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
-		}
+	for _, t := range cfg.AuthTokens() {
+		h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
+	}
+	h.authRequired = cfg.AuthToken != ""
+	if h.authRequired && len(h.tokens) == 0 {
+		a.log.Error("CONVIRZA_MCP_AUTH_TOKEN holds no token: every request needing one is refused")
+	}
+	h.limits = clientLimits{counter: a.clients, sessions: cfg.MaxSessionsPerClient, calls: cfg.MaxCallsPerClient}
+	if h.limits.sessions <= 0 {
+		h.limits.sessions = max(1, a.obs.sessions.max/2)
+	}
+	if h.limits.calls <= 0 {
+		h.limits.calls = defaultMaxCallsPerClient
 	}
 	withPrincipal := func(ctx context.Context, r *http.Request) context.Context {
 		return policy.WithPrincipal(ctx, principalOf(r))
@@ -180,15 +195,22 @@ func (h *HTTP) accessLog(next http.Handler) http.Handler {
 	})
 }
 
-// guard enforces, before any MCP handling and in this order: a present
-// Origin must be allowed (403); the bearer token must match when one is
-// configured (401), on every endpoint but the probes; no new work while
-// shutting down (503); the body fits the cap (413); a session is used only
-// by the client that opened it (403); a new session fits under the cap
-// (503). It also records who is calling in the request's context.
+// guard enforces, before any MCP handling and in this order: on a loopback
+// connection of a server without a token, the Host must be a loopback name
+// (403, against DNS rebinding); a present Origin must be allowed (403); the
+// bearer token must match when one is configured (401), on every endpoint
+// but the probes; the body fits the cap (413); a session is used only by
+// the client that opened it (403); a tool call fits under the client's cap
+// of running calls (429); no new work while shutting down (503); a new
+// session fits under the client's cap (429) and the server's (503). It also
+// records who is calling in the request's context.
 func (h *HTTP) guard(next http.Handler) http.Handler {
 	cfg := h.app.Config
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(h.tokens) == 0 && !h.authRequired && foreignHost(r) {
+			httpError(w, http.StatusForbidden, "Host not allowed: this server answers loopback names only")
+			return
+		}
 		if o := r.Header.Get("Origin"); o != "" && !originAllowed(o, cfg.AllowedOrigins) {
 			httpError(w, http.StatusForbidden, "origin not allowed")
 			return
@@ -208,15 +230,21 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 		}
 
 		principal := principalOf(r)
-		rec, _ := w.(*recorder)
-		if rec != nil {
-			rec.principal = principal // authenticated: worth logging
+		rec, ok := w.(*recorder)
+		if !ok {
+			rec = &recorder{ResponseWriter: w}
+			w = rec
 		}
+		rec.principal = principal // authenticated: worth logging
+		client := h.clientOf(r)
 
-		var msg rpcPeek
+		var (
+			msg  rpcPeek
+			body []byte
+		)
 		if r.Method == http.MethodPost {
-			body, ok := h.readBody(w, r)
-			if !ok {
+			var ok bool
+			if body, ok = h.readBody(w, r); !ok {
 				return
 			}
 			_ = json.Unmarshal(body, &msg) // a batch or garbage: mcp-go answers it
@@ -237,17 +265,45 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			}
 		}
 
+		// A tool call takes one of the client's call slots until it is
+		// answered: a Streamable HTTP POST when its handler returns, a legacy
+		// SSE post when the answer is written to the stream.
+		var sseID string
+		sseDue := false
+		if r.URL.Path == pathMessage && r.Method == http.MethodPost && known {
+			sseID, sseDue = answerDue(body)
+		}
+		var call *slot
+		if msg.Method == string(mcp.MethodToolsCall) && ((r.URL.Path == pathMCP && r.Method == http.MethodPost) || sseDue) {
+			s, ok, err := h.limits.acquire(r.Context(), limitCalls, client)
+			if err != nil {
+				h.log.Warn("per-client call count unavailable; call admitted", "err", err)
+			}
+			if !ok {
+				h.refuseClient(w, limitCalls, "1", fmt.Sprintf("this client already has %d tool calls running (CONVIRZA_MCP_MAX_CALLS_PER_CLIENT); retry when one has finished", h.limits.calls))
+				return
+			}
+			call = s
+			if !sseDue {
+				defer call.release()
+			}
+		}
+
 		// Work a shutdown must wait for is registered before the draining
 		// check, so a shutdown either sees it or it sees the shutdown.
 		switch {
 		case r.URL.Path == pathMCP && r.Method != http.MethodGet:
 			h.work.begin()
 			defer h.work.end()
-		case r.URL.Path == pathMessage && msg.isRequest() && known:
-			h.work.ssePosted(session)
+		case sseDue:
+			var release func()
+			if call != nil {
+				release = call.release
+			}
+			h.work.ssePosted(session, sseID, release)
 			defer func() {
-				if rec != nil && rec.status != http.StatusAccepted {
-					h.work.sseAnswered(session) // refused: no answer will come on the stream
+				if rec.status != http.StatusAccepted {
+					h.work.sseAnswered(session, sseID) // refused: no answer will come on the stream
 				}
 			}()
 		}
@@ -271,8 +327,17 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			newSession = transportStreamable
 		}
 		if newSession != "" {
-			t, err := h.obs.sessions.admit(newSession, principal)
+			held, ok, err := h.limits.acquire(ctx, limitSessions, client)
 			if err != nil {
+				h.log.Warn("per-client session count unavailable; session admitted", "err", err)
+			}
+			if !ok {
+				h.refuseClient(w, limitSessions, "30", fmt.Sprintf("this client already has %d open sessions (CONVIRZA_MCP_MAX_SESSIONS_PER_CLIENT); close one or retry later", h.limits.sessions))
+				return
+			}
+			t, err := h.obs.sessions.admit(newSession, principal, held)
+			if err != nil {
+				held.release()
 				h.obs.sessionsRefused.Inc()
 				w.Header().Set("Retry-After", "30")
 				httpError(w, http.StatusServiceUnavailable, fmt.Sprintf("%v: this server accepts %d; retry later", err, h.obs.sessions.max))
@@ -285,10 +350,17 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 	})
 }
 
+// refuseClient answers 429: the client is at one of its own caps.
+func (h *HTTP) refuseClient(w http.ResponseWriter, limit, retryAfter, msg string) {
+	h.obs.clientRefused.WithLabelValues(limit).Inc()
+	w.Header().Set("Retry-After", retryAfter)
+	httpError(w, http.StatusTooManyRequests, msg)
+}
+
 // authorized checks the bearer token in constant time against every
 // accepted one (rotation); true when none is configured.
 func (h *HTTP) authorized(r *http.Request) bool {
-	if len(h.tokens) == 0 {
+	if !h.authRequired {
 		return true
 	}
 	tok, ok := bearer(r)
@@ -367,11 +439,29 @@ func originAllowed(origin string, allowed []string) bool {
 	if !ok {
 		return false
 	}
-	host := rest
-	if h, _, err := net.SplitHostPort(rest); err == nil {
+	return loopbackName(rest)
+}
+
+// foreignHost reports a request that came in on a loopback address but
+// names another host: what a browser sends after a page's own domain was
+// rebound to 127.0.0.1 (DNS rebinding). mcp-go refuses those on /mcp and
+// /sse; the guard does it on every endpoint of a server without a token.
+func foreignHost(r *http.Request) bool {
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok || local == nil {
+		return false
+	}
+	return loopbackName(local.String()) && !loopbackName(r.Host)
+}
+
+// loopbackName reports whether a host or host:port is localhost or a
+// loopback IP address.
+func loopbackName(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
 	}
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))

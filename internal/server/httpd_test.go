@@ -289,7 +289,7 @@ func TestOversizedBodyIs413(t *testing.T) {
 
 func TestSessionCap(t *testing.T) {
 	t.Parallel()
-	app := newApp(t, nil, func(c *config.Config) { c.MaxSessions = 3 })
+	app := newApp(t, nil, func(c *config.Config) { c.MaxSessions, c.MaxSessionsPerClient = 3, 3 })
 	_, base := liveHTTP(t, app)
 	var ids []string
 	for range 2 {

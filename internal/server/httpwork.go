@@ -70,16 +70,21 @@ func scrubHeaders(h http.Header) {
 // POSTs (their answer is written by the handler itself) and legacy SSE
 // requests whose answer has not been written to their stream yet (the
 // /message handler answers 202 at once and the result travels later on the
-// GET stream, so the handler's return says nothing).
+// GET stream, so the handler's return says nothing). An SSE request is
+// settled by the answer that carries its id; a posted message that gets no
+// answer (a response, a notification) is never counted.
 type work struct {
 	mu   sync.Mutex
 	n    int
 	idle chan struct{} // closed while n == 0
-	sse  map[string]int
+	// sse holds, per SSE session and request id, the posted requests whose
+	// answer is due on the stream, each with what to release once it is
+	// written (a per-client call slot, or nil).
+	sse map[string]map[string][]func()
 }
 
 func newWork() *work {
-	w := &work{idle: make(chan struct{}), sse: map[string]int{}}
+	w := &work{idle: make(chan struct{}), sse: map[string]map[string][]func(){}}
 	close(w.idle)
 	return w
 }
@@ -98,34 +103,63 @@ func (w *work) addLocked(k int) {
 func (w *work) begin() { w.mu.Lock(); w.addLocked(1); w.mu.Unlock() }
 func (w *work) end()   { w.mu.Lock(); w.addLocked(-1); w.mu.Unlock() }
 
-// ssePosted records a request posted to an SSE session; its answer is due
-// on that session's stream.
-func (w *work) ssePosted(session string) {
+// ssePosted records a request posted to an SSE session whose answer, with
+// id, is due on that session's stream; release (may be nil) runs once it
+// is settled.
+func (w *work) ssePosted(session, id string, release func()) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sse[session]++
+	ids := w.sse[session]
+	if ids == nil {
+		ids = map[string][]func(){}
+		w.sse[session] = ids
+	}
+	ids[id] = append(ids[id], release)
 	w.addLocked(1)
 }
 
-// sseAnswered records an answer written to session's stream (or a posted
-// request that was refused and will get none).
-func (w *work) sseAnswered(session string) {
+// sseAnswered records an answer with id written to session's stream (or a
+// posted request that was refused and will get none). An answer nobody is
+// waiting for changes nothing.
+func (w *work) sseAnswered(session, id string) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.sse[session] > 0 {
-		w.sse[session]--
-		w.addLocked(-1)
+	ids := w.sse[session]
+	waiting := ids[id]
+	if len(waiting) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	release := waiting[0]
+	if len(waiting) == 1 {
+		delete(ids, id)
+	} else {
+		ids[id] = waiting[1:]
+	}
+	w.addLocked(-1)
+	w.mu.Unlock()
+	if release != nil {
+		release()
 	}
 }
 
 // sseClosed forgets the answers a closed stream can no longer carry.
 func (w *work) sseClosed(session string) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if k := w.sse[session]; k > 0 {
-		w.addLocked(-k)
-	}
+	ids := w.sse[session]
 	delete(w.sse, session)
+	var releases []func()
+	for _, waiting := range ids {
+		for _, release := range waiting {
+			w.addLocked(-1)
+			if release != nil {
+				releases = append(releases, release)
+			}
+		}
+	}
+	w.mu.Unlock()
+	for _, release := range releases {
+		release()
+	}
 }
 
 // wait returns when nothing is in flight, or with ctx's error.
@@ -184,8 +218,8 @@ func (s *sseWatcher) onWrite(p []byte) {
 	case "message":
 		var m rpcPeek
 		if json.Unmarshal([]byte(data), &m) == nil && m.isResponse() {
-			if id := s.sessionID(); id != "" {
-				s.work.sseAnswered(id)
+			if session := s.sessionID(); session != "" {
+				s.work.sseAnswered(session, canonicalID(m.ID))
 			}
 		}
 	}
@@ -226,8 +260,50 @@ type rpcPeek struct {
 
 func (m rpcPeek) hasID() bool { return len(m.ID) > 0 && string(m.ID) != "null" }
 
-// isRequest: a call that will be answered.
-func (m rpcPeek) isRequest() bool { return m.Method != "" && m.hasID() }
+// answerDue tells whether mcp-go will answer a message posted to an SSE
+// session, and with which id (canonical, see canonicalID). It mirrors
+// MCPServer.HandleMessage: the first JSON value of the body is the message;
+// one that does not decode, or has no id, gets no answer carrying an id; a
+// JSON-RPC 2.0 message with a result is a response and gets none; every
+// other message with an id is answered (with a result or an error). A
+// response is never waited for, whatever else it carries.
+func answerDue(body []byte) (id string, ok bool) {
+	var raw json.RawMessage
+	if json.NewDecoder(bytes.NewReader(body)).Decode(&raw) != nil {
+		return "", false
+	}
+	var m struct {
+		JSONRPC string `json:"jsonrpc"`
+		Method  string `json:"method"`
+		ID      any    `json:"id"`
+		Result  any    `json:"result"`
+	}
+	if json.Unmarshal(raw, &m) != nil || m.ID == nil {
+		return "", false
+	}
+	if m.JSONRPC == "2.0" && m.Result != nil {
+		return "", false
+	}
+	b, err := json.Marshal(m.ID)
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+// canonicalID is a JSON-RPC id as mcp-go writes it back: decoded to a Go
+// value and encoded again (7.0 and 7 are both 7).
+func canonicalID(raw json.RawMessage) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return string(raw)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return string(raw)
+	}
+	return string(b)
+}
 
 // isResponse: an answer to a request of the other side.
 func (m rpcPeek) isResponse() bool {

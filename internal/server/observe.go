@@ -30,6 +30,7 @@ type observer struct {
 	httpRequests    *prometheus.CounterVec
 	sessionsGauge   *prometheus.GaugeVec
 	sessionsRefused prometheus.Counter
+	clientRefused   *prometheus.CounterVec
 
 	sessions *sessionGate
 }
@@ -79,11 +80,18 @@ func newObserver(maxSessions int) *observer {
 		Name: "convirza_mcp_sessions_refused_total",
 		Help: "New sessions refused with 503 because CONVIRZA_MCP_MAX_SESSIONS were open.",
 	})
+	o.clientRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "convirza_mcp_client_limit_refusals_total",
+		Help: "Requests refused with 429 because the client was at its own cap (limit: sessions, calls).",
+	}, []string{"limit"})
 	o.reg.MustRegister(o.toolCalls, o.toolSeconds, o.toolsInFlight, o.upstreamCalls, o.upstreamSeconds,
-		o.httpRequests, o.sessionsGauge, o.sessionsRefused,
+		o.httpRequests, o.sessionsGauge, o.sessionsRefused, o.clientRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, t := range []string{transportStreamable, transportSSE} {
 		o.sessionsGauge.WithLabelValues(t) // present at 0 from the start
+	}
+	for _, l := range []string{limitSessions, limitCalls} {
+		o.clientRefused.WithLabelValues(l)
 	}
 	o.sessions = &sessionGate{max: maxSessions, owners: map[string]sessionOwner{}, gauge: o.sessionsGauge}
 	return o
@@ -182,6 +190,7 @@ type sessionGate struct {
 type sessionOwner struct {
 	principal string
 	transport string
+	client    *slot // the client's unit under its per-client session cap
 }
 
 type ticketKey struct{}
@@ -191,27 +200,33 @@ type ticket struct {
 	g         *sessionGate
 	transport string
 	principal string
+	client    *slot
 	used      bool // guarded by g.mu
 }
 
-// admit reserves room for one session, or refuses.
-func (g *sessionGate) admit(transport, principal string) (*ticket, error) {
+// admit reserves room for one session, or refuses. The ticket takes over
+// client, the client's unit under its own cap.
+func (g *sessionGate) admit(transport, principal string, client *slot) (*ticket, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.owners)+g.pending >= g.max {
 		return nil, errTooManySessions
 	}
 	g.pending++
-	return &ticket{g: g, transport: transport, principal: principal}, nil
+	return &ticket{g: g, transport: transport, principal: principal, client: client}, nil
 }
 
 // release gives back a ticket whose request registered no session.
 func (t *ticket) release() {
 	t.g.mu.Lock()
-	defer t.g.mu.Unlock()
-	if !t.used {
+	unused := !t.used
+	if unused {
 		t.used = true
 		t.g.pending--
+	}
+	t.g.mu.Unlock()
+	if unused {
+		t.client.release()
 	}
 }
 
@@ -221,24 +236,33 @@ func (g *sessionGate) registered(ctx context.Context, s server.ClientSession) {
 		return
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !t.used {
+	client := t.client
+	if t.used {
+		client = nil // released already, with the ticket
+	} else {
 		t.used = true
 		g.pending--
 	}
 	if _, dup := g.owners[s.SessionID()]; dup {
+		g.mu.Unlock()
+		client.release()
 		return
 	}
-	g.owners[s.SessionID()] = sessionOwner{principal: t.principal, transport: t.transport}
+	g.owners[s.SessionID()] = sessionOwner{principal: t.principal, transport: t.transport, client: client}
 	g.gauge.WithLabelValues(t.transport).Inc()
+	g.mu.Unlock()
 }
 
 func (g *sessionGate) unregistered(_ context.Context, s server.ClientSession) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if o, ok := g.owners[s.SessionID()]; ok {
+	o, ok := g.owners[s.SessionID()]
+	if ok {
 		delete(g.owners, s.SessionID())
 		g.gauge.WithLabelValues(o.transport).Dec()
+	}
+	g.mu.Unlock()
+	if ok {
+		o.client.release()
 	}
 }
 

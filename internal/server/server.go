@@ -52,11 +52,14 @@ type App struct {
 	Plan *Plan
 	log  *slog.Logger
 	obs  *observer // metrics and HTTP session accounting
+	// clients counts what each HTTP client holds at once, for the
+	// per-client caps; in memory, per replica.
+	clients ClientCounter
 }
 
 // New builds the app. It makes no upstream call: the first tool call logs in.
 func New(cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{Config: cfg, log: log, obs: newObserver(cfg.MaxSessions)}
+	a := &App{Config: cfg, log: log, obs: newObserver(cfg.MaxSessions), clients: newMemCounter()}
 	ccfg := convirza.Config{
 		APIURL: cfg.Convirza.APIURL, OAuthURL: cfg.Convirza.OAuthURL,
 		Email: cfg.Convirza.Email, Password: cfg.Convirza.Password,

@@ -69,7 +69,9 @@ describe('http service', () => {
   const token = newToken();
   const rotated = newToken();
   before(async () => {
-    server = await startHttpServer({ token: `${token},${rotated}` });
+    // The 50 sessions below share two tokens, so for the per-client caps
+    // they are two clients, each running up to ~33 calls at once.
+    server = await startHttpServer({ token: `${token},${rotated}`, env: { CONVIRZA_MCP_MAX_CALLS_PER_CLIENT: '64' } });
   });
   after(async () => {
     await server?.stop();
