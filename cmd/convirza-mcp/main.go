@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -103,6 +104,11 @@ func run(ctx context.Context, args []string, e env) int {
 		}
 	}
 	log := logging.New(e.stderr, level, cfg.LogFormat)
+	if e.stderr == os.Stderr {
+		// The libraries' own log.Printf lines (mcp-go's, on rare paths) go
+		// through the same handler: escaped, formatted, on stderr.
+		slog.SetDefault(log)
+	}
 
 	switch cmd {
 	case "serve", "tools", "call":
