@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -174,13 +175,17 @@ func openSSE(t *testing.T, base, token string, hdr map[string]string) (string, *
 	if res.StatusCode != http.StatusOK {
 		return "", res
 	}
+	// The stream stays open: closing it ends the read if the endpoint event
+	// does not come.
+	late := time.AfterFunc(testenv.Patience, func() { _ = res.Body.Close() })
+	defer late.Stop()
 	sc := bufio.NewScanner(res.Body)
 	for sc.Scan() {
 		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
 			return data, res
 		}
 	}
-	t.Fatalf("no endpoint event: %v", sc.Err())
+	t.Fatalf("no endpoint event within %s: %v", testenv.Patience, sc.Err())
 	return "", nil
 }
 
@@ -478,7 +483,16 @@ func serveLive(t *testing.T, h *server.HTTP, grace time.Duration) (base string, 
 	var once sync.Once
 	var serveErr error
 	stop = func() error {
-		once.Do(func() { cancel(); serveErr = <-done })
+		once.Do(func() {
+			cancel()
+			late := time.NewTimer(grace + testenv.Patience)
+			defer late.Stop()
+			select {
+			case serveErr = <-done:
+			case <-late.C:
+				serveErr = fmt.Errorf("Serve still running %s after its context ended (grace %s)", grace+testenv.Patience, grace)
+			}
+		})
 		return serveErr
 	}
 	t.Cleanup(func() { _ = stop() })
@@ -525,11 +539,11 @@ func TestShutdownFinishesInFlightCalls(t *testing.T) {
 				res, err := c.CallTool(ctx, req)
 				got <- result{res, err}
 			}()
-			<-started
+			testenv.Recv(t, started, "get_group to start")
 			if err := stop(); err != nil {
 				t.Fatalf("Serve: %v", err)
 			}
-			r := <-got
+			r := testenv.Recv(t, got, "the in-flight call's result")
 			if r.err != nil || r.res.IsError {
 				t.Fatalf("the in-flight call was cut: %v %+v", r.err, r.res)
 			}
@@ -655,7 +669,7 @@ func TestReadTimeout(t *testing.T) {
 		if res := callTool(t, c, "get_group", map[string]any{"id": 1042}); res.IsError {
 			t.Errorf("%s: a call longer than the read timeout: %+v", kind, res)
 		}
-		<-started
+		testenv.Recv(t, started, kind+": get_group to start")
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
