@@ -187,7 +187,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 func BenchmarkOwnCost(b *testing.B) {
 	app := benchApp(b)
 	_, ours := testenv.Listen(b, app)
-	base := httptest.NewServer(mcpserver.NewStreamableHTTPServer(oneToolServer(b)))
+	base := httptest.NewServer(mcpserver.NewStreamableHTTPServer(oneToolServer(b))) // not ours: no testenv
 	b.Cleanup(base.Close)
 
 	const perRound = 2000
