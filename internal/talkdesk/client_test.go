@@ -148,6 +148,9 @@ func TestHALPagingFollowsNextLinks(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for pages := 1; ; pages++ {
+		if pages > 3 {
+			t.Fatalf("pages = %d, want 3", pages)
+		}
 		for _, r := range p.Items {
 			seen[r.ID] = true
 		}
