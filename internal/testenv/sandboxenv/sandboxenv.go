@@ -1,11 +1,12 @@
 // Package sandboxenv starts the sandbox simulator for a test: the one way a
 // test gets an upstream of its own.
 //
-// It is apart from package testenv, which starts the whole server, because
+// It is a package apart from testenv, which starts the whole server, so that
 // it imports nothing of the project but the simulator: the API clients'
-// own tests (internal/convirza, internal/talkdesk), which testenv's imports
-// would make a cycle, use it too. Only the simulator's in-package tests
-// cannot (this package imports theirs) and start it themselves.
+// in-package tests (internal/convirza, internal/talkdesk), for which
+// importing testenv would be an import cycle, use it too. Only the
+// simulator's own in-package tests cannot, since this package imports
+// theirs; they start it with one helper of their own.
 package sandboxenv
 
 import (
