@@ -7,12 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/convirza/convirza-mcp/internal/config"
-	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
@@ -24,29 +21,19 @@ func TestLiveReadOnly(t *testing.T) {
 	if os.Getenv("CONVIRZA_MCP_LIVE_TEST") != "1" {
 		t.Skip("live API test: set CONVIRZA_MCP_LIVE_TEST=1 and credentials to run it")
 	}
-	cfg, err := config.Load(context.Background(), envconfig.OsLookuper(), nil)
+	live, err := config.Load(context.Background(), envconfig.OsLookuper(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Sandbox, cfg.ReadOnly, cfg.Toolsets, cfg.Policy = false, true, []string{"all"}, ""
-	cfg.UpstreamTimeout = 30 * time.Second
-	app, err := server.New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Close)
-	c, err := client.NewInProcessClient(app.MCP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Initialize(ctx, mcp.InitializeRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	env := &testenv.Env{App: app, Client: c}
+	env := testenv.New(t, testenv.Options{
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Configure: func(c *config.Config) {
+			*c = *live // the real APIs, logged in as the environment says
+			c.Sandbox, c.ReadOnly, c.Toolsets, c.Policy = false, true, []string{"all"}, ""
+			c.UpstreamTimeout = 30 * time.Second
+		},
+	})
+	app := env.App
 	profile := env.OK(t, "get_profile", `{}`)
 	t.Logf("logged in as %v", profile["user"])
 	for _, call := range []struct{ tool, args string }{

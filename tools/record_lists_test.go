@@ -1,4 +1,4 @@
-package tools
+package tools_test
 
 import (
 	"context"
@@ -9,15 +9,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
-	"github.com/convirza/convirza-mcp/internal/talkdesk"
-	"github.com/convirza/convirza-mcp/internal/upstream"
+	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 	"github.com/convirza/convirza-mcp/policy"
 )
 
@@ -26,57 +25,13 @@ type tdEnv struct {
 	cli *client.Client
 }
 
-// newTDEnv serves the record_lists toolset on an in-process MCP server whose
-// Talkdesk client talks to a sandbox over loopback.
-func newTDEnv(t *testing.T, cfg *talkdesk.Config, opts ...client.ClientOption) *tdEnv {
+// newTDEnv serves the record_lists toolset (testenv) with the client
+// options o (protocol, elicitation).
+func newTDEnv(t *testing.T, o testenv.Options) *tdEnv {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{}).Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	transport := &http.Transport{}
-	t.Cleanup(transport.CloseIdleConnections) // before the sandbox's graceful Close
-	hc := upstream.New(&http.Client{Transport: transport}, upstream.Policy{Timeout: 10 * time.Second}, nil)
-	tc := talkdesk.Config{
-		ClientID: sandbox.TalkdeskClientID, ClientSecret: sandbox.TalkdeskClientSecret,
-		APIURL: sb.TalkdeskAPIURL, TokenURL: sb.TalkdeskTokenURL,
-	}
-	if cfg != nil {
-		tc = *cfg
-	}
-	deps := &Deps{Talkdesk: talkdesk.New(tc, hc, nil)}
-	eff, err := (&policy.Policy{}).Combine(policy.Settings{Toolsets: []string{"record_lists"}}, Catalog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := NewPlan(eff)
-	if err != nil {
-		t.Fatal(err)
-	}
-	toks, err := policy.NewTokens(nil, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := server.NewMCPServer("test", "0", server.WithToolCapabilities(false), server.WithRecovery())
-	if err := Register(s, plan, false, deps, Guards{Confirm: &policy.Confirmer{Tokens: toks, Mode: policy.ModeAuto}}); err != nil {
-		t.Fatal(err)
-	}
-	cli, err := client.NewInProcessClientWithOptions(s, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
-	ctx := context.Background()
-	if err := cli.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cli.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{
-		ClientInfo: mcp.Implementation{Name: "test", Version: "0"},
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	return &tdEnv{sb: sb, cli: cli}
+	o.Toolsets = []string{"record_lists"}
+	env := testenv.New(t, o)
+	return &tdEnv{sb: env.Sandbox, cli: env.Client}
 }
 
 func (e *tdEnv) call(t *testing.T, name string, args map[string]any) *mcp.CallToolResult {
@@ -93,9 +48,9 @@ func (e *tdEnv) ok(t *testing.T, name string, args map[string]any) map[string]an
 	t.Helper()
 	res := e.call(t, name, args)
 	if res.IsError {
-		t.Fatalf("%s: isError: %s", name, resultText(res))
+		t.Fatalf("%s: isError: %s", name, testenv.Text(res))
 	}
-	return structured(t, res)
+	return testenv.Structured(t, res)
 }
 
 // refused calls a tool that must fail and returns its message.
@@ -103,22 +58,9 @@ func (e *tdEnv) refused(t *testing.T, name string, args map[string]any) string {
 	t.Helper()
 	res := e.call(t, name, args)
 	if !res.IsError {
-		t.Fatalf("%s: want isError, got %s", name, resultText(res))
+		t.Fatalf("%s: want isError, got %s", name, testenv.Text(res))
 	}
-	return resultText(res)
-}
-
-func structured(t *testing.T, res *mcp.CallToolResult) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(res.StructuredContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("structured content %s: %v", b, err)
-	}
-	return m
+	return testenv.Text(res)
 }
 
 // writes are the calls that could have changed the sandbox.
@@ -157,15 +99,15 @@ func phonesOf(t *testing.T, listing map[string]any) []string {
 // protocol eras.
 func TestRecordListsScenarioWithTokenConfirmation(t *testing.T) {
 	for _, era := range []struct {
-		name string
-		opts []client.ClientOption
+		name     string
+		protocol string
 	}{
-		{"modern", nil},
-		{"legacy-2025-06-18", []client.ClientOption{client.WithProtocolVersion(mcp.ProtocolVersion20250618)}},
+		{"modern", ""},
+		{"legacy-2025-06-18", mcp.ProtocolVersion20250618},
 	} {
 		t.Run(era.name, func(t *testing.T) {
 			t.Parallel()
-			e := newTDEnv(t, nil, era.opts...)
+			e := newTDEnv(t, testenv.Options{Protocol: era.protocol})
 			created := e.ok(t, "create_record_list", map[string]any{"name": "Opt-out Cleanup"})
 			id := created["record_list"].(map[string]any)["id"].(string)
 
@@ -182,9 +124,9 @@ func TestRecordListsScenarioWithTokenConfirmation(t *testing.T) {
 			e.sb.ResetCalls()
 			first := e.call(t, "delete_records", args)
 			if first.IsError {
-				t.Fatalf("first call: %s", resultText(first))
+				t.Fatalf("first call: %s", testenv.Text(first))
 			}
-			conf := structured(t, first)
+			conf := testenv.Structured(t, first)
 			wantAction := "Delete 2 of 2 named records (by phone number) from record list 'Opt-out Cleanup' (5 records). Not reversible through the API."
 			if conf["status"] != "confirmation_required" || conf["action"] != wantAction || conf["confirmation_token"] == "" || conf["expires_at"] == "" {
 				t.Fatalf("first call = %v", conf)
@@ -221,7 +163,7 @@ func TestRecordListsScenarioWithTokenConfirmation(t *testing.T) {
 
 func TestDeleteRecordsPreviewSaysWhatMatches(t *testing.T) {
 	t.Parallel()
-	e := newTDEnv(t, nil)
+	e := newTDEnv(t, testenv.Options{})
 	before := e.sb.TalkdeskSnapshot()
 
 	conf := e.ok(t, "delete_records", map[string]any{"record_list_id": sandbox.SpringCampaignListID,
@@ -267,7 +209,7 @@ func TestDeleteRecordsPreviewSaysWhatMatches(t *testing.T) {
 // nothing upstream.
 func TestRefusedRecordCallsChangeNothing(t *testing.T) {
 	t.Parallel()
-	e := newTDEnv(t, nil)
+	e := newTDEnv(t, testenv.Options{})
 	before := e.sb.TalkdeskSnapshot()
 	var many, phones []any
 	for i := range 101 {
@@ -310,7 +252,7 @@ func TestRefusedRecordCallsChangeNothing(t *testing.T) {
 
 func TestBulkWritesReportPerRecordFailures(t *testing.T) {
 	t.Parallel()
-	e := newTDEnv(t, nil)
+	e := newTDEnv(t, testenv.Options{})
 	// Spring Campaign is unique by phone number: a taken number fails alone.
 	res := e.ok(t, "create_records", map[string]any{"record_list_id": sandbox.SpringCampaignListID, "records": []any{
 		map[string]any{"phone_numbers": []any{map[string]any{"phone_number": "+13035550101"}}, "first_name": "Dup", "last_name": "Licate"},
@@ -364,14 +306,14 @@ func (h *elicitor) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.E
 func TestDeleteRecordListThroughElicitation(t *testing.T) {
 	t.Parallel()
 	decline := &elicitor{answer: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}
-	e := newTDEnv(t, nil, client.WithElicitationHandler(decline))
+	e := newTDEnv(t, testenv.Options{Elicit: decline.Elicit})
 	res := e.ok(t, "delete_record_list", map[string]any{"id": sandbox.SpringCampaignListID})
 	if res["status"] != "declined" || len(e.sb.TalkdeskLists()) != 2 || len(e.writes()) != 0 {
 		t.Fatalf("declined: %v, lists %v", res, e.sb.TalkdeskLists())
 	}
 
 	accept := &elicitor{answer: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"confirm": true}}}
-	e = newTDEnv(t, nil, client.WithElicitationHandler(accept))
+	e = newTDEnv(t, testenv.Options{Elicit: accept.Elicit})
 	res = e.ok(t, "delete_record_list", map[string]any{"id": sandbox.SpringCampaignListID})
 	if res["status"] != "deleted" || res["id"] != sandbox.SpringCampaignListID {
 		t.Fatalf("accepted: %v", res)
@@ -387,7 +329,7 @@ func TestDeleteRecordListThroughElicitation(t *testing.T) {
 
 func TestRecordListToolDefinitions(t *testing.T) {
 	t.Parallel()
-	e := newTDEnv(t, nil)
+	e := newTDEnv(t, testenv.Options{})
 	res, err := e.cli.ListTools(context.Background(), mcp.ListToolsRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -423,7 +365,10 @@ func TestRecordListToolDefinitions(t *testing.T) {
 
 func TestRecordListToolsWithoutCredentials(t *testing.T) {
 	t.Parallel()
-	e := newTDEnv(t, &talkdesk.Config{})
+	// Against a sandbox of the test's own, not --sandbox's, which would
+	// fill in its Talkdesk credentials.
+	e := newTDEnv(t, testenv.Options{Sandbox: sandboxenv.Start(t, sandbox.Options{}),
+		Configure: func(c *config.Config) { c.Talkdesk = config.Talkdesk{Region: c.Talkdesk.Region} }})
 	for _, tool := range []string{"list_record_lists", "delete_record_list"} {
 		args := map[string]any{}
 		if tool == "delete_record_list" {
@@ -447,7 +392,7 @@ func TestRecordListToolsWithoutCredentials(t *testing.T) {
 // repeated and its "not found" is reported as done.
 func TestDeletesWhoseAnswerIsLost(t *testing.T) {
 	t.Parallel()
-	e := newTDEnv(t, nil)
+	e := newTDEnv(t, testenv.Options{})
 	confirmed := func(name string, args map[string]any) map[string]any {
 		t.Helper()
 		conf := e.ok(t, name, args)
@@ -488,7 +433,7 @@ func TestDeletesWhoseAnswerIsLost(t *testing.T) {
 // an error after Talkdesk took it, nor as "none deleted".
 func TestDeleteRecordsAccepted202(t *testing.T) {
 	t.Parallel()
-	e := newTDEnv(t, nil)
+	e := newTDEnv(t, testenv.Options{})
 	args := map[string]any{"record_list_id": sandbox.SpringCampaignListID, "phone_numbers": []any{"+13035550101"}}
 	conf := e.ok(t, "delete_records", args)
 	args["confirmation_token"] = conf["confirmation_token"]

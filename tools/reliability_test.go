@@ -97,12 +97,15 @@ func TestMalformedAnswer(t *testing.T) {
 	}
 }
 
-// Cancelling the tool call cancels the upstream request.
+// Cancelling the tool call cancels the upstream request. The upstream would
+// answer in a minute and the server would wait two for it: only the
+// cancellation can end the call within the test's wait (testenv.Patience).
 func TestCancellationReachesUpstream(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
+	env := testenv.New(t, testenv.Options{Configure: func(c *config.Config) { c.UpstreamTimeout = 2 * time.Minute }})
 	env.OK(t, "get_group", `{"id":1002}`)
 	env.App.Sandbox.AddFault(sandbox.Fault{Method: "GET", PathPrefix: "/v3/groups/1042", Latency: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -111,18 +114,10 @@ func TestCancellationReachesUpstream(t *testing.T) {
 		req.Params.Arguments = map[string]any{"id": 1042}
 		_, _ = env.Client.CallTool(ctx, req)
 	}()
-	for countCalls(env, "GET /v3/groups/1042") == 0 {
-		runtime.Gosched()
-	}
+	testenv.WaitFor(t, "get_group 1042 to reach the upstream", func() bool { return countCalls(env, "GET /v3/groups/1042") > 0 })
 	cancel()
-	<-done
-	deadline := time.Now().Add(5 * time.Second)
-	for env.App.Sandbox.Aborted() == 0 && time.Now().Before(deadline) {
-		runtime.Gosched()
-	}
-	if env.App.Sandbox.Aborted() != 1 {
-		t.Fatal("the upstream request was not cancelled")
-	}
+	testenv.Recv(t, done, "the cancelled call to return")
+	testenv.WaitFor(t, "the upstream request to be cancelled", func() bool { return env.App.Sandbox.Aborted() == 1 })
 }
 
 // The same confirmed call arriving twice at once executes once.
@@ -207,14 +202,10 @@ func TestSessionCyclesLeakNothing(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		cycle()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base+5 && time.Now().Before(deadline) {
+	testenv.WaitFor(t, fmt.Sprintf("the goroutines to come back to %d (+5) after 1,000 sessions", base), func() bool {
 		runtime.GC()
-		runtime.Gosched()
-	}
-	if n := runtime.NumGoroutine(); n > base+5 {
-		t.Fatalf("goroutines: %d before, %d after 1,000 sessions", base, n)
-	}
+		return runtime.NumGoroutine() <= base+5
+	})
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)

@@ -125,7 +125,10 @@ func TestScopeConversations(t *testing.T) {
 	// Every call of the last 30 days the pinned list shows is West's.
 	start := time.Now().Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	seen := map[int64]bool{}
-	for offset := 0; ; {
+	for offset, pages := 0, 0; ; pages++ {
+		if pages == 100 {
+			t.Fatal("list_calls still offers a next page after 100 pages")
+		}
 		page := s.pinned(t, "list_calls", fmt.Sprintf(`{"start":%q,"limit":200,"offset":%d}`, start, offset), "/v3/conversations/calls")
 		calls := items(t, page, "calls")
 		inWest(t, "list_calls", calls, "org_unit_id")

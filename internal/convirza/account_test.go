@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 )
 
@@ -14,7 +15,7 @@ import (
 // login answer's documented user block; the undocumented GET /auth/profile
 // is not asked.
 func TestProfileFromLoginAnswer(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := demoClient(sb)
 	p, err := c.Account.Profile(context.Background())
 	if err != nil {
@@ -31,7 +32,7 @@ func TestProfileFromLoginAnswer(t *testing.T) {
 // TestProfileAfterRefresh: a refresh answer has the login answer's shape, so
 // a client given a refresh token learns who it is from it too.
 func TestProfileAfterRefresh(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	boot := demoClient(sb)
 	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestProfileAfterRefresh(t *testing.T) {
 // TestProfileWithGivenAccessToken: with only an access token there is no
 // login answer to read, so the assumed GET /auth/profile is asked.
 func TestProfileWithGivenAccessToken(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	boot := demoClient(sb)
 	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestProfileWithGivenAccessToken(t *testing.T) {
 // TestProfileEndpointMissing: where GET /auth/profile does not exist (it is
 // not documented), the error says how to get the profile anyway.
 func TestProfileEndpointMissing(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	boot := demoClient(sb)
 	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
 		t.Fatal(err)

@@ -13,19 +13,10 @@ import (
 	"time"
 
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/schemas"
 )
-
-func startSandbox(t *testing.T, o sandbox.Options) *sandbox.Running {
-	t.Helper()
-	sb, err := sandbox.New(o).Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	return sb
-}
 
 func fastHTTP() *upstream.Client {
 	c := upstream.New(nil, upstream.Policy{Timeout: 5 * time.Second}, nil)
@@ -38,7 +29,7 @@ func demoClient(sb *sandbox.Running) *Client {
 }
 
 func TestLoginOnceAndReuse(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := demoClient(sb)
 	if len(sb.Calls()) != 0 {
 		t.Fatal("New must not call upstream")
@@ -54,7 +45,7 @@ func TestLoginOnceAndReuse(t *testing.T) {
 }
 
 func TestExpiredTokenRefreshedOnceUnderConcurrency(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := demoClient(sb)
 	ctx := context.Background()
 	if _, err := c.Groups.Get(ctx, 1002); err != nil {
@@ -90,7 +81,7 @@ func TestExpiredTokenRefreshedOnceUnderConcurrency(t *testing.T) {
 }
 
 func TestRefreshRefusedFallsBackToLogin(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := demoClient(sb)
 	ctx := context.Background()
 	if _, err := c.Groups.Get(ctx, 1002); err != nil {
@@ -110,7 +101,7 @@ func TestRefreshRefusedFallsBackToLogin(t *testing.T) {
 
 func TestProactiveRenewalBeforeExpiry(t *testing.T) {
 	clk := sandbox.NewClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	sb := startSandbox(t, sandbox.Options{Now: clk.Now})
+	sb := sandboxenv.Start(t, sandbox.Options{Now: clk.Now})
 	c := demoClient(sb)
 	c.tokens.now = clk.Now
 	ctx := context.Background()
@@ -129,7 +120,7 @@ func TestProactiveRenewalBeforeExpiry(t *testing.T) {
 }
 
 func TestGivenTokens(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	// Obtain real tokens the way another tool would.
 	boot := demoClient(sb)
 	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
@@ -160,7 +151,7 @@ func TestGivenTokens(t *testing.T) {
 }
 
 func TestNoCredentials(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL}, fastHTTP(), nil)
 	if err := c.Configured(); !errors.Is(err, ErrNoCredentials) {
 		t.Fatalf("Configured: %v", err)
@@ -175,7 +166,7 @@ func TestNoCredentials(t *testing.T) {
 }
 
 func TestBadPasswordIsClearAndNotRetried(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, Email: sandbox.DemoEmail, Password: "wrong"}, fastHTTP(), nil)
 	_, err := c.Groups.Get(context.Background(), 1)
 	if err == nil || !strings.Contains(err.Error(), "Invalid email or password") || strings.Contains(err.Error(), "wrong") {
@@ -338,7 +329,7 @@ func TestRetriedDeleteWhoseRetryFindsItGoneIsDone(t *testing.T) {
 		{Method: http.MethodDelete, PathPrefix: "/v3/provisioned-routes/7003", Times: 1, DropAnswer: true},
 		{Method: http.MethodDelete, PathPrefix: "/v3/provisioned-routes/7003", Times: 1, AnswerStatus: http.StatusBadGateway, EmptyBody: true},
 	} {
-		sb := startSandbox(t, sandbox.Options{})
+		sb := sandboxenv.Start(t, sandbox.Options{})
 		c := demoClient(sb)
 		ctx := context.Background()
 		sb.AddFault(fault)
@@ -365,7 +356,7 @@ func TestRetriedDeleteWhoseRetryFindsItGoneIsDone(t *testing.T) {
 	}
 
 	// A 404 at the first answer is still "not found".
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	meta, err := demoClient(sb).Routes.Delete(context.Background(), 7999)
 	if !upstream.IsNotFound(err) || meta.GoneAfterRetry {
 		t.Fatalf("unknown route: %+v %v, want not found", meta, err)
@@ -376,7 +367,7 @@ func TestRetriedDeleteWhoseRetryFindsItGoneIsDone(t *testing.T) {
 // status: a 200 carrying {"code":400,...} or status "error" is an APIError
 // with the envelope's code, message and request_id, never a success.
 func TestEnvelopeErrorCodeUnder200IsAnError(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := demoClient(sb)
 	ctx := context.Background()
 	if _, err := c.Groups.Get(ctx, 1002); err != nil { // logged in
@@ -425,7 +416,7 @@ func TestEnvelopeErrorCodeUnder200IsAnError(t *testing.T) {
 
 // A login answered 200 whose envelope carries an error code is a refusal.
 func TestLoginEnvelopeErrorUnder200(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := demoClient(sb)
 	sb.AddFault(sandbox.Fault{Method: http.MethodPost, PathPrefix: "/oauth/token", Times: 1,
 		Body: `{"code":401,"message":"Invalid email or password","data":null,"request_id":"req-l"}`})

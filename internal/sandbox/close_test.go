@@ -8,6 +8,7 @@ import (
 )
 
 func TestCloseIsPromptWithAnUnusedConnection(t *testing.T) {
+	// Started by hand, not with start: the test is of Start and Close.
 	r, err := New(Options{}).Start()
 	if err != nil {
 		t.Fatal(err)

@@ -12,18 +12,14 @@ import (
 	"time"
 
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 )
 
 // start serves a sandbox on the given clock; access tokens live long enough
 // for a test to move time by weeks.
 func start(t *testing.T, clk *sandbox.Clock) *sandbox.Running {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Now: clk.Now, AccessTTL: 90 * 24 * time.Hour}).Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	return sb
+	return sandboxenv.Start(t, sandbox.Options{Now: clk.Now, AccessTTL: 90 * 24 * time.Hour})
 }
 
 type answer struct {

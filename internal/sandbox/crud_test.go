@@ -31,12 +31,7 @@ func crudLogin(t *testing.T, run *Running, email string) *crudClient {
 
 func crudServer(t *testing.T) *Running {
 	t.Helper()
-	run, err := New(Options{}).Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = run.Close() })
-	return run
+	return start(t, Options{}).sb
 }
 
 func (c *crudClient) call(method, path string, body any) (int, map[string]json.RawMessage) {

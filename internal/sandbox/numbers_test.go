@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 )
 
 // nrServer is a running simulator for direct HTTP tests of the numbers,
@@ -22,12 +23,7 @@ type nrServer struct {
 
 func nrStart(t *testing.T) *nrServer {
 	t.Helper()
-	r, err := sandbox.New(sandbox.Options{}).Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	return &nrServer{t: t, Running: r}
+	return &nrServer{t: t, Running: sandboxenv.Start(t, sandbox.Options{})}
 }
 
 func (s *nrServer) login(email string) string {

@@ -24,6 +24,9 @@ type harness struct {
 	sb *Running
 }
 
+// start is the simulator's in-package tests' one way to serve it:
+// sandboxenv.Start, every other test's, imports this package, so these
+// tests cannot use it.
 func start(t *testing.T, o Options) *harness {
 	t.Helper()
 	sb, err := New(o).Start()

@@ -11,11 +11,7 @@ import (
 // The Talkdesk simulator is mounted at the URLs Running names, its
 // requests are recorded and faults apply to it.
 func TestTalkdeskMounted(t *testing.T) {
-	sb, err := New(Options{}).Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
+	sb := start(t, Options{}).sb
 	req, _ := http.NewRequest(http.MethodPost, sb.TalkdeskTokenURL, strings.NewReader("grant_type=client_credentials&scope="+url.QueryEscape("record-lists:manage")))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(TalkdeskClientID, TalkdeskClientSecret)

@@ -1,9 +1,8 @@
-package server
+package server_test
 
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http/httptest"
 	"runtime"
 	"sort"
@@ -13,11 +12,14 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
+	mcpserver "github.com/mark3labs/mcp-go/server"
 
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/server"
+	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 )
 
@@ -26,18 +28,13 @@ import (
 // (decoding, validation, policy, result shaping, MCP framing over Streamable
 // HTTP). Run: go test ./internal/server -run '^$' -bench . -benchmem
 
-func benchApp(b *testing.B) *App {
+func benchApp(b *testing.B) *server.App {
 	b.Helper()
-	cfg := &config.Config{Sandbox: true, Transport: "http", Addr: "127.0.0.1:0", UpstreamTimeout: 10 * time.Second,
-		ConfirmTTL: time.Minute, SessionIdleTTL: time.Minute, Toolsets: []string{"all"},
+	return testenv.Start(b, testenv.Options{Configure: func(c *config.Config) {
+		c.Transport, c.Addr = "http", "127.0.0.1:0"
 		// One loopback client opens every session: no per-client caps.
-		MaxSessions: 100_000, MaxSessionsPerClient: 100_000, MaxCallsPerClient: 100_000}
-	app, err := New(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(app.Close)
-	return app
+		c.MaxSessions, c.MaxSessionsPerClient, c.MaxCallsPerClient = 100_000, 100_000, 100_000
+	}})
 }
 
 func httpClient(b *testing.B, url string) *client.Client {
@@ -74,9 +71,8 @@ func getGroup(b *testing.B, c *client.Client) {
 // including its upstream request to the sandbox.
 func BenchmarkToolCallHTTP(b *testing.B) {
 	app := benchApp(b)
-	srv := httptest.NewServer(app.NewHTTP())
-	b.Cleanup(srv.Close) // after the clients' cleanups, which run first
-	c := httpClient(b, srv.URL)
+	_, url := testenv.Listen(b, app) // stops after the clients' cleanups, which run first
+	c := httpClient(b, url)
 	getGroup(b, c) // log in outside the timer
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -88,12 +84,11 @@ func BenchmarkToolCallHTTP(b *testing.B) {
 // BenchmarkToolCallHTTPParallel: 32 concurrent sessions (throughput).
 func BenchmarkToolCallHTTPParallel(b *testing.B) {
 	app := benchApp(b)
-	srv := httptest.NewServer(app.NewHTTP())
-	b.Cleanup(srv.Close) // after the clients' cleanups, which run first
+	_, url := testenv.Listen(b, app) // stops after the clients' cleanups, which run first
 	const sessions = 32
 	clients := make(chan *client.Client, sessions)
 	for i := 0; i < sessions; i++ {
-		c := httpClient(b, srv.URL)
+		c := httpClient(b, url)
 		getGroup(b, c)
 		clients <- c
 	}
@@ -112,11 +107,7 @@ func BenchmarkToolCallHTTPParallel(b *testing.B) {
 // BenchmarkUpstreamDirect: the same upstream request made directly by the
 // client library, same process, same sandbox.
 func BenchmarkUpstreamDirect(b *testing.B) {
-	sb, err := sandbox.New(sandbox.Options{}).Start()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sb.Close()
+	sb := sandboxenv.Start(b, sandbox.Options{})
 	c := convirza.New(convirza.Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, Email: sandbox.DemoEmail, Password: sandbox.DemoPassword},
 		upstream.New(nil, upstream.Policy{}, nil), nil)
 	ctx := context.Background()
@@ -159,8 +150,7 @@ func BenchmarkToolsList(b *testing.B) {
 // session (initialised, then left alone), per 1,000 sessions.
 func BenchmarkIdleSessions(b *testing.B) {
 	app := benchApp(b)
-	srv := httptest.NewServer(app.NewHTTP())
-	b.Cleanup(srv.Close) // after the clients' cleanups, which run first
+	_, url := testenv.Listen(b, app) // stops after the clients' cleanups, which run first
 	const n = 200
 	for i := 0; i < b.N; i++ {
 		runtime.GC()
@@ -173,7 +163,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c := httpClient(b, srv.URL)
+				c := httpClient(b, url)
 				mu.Lock()
 				open = append(open, c)
 				mu.Unlock()
@@ -200,9 +190,8 @@ func BenchmarkIdleSessions(b *testing.B) {
 // go test ./internal/server -run '^$' -bench OwnCost -benchtime 1x
 func BenchmarkOwnCost(b *testing.B) {
 	app := benchApp(b)
-	ours := httptest.NewServer(app.NewHTTP())
-	b.Cleanup(ours.Close)
-	base := httptest.NewServer(server.NewStreamableHTTPServer(oneToolServer(b)))
+	_, ours := testenv.Listen(b, app)
+	base := httptest.NewServer(mcpserver.NewStreamableHTTPServer(oneToolServer(b))) // not ours: no testenv
 	b.Cleanup(base.Close)
 
 	const perRound = 2000
@@ -247,8 +236,8 @@ func BenchmarkOwnCost(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		return float64(d.Nanoseconds()) / float64(calls), float64(after.Mallocs-before.Mallocs) / float64(calls)
 	}
-	oursSerial, baseSerial := serial(ours.URL), serial(base.URL)
-	oursPar, basePar := parallel(ours.URL), parallel(base.URL)
+	oursSerial, baseSerial := serial(ours), serial(base.URL)
+	oursPar, basePar := parallel(ours), parallel(base.URL)
 
 	const rounds = 5
 	var ns, allocs, baseNs, baseAllocs, parOurs, parBase []float64
@@ -280,15 +269,11 @@ func median(xs []float64) float64 {
 
 // oneToolServer is the baseline: an mcp-go server with one get_group tool
 // that calls the upstream with this project's client and answers its JSON.
-func oneToolServer(b *testing.B) *server.MCPServer {
-	sb, err := sandbox.New(sandbox.Options{}).Start()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = sb.Close() })
+func oneToolServer(b *testing.B) *mcpserver.MCPServer {
+	sb := sandboxenv.Start(b, sandbox.Options{})
 	c := convirza.New(convirza.Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, Email: sandbox.DemoEmail, Password: sandbox.DemoPassword},
 		upstream.New(nil, upstream.Policy{}, nil), nil)
-	s := server.NewMCPServer("baseline", "1", server.WithToolCapabilities(false))
+	s := mcpserver.NewMCPServer("baseline", "1", mcpserver.WithToolCapabilities(false))
 	s.AddTool(mcp.NewTool("get_group", mcp.WithNumber("id", mcp.Required())), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		g, err := c.Groups.Get(ctx, int64(req.GetFloat("id", 0)))
 		if err != nil {

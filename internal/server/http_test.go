@@ -1,26 +1,23 @@
-package server
+package server_test
 
 import (
 	"bytes"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/convirza/convirza-mcp/internal/config"
+	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
+// newHTTP is the HTTP handler of a server (testenv) that admits token (a
+// comma-separated list; empty: no token) from origins.
 func newHTTP(t *testing.T, token string, origins ...string) http.Handler {
 	t.Helper()
-	cfg := &config.Config{Sandbox: true, Transport: "http", Addr: "127.0.0.1:0", AuthToken: token, AllowedOrigins: origins,
-		UpstreamTimeout: 5 * time.Second, ConfirmTTL: time.Minute, SessionIdleTTL: time.Minute, Toolsets: []string{"all"}}
-	app, err := New(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Close)
+	app := testenv.Start(t, testenv.Options{Configure: func(c *config.Config) {
+		c.Transport, c.Addr, c.AuthToken, c.AllowedOrigins = "http", "127.0.0.1:0", token, origins
+	}})
 	return app.NewHTTP()
 }
 

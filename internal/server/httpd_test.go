@@ -1,10 +1,11 @@
-package server
+package server_test
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,10 +19,12 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
+	mcpserver "github.com/mark3labs/mcp-go/server"
 
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/server"
+	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
 const (
@@ -47,36 +50,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func testConfig(mod func(*config.Config)) *config.Config {
-	cfg := &config.Config{Sandbox: true, Transport: "http", Addr: "127.0.0.1:0", AuthToken: tokenA + "," + tokenB,
-		UpstreamTimeout: 5 * time.Second, ConfirmTTL: time.Minute, SessionIdleTTL: time.Minute, Toolsets: []string{"all"},
-		ConfirmMode: "token", MaxSessions: 100, MaxBodyBytes: 4 << 20}
-	if mod != nil {
-		mod(cfg)
-	}
-	return cfg
-}
-
-func newApp(t *testing.T, log *slog.Logger, mod func(*config.Config)) *App {
+// newApp starts the server (testenv) as an HTTP service for two clients,
+// tokenA's and tokenB's, that confirm with tokens; mod (if any) adjusts the
+// configuration last.
+func newApp(t *testing.T, log *slog.Logger, mod func(*config.Config)) *server.App {
 	t.Helper()
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	app, err := New(testConfig(mod), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Close)
-	return app
-}
-
-// liveHTTP serves app's HTTP transport on loopback through httptest.
-func liveHTTP(t *testing.T, app *App) (*HTTP, string) {
-	t.Helper()
-	h := app.NewHTTP()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return h, srv.URL
+	return testenv.Start(t, testenv.Options{Log: log, ConfirmMode: "token", Configure: func(c *config.Config) {
+		c.Transport, c.Addr, c.AuthToken = "http", "127.0.0.1:0", tokenA+","+tokenB
+		if mod != nil {
+			mod(c)
+		}
+	}})
 }
 
 func auth(token string) map[string]string {
@@ -91,15 +75,23 @@ func auth(token string) map[string]string {
 // 2026-07-28 one).
 func dial(t *testing.T, base, kind, token, protocol string) *client.Client {
 	t.Helper()
+	return dialVia(t, base, kind, protocol, headerTransport(auth(token)))
+}
+
+// dialVia is dial with rt as the client's HTTP transport, which adds its
+// headers: through it, on either transport, every request carries the token
+// (mcp-go's WithHTTPHeaders leaves it off Streamable HTTP's session-ending
+// DELETE).
+func dialVia(t *testing.T, base, kind, protocol string, rt http.RoundTripper) *client.Client {
+	t.Helper()
+	hc := &http.Client{Transport: rt}
 	var tr transport.Interface
 	var err error
 	switch kind {
 	case "http":
-		// Through the HTTP client, so the session-ending DELETE carries the
-		// token too (mcp-go's WithHTTPHeaders leaves it off that request).
-		tr, err = transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPBasicClient(&http.Client{Transport: headerTransport(auth(token))}))
+		tr, err = transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPBasicClient(hc))
 	case "sse":
-		tr, err = transport.NewSSE(base+"/sse", transport.WithHeaders(auth(token)))
+		tr, err = transport.NewSSE(base+"/sse", transport.WithHTTPClient(hc))
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -183,20 +175,24 @@ func openSSE(t *testing.T, base, token string, hdr map[string]string) (string, *
 	if res.StatusCode != http.StatusOK {
 		return "", res
 	}
+	// The stream stays open: closing it ends the read if the endpoint event
+	// does not come.
+	late := time.AfterFunc(testenv.Patience, func() { _ = res.Body.Close() })
+	defer late.Stop()
 	sc := bufio.NewScanner(res.Body)
 	for sc.Scan() {
 		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
 			return data, res
 		}
 	}
-	t.Fatalf("no endpoint event: %v", sc.Err())
+	t.Fatalf("no endpoint event within %s: %v", testenv.Patience, sc.Err())
 	return "", nil
 }
 
 func TestAuthOnEveryEndpoint(t *testing.T) {
 	t.Parallel()
 	app := newApp(t, nil, nil)
-	_, base := liveHTTP(t, app)
+	_, base := testenv.Listen(t, app)
 	endpoint, stream := openSSE(t, base, tokenA, nil)
 	if stream.StatusCode != http.StatusOK {
 		t.Fatalf("SSE with a token: %d", stream.StatusCode)
@@ -239,9 +235,9 @@ func TestSSEHasNoWildcardCORS(t *testing.T) {
 	t.Parallel()
 	for _, origins := range [][]string{nil, {"https://app.example"}} {
 		app := newApp(t, nil, func(c *config.Config) { c.AllowedOrigins = origins })
-		_, base := liveHTTP(t, app)
+		_, base := testenv.Listen(t, app)
 		for _, origin := range []string{"", "http://localhost:6274", "https://app.example"} {
-			if origin != "" && !originAllowed(origin, origins) {
+			if origin != "" && !server.OriginAllowed(origin, origins) {
 				continue
 			}
 			_, res := openSSE(t, base, tokenA, map[string]string{"Origin": origin})
@@ -290,7 +286,7 @@ func TestOversizedBodyIs413(t *testing.T) {
 func TestSessionCap(t *testing.T) {
 	t.Parallel()
 	app := newApp(t, nil, func(c *config.Config) { c.MaxSessions, c.MaxSessionsPerClient = 3, 3 })
-	_, base := liveHTTP(t, app)
+	_, base := testenv.Listen(t, app)
 	var ids []string
 	for range 2 {
 		res := do(t, http.MethodPost, base+"/mcp", strings.NewReader(initBody), auth(tokenA))
@@ -318,7 +314,7 @@ func TestSessionCap(t *testing.T) {
 		"Mcp-Session-Id": ids[0], "Mcp-Protocol-Version": "2025-06-18"}); res.StatusCode != http.StatusOK {
 		t.Errorf("an open session at the cap: %d", res.StatusCode)
 	}
-	if got := app.obs.sessions.open(); got != 3 {
+	if got := app.OpenSessions(); got != 3 {
 		t.Errorf("open sessions %d, want 3", got)
 	}
 	// Ending one makes room.
@@ -334,7 +330,7 @@ func TestSessionCap(t *testing.T) {
 func TestSessionBelongsToItsClient(t *testing.T) {
 	t.Parallel()
 	app := newApp(t, nil, nil)
-	_, base := liveHTTP(t, app)
+	_, base := testenv.Listen(t, app)
 	res := do(t, http.MethodPost, base+"/mcp", strings.NewReader(initBody), auth(tokenA))
 	id := res.Header.Get("Mcp-Session-Id")
 	list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
@@ -352,7 +348,7 @@ func TestSessionBelongsToItsClient(t *testing.T) {
 func TestMetricsAfterCalls(t *testing.T) {
 	t.Parallel()
 	app := newApp(t, nil, nil)
-	_, base := liveHTTP(t, app)
+	_, base := testenv.Listen(t, app)
 	c := dial(t, base, "http", tokenA, mcp.ProtocolVersion20250618)
 	if res := callTool(t, c, "get_group", map[string]any{"id": 1042}); res.IsError {
 		t.Fatalf("get_group: %+v", res)
@@ -395,7 +391,7 @@ func TestMetricsAfterCalls(t *testing.T) {
 func TestReadyz(t *testing.T) {
 	t.Parallel()
 	up := newApp(t, nil, nil)
-	_, base := liveHTTP(t, up)
+	_, base := testenv.Listen(t, up)
 	if res := do(t, http.MethodGet, base+"/readyz", nil, nil); res.StatusCode != http.StatusOK {
 		t.Errorf("readyz against the sandbox: %d", res.StatusCode)
 	}
@@ -411,7 +407,7 @@ func TestReadyz(t *testing.T) {
 		c.Convirza.OAuthURL = closed
 		c.Convirza.APIURL = closed + "/v3"
 	})
-	_, base = liveHTTP(t, down)
+	_, base = testenv.Listen(t, down)
 	res := do(t, http.MethodGet, base+"/readyz", nil, nil)
 	var body struct {
 		Status      string
@@ -426,45 +422,19 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
-func TestReadinessIsCached(t *testing.T) {
-	t.Parallel()
-	var hits int
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hits++
-		mu.Unlock()
-		w.WriteHeader(http.StatusNotFound) // any answer counts
-	}))
-	defer srv.Close()
-	r := newReadiness(slog.New(slog.DiscardHandler), srv.URL+"/a", srv.URL+"/v3")
-	now := time.Unix(1000, 0)
-	r.now = func() time.Time { return now }
-	for range 3 {
-		if down := r.check(t.Context()); len(down) != 0 {
-			t.Fatalf("down: %v", down)
-		}
-	}
-	now = now.Add(readyCacheOK)
-	r.check(t.Context())
-	if hits != 2 {
-		t.Errorf("%d probes for two cache periods and one host, want 2", hits)
-	}
-}
-
 func TestAccessLogHasNoSecrets(t *testing.T) {
 	t.Parallel()
 	var buf syncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	app := newApp(t, log, nil)
-	_, base := liveHTTP(t, app)
+	_, base := testenv.Listen(t, app)
 	c := dial(t, base, "http", tokenA, mcp.ProtocolVersion20250618)
 	callTool(t, c, "get_group", map[string]any{"id": 1042})
 	do(t, http.MethodGet, base+"/metrics?access_token=querysecret123", nil, auth(tokenB))
 	do(t, http.MethodGet, base+"/mcp?api_key=querysecret123", nil, auth("wrong-secret-456"))
 
 	text := buf.String()
-	for _, secret := range []string{tokenA, tokenB, "querysecret123", "wrong-secret-456", "Bearer", principalOf(&http.Request{
+	for _, secret := range []string{tokenA, tokenB, "querysecret123", "wrong-secret-456", "Bearer", server.PrincipalOf(&http.Request{
 		Header: http.Header{"Authorization": {"Bearer wrong-secret-456"}}})} {
 		if strings.Contains(text, secret) {
 			t.Errorf("the log contains %q:\n%s", secret, text)
@@ -501,7 +471,7 @@ func TestAccessLogHasNoSecrets(t *testing.T) {
 
 // serveLive runs h.Serve on a loopback listener; stop cancels it and
 // returns Serve's error.
-func serveLive(t *testing.T, h *HTTP, grace time.Duration) (base string, stop func() error) {
+func serveLive(t *testing.T, h *server.HTTP, grace time.Duration) (base string, stop func() error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -513,7 +483,16 @@ func serveLive(t *testing.T, h *HTTP, grace time.Duration) (base string, stop fu
 	var once sync.Once
 	var serveErr error
 	stop = func() error {
-		once.Do(func() { cancel(); serveErr = <-done })
+		once.Do(func() {
+			cancel()
+			late := time.NewTimer(grace + testenv.Patience)
+			defer late.Stop()
+			select {
+			case serveErr = <-done:
+			case <-late.C:
+				serveErr = fmt.Errorf("Serve still running %s after its context ended (grace %s)", grace+testenv.Patience, grace)
+			}
+		})
 		return serveErr
 	}
 	t.Cleanup(func() { _ = stop() })
@@ -521,9 +500,9 @@ func serveLive(t *testing.T, h *HTTP, grace time.Duration) (base string, stop fu
 }
 
 // startedHook makes every tool call signal on started before it runs.
-func startedHook(app *App) <-chan string {
+func startedHook(app *server.App) <-chan string {
 	started := make(chan string, 16)
-	app.MCP.Use(func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+	app.MCP.Use(func(next mcpserver.ToolHandlerFunc) mcpserver.ToolHandlerFunc {
 		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			started <- req.Params.Name
 			return next(ctx, req)
@@ -560,11 +539,11 @@ func TestShutdownFinishesInFlightCalls(t *testing.T) {
 				res, err := c.CallTool(ctx, req)
 				got <- result{res, err}
 			}()
-			<-started
+			testenv.Recv(t, started, "get_group to start")
 			if err := stop(); err != nil {
 				t.Fatalf("Serve: %v", err)
 			}
-			r := <-got
+			r := testenv.Recv(t, got, "the in-flight call's result")
 			if r.err != nil || r.res.IsError {
 				t.Fatalf("the in-flight call was cut: %v %+v", r.err, r.res)
 			}
@@ -607,7 +586,7 @@ func TestShutdownRefusesNewWork(t *testing.T) {
 	t.Parallel()
 	app := newApp(t, nil, nil)
 	h := app.NewHTTP()
-	h.draining.Store(true)
+	h.SetDraining()
 	w := post(h, "/mcp", initBody, auth(tokenA))
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Errorf("new work while draining: %d", w.Code)
@@ -632,7 +611,7 @@ func TestConfirmationBoundToClient(t *testing.T) {
 		t.Run(tc.kind+"/"+tc.protocol, func(t *testing.T) {
 			t.Parallel()
 			app := newApp(t, nil, nil)
-			_, base := liveHTTP(t, app)
+			_, base := testenv.Listen(t, app)
 			a := dial(t, base, tc.kind, tokenA, tc.protocol)
 			b := dial(t, base, tc.kind, tokenB, tc.protocol)
 			first := structured(t, callTool(t, a, "delete_group", map[string]any{"id": 1042}))
@@ -663,7 +642,7 @@ func TestReadTimeout(t *testing.T) {
 	app := newApp(t, nil, nil)
 	started := startedHook(app)
 	h := app.NewHTTP()
-	h.readTimeout = 300 * time.Millisecond
+	h.SetReadTimeout(300 * time.Millisecond)
 	base, stop := serveLive(t, h, 10*time.Second)
 
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
@@ -690,7 +669,7 @@ func TestReadTimeout(t *testing.T) {
 		if res := callTool(t, c, "get_group", map[string]any{"id": 1042}); res.IsError {
 			t.Errorf("%s: a call longer than the read timeout: %+v", kind, res)
 		}
-		<-started
+		testenv.Recv(t, started, kind+": get_group to start")
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)

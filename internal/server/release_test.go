@@ -1,7 +1,9 @@
-package server
+package server_test
 
 import (
 	"testing"
+
+	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
 // TestClosedSessionsAreReleased: a client that closes its session frees its
@@ -10,7 +12,7 @@ func TestClosedSessionsAreReleased(t *testing.T) {
 	for _, kind := range []string{"http", "sse"} {
 		t.Run(kind, func(t *testing.T) {
 			app := newApp(t, nil, nil)
-			_, base := liveHTTP(t, app)
+			_, base := testenv.Listen(t, app)
 			for i := 0; i < 5; i++ {
 				c := dial(t, base, kind, tokenA, "2025-06-18")
 				callTool(t, c, "get_group", map[string]any{"id": 1042})
@@ -18,7 +20,7 @@ func TestClosedSessionsAreReleased(t *testing.T) {
 					t.Logf("close: %v", err)
 				}
 			}
-			waitFor(t, func() bool { return app.obs.sessions.open() == 0 })
+			testenv.WaitFor(t, "every session to be released", func() bool { return app.OpenSessions() == 0 })
 		})
 	}
 }

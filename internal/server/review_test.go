@@ -1,4 +1,4 @@
-package server
+package server_test
 
 // Regression tests of the outside security review (issue 12): HTTP items.
 
@@ -16,6 +16,8 @@ import (
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/logging"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/server"
+	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
 // doHost is do with the Host header set to host.
@@ -47,7 +49,7 @@ func TestBlankAuthTokenFailsClosed(t *testing.T) {
 	t.Parallel()
 	for _, tok := range []string{" ", ",", " , "} {
 		app := newApp(t, nil, func(c *config.Config) { c.AuthToken = tok })
-		_, base := liveHTTP(t, app)
+		_, base := testenv.Listen(t, app)
 		for _, hdr := range []map[string]string{nil, {"Authorization": "Bearer"}, {"Authorization": "Bearer ,"}, {"Authorization": "Bearer  "}} {
 			if res := do(t, http.MethodPost, base+"/mcp", strings.NewReader(initBody), hdr); res.StatusCode != http.StatusUnauthorized {
 				t.Errorf("token %q, %v: /mcp %d", tok, hdr, res.StatusCode)
@@ -58,7 +60,7 @@ func TestBlankAuthTokenFailsClosed(t *testing.T) {
 		}
 	}
 	app := newApp(t, nil, func(c *config.Config) { c.AuthToken = " , " + tokenA + ",, " })
-	_, base := liveHTTP(t, app)
+	_, base := testenv.Listen(t, app)
 	if res := do(t, http.MethodPost, base+"/mcp", strings.NewReader(initBody), map[string]string{"Authorization": "Bearer ,"}); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("an empty entry accepted: %d", res.StatusCode)
 	}
@@ -73,7 +75,7 @@ func TestBlankAuthTokenFailsClosed(t *testing.T) {
 func TestForeignHostRefusedWithoutToken(t *testing.T) {
 	t.Parallel()
 	app := newApp(t, nil, func(c *config.Config) { c.AuthToken = "" })
-	_, base := liveHTTP(t, app)
+	_, base := testenv.Listen(t, app)
 	port := base[strings.LastIndex(base, ":")+1:]
 	for _, tc := range []struct{ method, path, body string }{
 		{http.MethodPost, "/mcp", initBody},
@@ -179,7 +181,7 @@ func TestSSEPostedResponsesAreNotInFlight(t *testing.T) {
 		t.Fatalf("ping: %d", code)
 	}
 	c.awaitID(t, "9")
-	waitFor(t, func() bool { return h.work.inFlight() == 0 })
+	testenv.WaitFor(t, "no call in flight", func() bool { return h.InFlight() == 0 })
 
 	start := time.Now()
 	if err := stop(); err != nil {
@@ -195,7 +197,7 @@ func TestSSEAnswerSettlesItsOwnRequest(t *testing.T) {
 	app := newApp(t, nil, nil)
 	started := startedHook(app)
 	app.Sandbox.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/v3/groups/1042", Latency: time.Second})
-	hh, base2 := liveHTTP(t, app)
+	hh, base2 := testenv.Listen(t, app)
 	c := openSSEClient(t, base2, tokenA)
 	call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_group","arguments":{"id":1042}}}`
 	if code := c.post(t, base2, tokenA, call); code != http.StatusAccepted {
@@ -209,11 +211,11 @@ func TestSSEAnswerSettlesItsOwnRequest(t *testing.T) {
 	if got := c.awaitID(t, "2"); !strings.Contains(got, `"error"`) {
 		t.Fatalf("answer to 2: %s", got)
 	}
-	if n := hh.work.inFlight(); n != 1 {
+	if n := hh.InFlight(); n != 1 {
 		t.Errorf("%d in flight while the call runs, want 1", n)
 	}
 	c.awaitID(t, "1")
-	waitFor(t, func() bool { return hh.work.inFlight() == 0 })
+	testenv.WaitFor(t, "no call in flight", func() bool { return hh.InFlight() == 0 })
 }
 
 // TestAnswerDueMatchesMCPGo: answerDue says a posted message will be
@@ -244,7 +246,7 @@ func TestAnswerDueMatchesMCPGo(t *testing.T) {
 		`[{"jsonrpc":"2.0","id":15,"method":"ping"}]`,
 		`"just a string"`,
 	} {
-		id, due := answerDue([]byte(body))
+		id, due := server.AnswerDue([]byte(body))
 		var raw json.RawMessage
 		if json.NewDecoder(strings.NewReader(body)).Decode(&raw) != nil {
 			t.Fatalf("bad test body %s", body)
@@ -256,9 +258,11 @@ func TestAnswerDueMatchesMCPGo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var m rpcPeek
-			if json.Unmarshal(b, &m) == nil && m.hasID() {
-				answeredID = canonicalID(m.ID)
+			var m struct {
+				ID json.RawMessage `json:"id"`
+			}
+			if json.Unmarshal(b, &m) == nil && len(m.ID) > 0 && string(m.ID) != "null" {
+				answeredID = server.CanonicalID(m.ID)
 			}
 		}
 		if due != (answeredID != "") || id != answeredID {
@@ -273,7 +277,7 @@ func TestAnswerDueMatchesMCPGo(t *testing.T) {
 func TestPerClientSessionCap(t *testing.T) {
 	t.Parallel()
 	app := newApp(t, nil, func(c *config.Config) { c.MaxSessions, c.MaxSessionsPerClient = 10, 2 })
-	_, base := liveHTTP(t, app)
+	_, base := testenv.Listen(t, app)
 	res := do(t, http.MethodPost, base+"/mcp", strings.NewReader(initBody), auth(tokenA))
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("initialize: %d", res.StatusCode)
@@ -315,13 +319,6 @@ func TestPerClientSessionCap(t *testing.T) {
 	}
 }
 
-// holding is how many units of kind client holds.
-func (m *memCounter) holding(kind, client string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.held[[2]string{kind, client}]
-}
-
 // toolCall is the body of a tools/call of get_group 1042 with id.
 func toolCall(id int) string {
 	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"get_group","arguments":{"id":1042}}}`, id)
@@ -334,9 +331,8 @@ func TestPerClientCallCap(t *testing.T) {
 	t.Parallel()
 	app := newApp(t, nil, func(c *config.Config) { c.MaxCallsPerClient = 1 })
 	started := startedHook(app)
-	_, base := liveHTTP(t, app)
-	counter := app.clients.(*memCounter)
-	clientA := principalOf(&http.Request{Header: http.Header{"Authorization": {"Bearer " + tokenA}}})
+	_, base := testenv.Listen(t, app)
+	clientA := server.PrincipalOf(&http.Request{Header: http.Header{"Authorization": {"Bearer " + tokenA}}})
 	app.Sandbox.AddFault(sandbox.Fault{Method: http.MethodGet, PathPrefix: "/v3/groups/1042", Latency: 300 * time.Millisecond})
 
 	sessionOf := func(token string) map[string]string {
@@ -394,13 +390,13 @@ func TestPerClientCallCap(t *testing.T) {
 		t.Errorf("A's second SSE call: %d", code)
 	}
 	c.awaitID(t, "5")
-	waitFor(t, func() bool { return counter.holding(limitCalls, clientA) == 0 })
+	testenv.WaitFor(t, "client A's calls to end", func() bool { return app.ClientsHolding(server.LimitCalls, clientA) == 0 })
 	if code := c.post(t, base, tokenA, toolCall(7)); code != http.StatusAccepted {
 		t.Errorf("A's SSE call after the first finished: %d", code)
 	}
 	<-started
 	c.awaitID(t, "7")
-	waitFor(t, func() bool { return counter.holding(limitCalls, clientA) == 0 })
+	testenv.WaitFor(t, "client A's calls to end", func() bool { return app.ClientsHolding(server.LimitCalls, clientA) == 0 })
 }
 
 // TestPerClientCapsByAddressWithoutToken: without a token, clients are told
@@ -408,7 +404,7 @@ func TestPerClientCallCap(t *testing.T) {
 func TestPerClientCapsByAddressWithoutToken(t *testing.T) {
 	t.Parallel()
 	app := newApp(t, nil, func(c *config.Config) { c.AuthToken, c.MaxSessions, c.MaxSessionsPerClient = "", 10, 1 })
-	_, base := liveHTTP(t, app)
+	_, base := testenv.Listen(t, app)
 	if res := do(t, http.MethodPost, base+"/mcp", strings.NewReader(initBody), auth("made-up-1")); res.StatusCode != http.StatusOK {
 		t.Fatalf("first session: %d", res.StatusCode)
 	}
@@ -424,12 +420,12 @@ func TestAccessLogEscapesControlCharacters(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		var buf syncBuffer
 		app := newApp(t, logging.New(&buf, "info", format), nil)
-		_, base := liveHTTP(t, app)
+		_, base := testenv.Listen(t, app)
 		res := do(t, http.MethodGet, base+"/%1b%5d0;pwned%07/x%0aforged", nil, nil)
 		if res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("status %d", res.StatusCode)
 		}
-		waitFor(t, func() bool { return strings.Contains(buf.String(), "pwned") })
+		testenv.WaitFor(t, "the access log line", func() bool { return strings.Contains(buf.String(), "pwned") })
 		out := buf.String()
 		if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "\nforged") {
 			t.Errorf("%s: raw control characters in the log: %q", format, out)

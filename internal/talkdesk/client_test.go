@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -23,11 +24,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	clk := sandbox.NewClock(time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC))
-	sb, err := sandbox.New(sandbox.Options{Now: clk.Now}).Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
+	sb := sandboxenv.Start(t, sandbox.Options{Now: clk.Now})
 	transport := &http.Transport{}
 	// Runs before the sandbox's Close: connections dialed for concurrent
 	// callers but never used would hold its graceful shutdown for seconds.
@@ -151,6 +148,9 @@ func TestHALPagingFollowsNextLinks(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for pages := 1; ; pages++ {
+		if pages > 3 {
+			t.Fatalf("pages = %d, want 3", pages)
+		}
 		for _, r := range p.Items {
 			seen[r.ID] = true
 		}

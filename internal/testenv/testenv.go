@@ -1,11 +1,17 @@
-// Package testenv starts the whole server against the sandbox and connects
-// an in-process MCP client to it, for tests of every package.
+// Package testenv is the one way tests start the server: built from a
+// configuration as serve builds it, against the sandbox, with an in-process
+// MCP client (New), without one (Start), or served over HTTP (Listen).
+// Config is the one test configuration; sandboxenv.Start the one way to get
+// a simulator of one's own (with options: a clock, token lifetimes), which
+// the server can be pointed at (Options.Sandbox). WaitFor and Recv bound
+// every wait of a test.
 package testenv
 
 import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +20,10 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/sethvargo/go-envconfig"
 
 	"github.com/convirza/convirza-mcp/internal/config"
+	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
 )
 
@@ -36,12 +44,26 @@ type Options struct {
 	// Policy, when set, is the YAML of a policy file: it is written to a
 	// temporary file and applied as --policy FILE would be.
 	Policy string
+	// Log receives the server's log; nil discards it.
+	Log *slog.Logger
+	// Sandbox, when set, is a simulator the test started (sandboxenv.Start):
+	// the server uses it as its upstream the way it uses the real APIs
+	// (not --sandbox), logged in with the demo credentials, which Configure
+	// may change. Unset, the server runs as --sandbox does and starts its own.
+	Sandbox *sandbox.Running
 }
+
+// Patience bounds every wait of WaitFor and Recv: what a test waits for
+// takes milliseconds, so reaching it means the awaited thing never happens.
+const Patience = 10 * time.Second
 
 // Env is a running server with a connected client.
 type Env struct {
 	App    *server.App
 	Client *client.Client
+	// Sandbox is the server's upstream: Options.Sandbox or the one the
+	// server started (App.Sandbox).
+	Sandbox *sandbox.Running
 }
 
 type elicitFunc func(ctx context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error)
@@ -50,25 +72,32 @@ func (f elicitFunc) Elicit(ctx context.Context, req mcp.ElicitationRequest) (*mc
 	return f(ctx, req)
 }
 
-// New starts a sandboxed server and an initialised client; both stop when
-// the test ends.
-func New(t testing.TB, o Options) *Env {
+// Config is the configuration of a test server: what serve gets with no
+// environment and no flags, plus the sandbox, every toolset and a 10 s
+// upstream timeout, shaped by o (Configure last).
+func Config(t testing.TB, o Options) *config.Config {
 	t.Helper()
-	cfg := &config.Config{
-		Sandbox:         true,
-		Transport:       "stdio",
-		Toolsets:        o.Toolsets,
-		ReadOnly:        o.ReadOnly,
-		UpstreamTimeout: 10 * time.Second,
-		ConfirmMode:     o.ConfirmMode,
-		ConfirmTTL:      5 * time.Minute,
-		SessionIdleTTL:  time.Minute,
-		ToolMode:        "full",
+	cfg, err := config.Load(context.Background(), envconfig.MapLookuper(nil), nil)
+	if err != nil {
+		t.Fatalf("default configuration: %v", err)
 	}
+	cfg.Sandbox = true
+	cfg.Toolsets = o.Toolsets
 	if cfg.Toolsets == nil {
 		cfg.Toolsets = []string{"all"}
 	}
-	cfg.Talkdesk.Region = "us"
+	cfg.ReadOnly = o.ReadOnly
+	cfg.UpstreamTimeout = 10 * time.Second
+	if o.ConfirmMode != "" {
+		cfg.ConfirmMode = o.ConfirmMode
+	}
+	if sb := o.Sandbox; sb != nil {
+		cfg.Sandbox = false
+		cfg.Convirza = config.Convirza{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, Email: sandbox.DemoEmail, Password: sandbox.DemoPassword}
+		cfg.Talkdesk = config.Talkdesk{Region: cfg.Talkdesk.Region, Account: sandbox.TalkdeskAccount,
+			ClientID: sandbox.TalkdeskClientID, ClientSecret: sandbox.TalkdeskClientSecret,
+			APIURL: sb.TalkdeskAPIURL, TokenURL: sb.TalkdeskTokenURL}
+	}
 	if o.Policy != "" {
 		cfg.Policy = filepath.Join(t.TempDir(), "policy.yaml")
 		if err := os.WriteFile(cfg.Policy, []byte(o.Policy), 0o600); err != nil {
@@ -78,14 +107,79 @@ func New(t testing.TB, o Options) *Env {
 	if o.Configure != nil {
 		o.Configure(cfg)
 	}
-	app, err := server.New(cfg, slog.New(slog.DiscardHandler))
+	return cfg
+}
+
+// Start builds the server from Config(t, o), without a client; it stops
+// when the test ends.
+func Start(t testing.TB, o Options) *server.App {
+	t.Helper()
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	app, err := server.New(Config(t, o), log)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
 	t.Cleanup(app.Close)
-	e := (&Env{App: app}).Connect(t, o)
-	app.Sandbox.ResetCalls()
+	return app
+}
+
+// New starts a server (Start) and an initialised in-process client; both
+// stop when the test ends. The upstream's record of calls starts empty.
+func New(t testing.TB, o Options) *Env {
+	t.Helper()
+	app := Start(t, o)
+	e := (&Env{App: app, Sandbox: o.Sandbox}).Connect(t, o)
+	if e.Sandbox != nil {
+		e.Sandbox.ResetCalls()
+	}
 	return e
+}
+
+// Listen serves app's HTTP transport (Streamable HTTP, SSE, health,
+// metrics) on a loopback port through httptest and returns it with its
+// base URL; it stops when the test ends.
+func Listen(t testing.TB, app *server.App) (*server.HTTP, string) {
+	t.Helper()
+	h := app.NewHTTP()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return h, srv.URL
+}
+
+// WaitFor polls cond until it holds and fails the test, naming what it
+// waited for, if it does not within Patience.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(Patience)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("waited %s for %s", Patience, what)
+		case <-tick.C:
+		}
+	}
+}
+
+// Recv returns the next value from ch and fails the test, naming what it
+// waited for, if none arrives within Patience.
+func Recv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	deadline := time.NewTimer(Patience)
+	defer deadline.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-deadline.C:
+		t.Fatalf("waited %s for %s", Patience, what)
+	}
+	var zero T
+	return zero
 }
 
 // Connect opens another client session on the same server.
@@ -119,7 +213,11 @@ func (e *Env) Connect(t testing.TB, o Options) *Env {
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
-	return &Env{App: app, Client: c}
+	sb := e.Sandbox
+	if sb == nil {
+		sb = app.Sandbox
+	}
+	return &Env{App: app, Client: c, Sandbox: sb}
 }
 
 // Call runs a tool with arguments given as JSON and fails the test on a

@@ -37,6 +37,8 @@ type server struct {
 	APIURL, TokenURL string
 }
 
+// start serves the Talkdesk simulator alone, not through sandboxenv: the
+// tests are of this package, which the sandbox mounts.
 func start(t *testing.T) (*server, *clock) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)}

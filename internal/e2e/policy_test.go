@@ -1,4 +1,4 @@
-package policy_test
+package e2e_test
 
 // Tests of the policy layer through the whole server (sandbox upstream,
 // in-process MCP client): every key of a policy file and every decision.
@@ -112,7 +112,7 @@ func groupField(t *testing.T, env *testenv.Env, id int, field string) any {
 }
 
 func TestExamplesLoad(t *testing.T) {
-	files, err := filepath.Glob("examples/*.yaml")
+	files, err := filepath.Glob("../../policy/examples/*.yaml")
 	if err != nil || len(files) < 3 {
 		t.Fatalf("examples: %v %v", files, err)
 	}
@@ -120,7 +120,8 @@ func TestExamplesLoad(t *testing.T) {
 		if _, err := policy.Load(f, tools.Catalog()); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
-		cfg := &config.Config{Policy: f, ConfirmMode: "auto", ConfirmTTL: 5 * time.Minute}
+		// As serve --policy FILE with nothing else set: the file's toolsets.
+		cfg := testenv.Config(t, testenv.Options{Configure: func(c *config.Config) { c.Policy, c.Toolsets = f, nil }})
 		if _, err := server.NewPlan(cfg); err != nil {
 			t.Errorf("%s: plan: %v", f, err)
 		}
@@ -401,7 +402,7 @@ func TestAuditFailureBlocksWrites(t *testing.T) {
 
 	// A log that cannot be opened at start-up stops the server.
 	dir := t.TempDir()
-	cfg := testConfig(t, fmt.Sprintf("audit:\n  file: %s\n", dir))
+	cfg := testenv.Config(t, testenv.Options{Policy: fmt.Sprintf("audit:\n  file: %s\n", dir)})
 	if _, err := server.New(cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "audit log") {
 		t.Fatalf("start-up with an unwritable audit log: %v", err)
 	}
@@ -517,18 +518,6 @@ func TestScopeUnresolvable(t *testing.T) {
 	}
 }
 
-func testConfig(t *testing.T, policyYAML string) *config.Config {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(file, []byte(policyYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := &config.Config{Sandbox: true, Transport: "stdio", Policy: file, UpstreamTimeout: 10 * time.Second,
-		ConfirmMode: "auto", ConfirmTTL: 5 * time.Minute}
-	cfg.Talkdesk.Region = "us"
-	return cfg
-}
-
 // TestBadPolicyStopsStartUp: server.New fails, naming the file, the line and
 // the problem.
 func TestBadPolicyStopsStartUp(t *testing.T) {
@@ -542,7 +531,9 @@ func TestBadPolicyStopsStartUp(t *testing.T) {
 		{"tools:\n  allow: [list_*]\n  deny: [list_*]\n", "leave no tool to serve"},
 	}
 	for _, c := range cases {
-		cfg := testConfig(t, c.yaml)
+		// The configuration only, not testenv.Start: the test is of
+		// server.New's refusal.
+		cfg := testenv.Config(t, testenv.Options{Policy: c.yaml})
 		app, err := server.New(cfg, slog.New(slog.DiscardHandler))
 		if err == nil {
 			app.Close()
