@@ -45,7 +45,7 @@ func broadcastTools() []Tool {
 					v.RecipientsNotShown = len(b.Recipients) - maxShownRecipients
 				}
 				return v, nil
-			}, Owned(broadcastOwner, idOf)),
+			}, Owned(broadcastRecord.owner, idOf)),
 		Define(Spec{Name: "create_broadcast", Title: "Send SMS broadcast", Class: policy.Costly,
 			Description: "Send an SMS to up to 10,000 numbers (assumed cap), now or at scheduled_at. Costs money and reaches people outside " +
 				"the account; needs the user's confirmation. Returns broadcast_id."},
@@ -75,7 +75,7 @@ func broadcastTools() []Tool {
 				b := a.BroadcastReplace
 				return previewEditBroadcast(ctx, d, a.ID, broadcastEdit{&b.Message, b.Recipients, &b.FromNumber, &b.ScheduledAt})
 			}),
-			Owned(broadcastOwner, func(a schemas.ReplaceBroadcastArgs) int64 { return a.ID }),
+			Owned(broadcastRecord.owner, func(a schemas.ReplaceBroadcastArgs) int64 { return a.ID }),
 			Resolves(func(ctx context.Context, d *Deps, a schemas.ReplaceBroadcastArgs) ([]int64, error) {
 				return senderUnit(ctx, d, a.FromNumber)
 			})),
@@ -93,7 +93,7 @@ func broadcastTools() []Tool {
 				p := a.BroadcastPatch
 				return previewEditBroadcast(ctx, d, a.ID, broadcastEdit{p.Message, p.Recipients, p.FromNumber, p.ScheduledAt})
 			}),
-			Owned(broadcastOwner, func(a schemas.UpdateBroadcastArgs) int64 { return a.ID }),
+			Owned(broadcastRecord.owner, func(a schemas.UpdateBroadcastArgs) int64 { return a.ID }),
 			Resolves(func(ctx context.Context, d *Deps, a schemas.UpdateBroadcastArgs) ([]int64, error) {
 				if a.FromNumber == nil {
 					return nil, nil
@@ -106,46 +106,19 @@ func broadcastTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Cancel(ctx, a.ID)
 				return written("cancelled", "broadcast_id", a.ID, meta, err)
-			}, Confirm(previewCancelBroadcast), Owned(broadcastOwner, idOf)),
+			}, Confirm(previewCancelBroadcast), Owned(broadcastRecord.owner, idOf)),
 	}
 }
 
 func broadcastUnit(b convirza.Broadcast) (int64, bool) { return b.OrgUnitID, true }
 
-// broadcastOwner finds the org unit a broadcast was sent for (GET
-// /broadcast/:id); no write moves it.
-func broadcastOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
-	b, err := d.Convirza.Broadcasts.Get(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return knownUnit(fmt.Sprintf("broadcast %d", id), b.OrgUnitID)
-}
-
 // senderUnit is the org unit holding a broadcast's sending number: under a
-// scope, a broadcast is sent only from the scope's own numbers. A number
-// the account does not hold is refused.
+// scope, a broadcast is sent only from the scope's own numbers.
 func senderUnit(ctx context.Context, d *Deps, from string) ([]int64, error) {
 	if from == "" {
 		return nil, nil
 	}
-	digits := phoneDigits(from)
-	if len(digits) > 10 {
-		digits = digits[len(digits)-10:]
-	}
-	held, err := d.Convirza.Numbers.Assigned(ctx, schemas.ListNumbersArgs{NumberFilter: schemas.NumberFilter{Match: digits}, Limit: 10})
-	if err != nil {
-		return nil, fmt.Errorf("reading the account's numbers: %w", err)
-	}
-	n := findPhone(held.Items, digits)
-	if n == nil {
-		return nil, fmt.Errorf("from_number %s is not a number of this account (list_assigned_numbers lists them)", phoneLabel(from))
-	}
-	unit, err := knownUnit(phoneLabel(from), n.OrgUnitID)
-	if err != nil {
-		return nil, err
-	}
-	return []int64{unit}, nil
+	return heldNumberUnit(ctx, d, from, "from_number ")
 }
 
 // broadcastEdit is what an edit changes that makes it cost like a send;

@@ -63,13 +63,7 @@ func groupTools() []Tool {
 			Description: "Soft-delete a group; not reversible through the API. Refused while it has active sub-groups or users, or is a root/billing unit. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Groups.Delete(ctx, a.ID)
-				return deleted(ctx, "org_unit_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
-					g, err := d.Convirza.Groups.Get(ctx, a.ID)
-					if err != nil {
-						return "", err
-					}
-					return g.OrgUnitStatus, nil
-				})
+				return deleted(ctx, "org_unit_id", a.ID, meta, err, groupRecord.statusOf(d, a.ID))
 			}, Confirm(previewDeleteGroup), Resolves(groupID)),
 	}
 }

@@ -92,15 +92,26 @@ func numberUnit(n convirza.PhoneNumber) (int64, bool) { return n.OrgUnitID, true
 // numberOwner finds the org unit holding a number among the account's; a
 // number the account does not hold is refused.
 func numberOwner(ctx context.Context, d *Deps, a schemas.NumberArgs) ([]int64, error) {
-	held, err := d.Convirza.Numbers.Assigned(ctx, schemas.ListNumbersArgs{NumberFilter: schemas.NumberFilter{Match: a.Number}, Limit: 10})
+	return heldNumberUnit(ctx, d, a.Number, "")
+}
+
+// heldNumberUnit finds the org unit holding a number (any spelling) among
+// the account's; what names the argument in the refusal of a number the
+// account does not hold.
+func heldNumberUnit(ctx context.Context, d *Deps, number, what string) ([]int64, error) {
+	digits := phoneDigits(number)
+	if len(digits) > 10 {
+		digits = digits[len(digits)-10:]
+	}
+	held, err := d.Convirza.Numbers.Assigned(ctx, schemas.ListNumbersArgs{NumberFilter: schemas.NumberFilter{Match: digits}, Limit: 10})
 	if err != nil {
 		return nil, fmt.Errorf("reading the account's numbers: %w", err)
 	}
-	n := findPhone(held.Items, a.Number)
+	n := findPhone(held.Items, digits)
 	if n == nil {
-		return nil, fmt.Errorf("%s is not assigned to this account (list_assigned_numbers lists what is)", phoneLabel(a.Number))
+		return nil, fmt.Errorf("%s%s is not assigned to this account (list_assigned_numbers lists what is)", what, phoneLabel(number))
 	}
-	unit, err := knownUnit(phoneLabel(a.Number), n.OrgUnitID)
+	unit, err := knownUnit(phoneLabel(number), n.OrgUnitID)
 	if err != nil {
 		return nil, err
 	}

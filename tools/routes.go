@@ -22,7 +22,7 @@ func routeTools() []Tool {
 			Description: "Get one provisioned route by id: name, status, tracking number, ring_to, org unit."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				return d.Convirza.Routes.Get(ctx, a.ID)
-			}, Owned(routeOwner, idOf)),
+			}, Owned(routeRecord.owner, idOf)),
 		Define(Spec{Name: "create_provisioned_route", Title: "Create provisioned route", Class: policy.Write,
 			Description: "Route a tracking number the org unit holds (list_assigned_numbers; order_phone_number buys one) to a ring_to number. Returns provisioned_route_id."},
 			func(ctx context.Context, d *Deps, a schemas.RouteCreate) (any, error) {
@@ -34,36 +34,20 @@ func routeTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ReplaceRouteArgs) (any, error) {
 				meta, err := d.Convirza.Routes.Replace(ctx, a.ID, a.RouteReplace)
 				return written("replaced", "provisioned_route_id", a.ID, meta, err)
-			}, Owned(routeOwner, func(a schemas.ReplaceRouteArgs) int64 { return a.ID })),
+			}, Owned(routeRecord.owner, func(a schemas.ReplaceRouteArgs) int64 { return a.ID })),
 		Define(Spec{Name: "update_provisioned_route", Title: "Update provisioned route", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a route (PATCH); fields left out stay as they are."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateRouteArgs) (any, error) {
 				meta, err := d.Convirza.Routes.Update(ctx, a.ID, a.RoutePatch)
 				return written("updated", "provisioned_route_id", a.ID, meta, err)
-			}, Owned(routeOwner, func(a schemas.UpdateRouteArgs) int64 { return a.ID })),
+			}, Owned(routeRecord.owner, func(a schemas.UpdateRouteArgs) int64 { return a.ID })),
 		Define(Spec{Name: "delete_provisioned_route", Title: "Delete provisioned route", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a route: its number stops ringing ring_to but stays the account's. Not reversible through the API. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Routes.Delete(ctx, a.ID)
-				return deleted(ctx, "provisioned_route_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
-					r, err := d.Convirza.Routes.Get(ctx, a.ID)
-					if err != nil {
-						return "", err
-					}
-					return r.ProvisionedRouteStatus, nil
-				})
-			}, Confirm(previewDeleteRoute), Owned(routeOwner, idOf)),
+				return deleted(ctx, "provisioned_route_id", a.ID, meta, err, routeRecord.statusOf(d, a.ID))
+			}, Confirm(previewDeleteRoute), Owned(routeRecord.owner, idOf)),
 	}
-}
-
-// routeOwner finds the org unit a route belongs to (GET
-// /provisioned-routes/:id); it is fixed at creation, so no write moves it.
-func routeOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
-	r, err := d.Convirza.Routes.Get(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return knownUnit(fmt.Sprintf("provisioned route %d", id), r.OrgUnitID)
 }
 
 // previewDeleteRoute names the route, its number and where it rings.

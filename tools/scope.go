@@ -31,7 +31,7 @@ import (
 // A scoped server does not serve a tool that declares none of these.
 // Example (users toolset):
 //
-//	Define(Spec{Name: "get_user", ...}, getUser, Owned(userOwner, idOf))
+//	Define(Spec{Name: "get_user", ...}, getUser, Owned(userRecord.owner, idOf))
 
 // Names declares the org units a call's arguments name directly.
 func Names[A any](f func(A) []int64) Option { return func(o *optionSet) { o.names = f } }

@@ -23,7 +23,7 @@ func userTools() []Tool {
 			Description: "Get one user by id: name, email, role, status, group, ring-to number and settings."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				return d.Convirza.Users.Get(ctx, a.ID)
-			}, Owned(userOwner, idOf)),
+			}, Owned(userRecord.owner, idOf)),
 		Define(Spec{Name: "create_user", Title: "Create user", Class: policy.Write,
 			Description: "Create a user in a group (ct_user_ou_id); username is their email and login. Returns the new user id."},
 			func(ctx context.Context, d *Deps, a schemas.UserCreate) (any, error) {
@@ -35,35 +35,20 @@ func userTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ReplaceUserArgs) (any, error) {
 				meta, err := d.Convirza.Users.Replace(ctx, a.ID, a.UserReplace)
 				return written("replaced", "ct_user_id", a.ID, meta, err)
-			}, Names(func(a schemas.ReplaceUserArgs) []int64 { return units(a.CTUserOUID) }), Owned(userOwner, func(a schemas.ReplaceUserArgs) int64 { return a.ID })),
+			}, Names(func(a schemas.ReplaceUserArgs) []int64 { return units(a.CTUserOUID) }), Owned(userRecord.owner, func(a schemas.ReplaceUserArgs) int64 { return a.ID })),
 		Define(Spec{Name: "update_user", Title: "Update user", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a user (PATCH); fields left out stay as they are."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateUserArgs) (any, error) {
 				meta, err := d.Convirza.Users.Update(ctx, a.ID, a.UserPatch)
 				return written("updated", "ct_user_id", a.ID, meta, err)
-			}, Names(func(a schemas.UpdateUserArgs) []int64 { return unitPtr(a.CTUserOUID) }), Owned(userOwner, func(a schemas.UpdateUserArgs) int64 { return a.ID })),
+			}, Names(func(a schemas.UpdateUserArgs) []int64 { return unitPtr(a.CTUserOUID) }), Owned(userRecord.owner, func(a schemas.UpdateUserArgs) int64 { return a.ID })),
 		Define(Spec{Name: "delete_user", Title: "Delete user", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a user (status deleted, no more login); not reversible through the API. Refused for the account this server is logged in as. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Users.Delete(ctx, a.ID)
-				return deleted(ctx, "ct_user_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
-					u, err := d.Convirza.Users.Get(ctx, a.ID)
-					if err != nil {
-						return "", err
-					}
-					return u.Status, nil
-				})
-			}, Confirm(previewDeleteUser), Owned(userOwner, idOf)),
+				return deleted(ctx, "ct_user_id", a.ID, meta, err, userRecord.statusOf(d, a.ID))
+			}, Confirm(previewDeleteUser), Owned(userRecord.owner, idOf)),
 	}
-}
-
-// userOwner finds the group a user belongs to (GET /users/:id).
-func userOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
-	u, err := d.Convirza.Users.Get(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return knownUnit(fmt.Sprintf("user %d", id), u.GroupOrgUnitID)
 }
 
 // previewDeleteUser names the user and their group, or says why they cannot

@@ -22,7 +22,7 @@ func voiceAgentTools() []Tool {
 			Description: "Get one AI voice agent by id: name, org unit, status, greeting, instructions, voice, language."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				return d.Convirza.VoiceAgents.Get(ctx, a.ID)
-			}, Owned(voiceAgentOwner, idOf)),
+			}, Owned(voiceAgentRecord.owner, idOf)),
 		Define(Spec{Name: "create_voice_agent", Title: "Create AI voice agent", Class: policy.Write,
 			Description: "Create an AI voice agent that answers calls for an org unit. Returns voice_agent_id."},
 			func(ctx context.Context, d *Deps, a schemas.VoiceAgentCreate) (any, error) {
@@ -34,39 +34,23 @@ func voiceAgentTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ReplaceVoiceAgentArgs) (any, error) {
 				meta, err := d.Convirza.VoiceAgents.Replace(ctx, a.ID, a.VoiceAgentReplace)
 				return written("replaced", "voice_agent_id", a.ID, meta, err)
-			}, Names(func(a schemas.ReplaceVoiceAgentArgs) []int64 { return units(a.OrgUnitID) }), Owned(voiceAgentOwner, func(a schemas.ReplaceVoiceAgentArgs) int64 { return a.ID })),
+			}, Names(func(a schemas.ReplaceVoiceAgentArgs) []int64 { return units(a.OrgUnitID) }), Owned(voiceAgentRecord.owner, func(a schemas.ReplaceVoiceAgentArgs) int64 { return a.ID })),
 		Define(Spec{Name: "update_voice_agent", Title: "Update AI voice agent", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a voice agent (PATCH); fields left out stay as they are."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateVoiceAgentArgs) (any, error) {
 				meta, err := d.Convirza.VoiceAgents.Update(ctx, a.ID, a.VoiceAgentPatch)
 				return written("updated", "voice_agent_id", a.ID, meta, err)
-			}, Names(func(a schemas.UpdateVoiceAgentArgs) []int64 { return unitPtr(a.OrgUnitID) }), Owned(voiceAgentOwner, func(a schemas.UpdateVoiceAgentArgs) int64 { return a.ID })),
+			}, Names(func(a schemas.UpdateVoiceAgentArgs) []int64 { return unitPtr(a.OrgUnitID) }), Owned(voiceAgentRecord.owner, func(a schemas.UpdateVoiceAgentArgs) int64 { return a.ID })),
 		Define(Spec{Name: "delete_voice_agent", Title: "Delete AI voice agent", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a voice agent; it stops answering calls. Not reversible through the API. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.VoiceAgents.Delete(ctx, a.ID)
-				return deleted(ctx, "voice_agent_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
-					v, err := d.Convirza.VoiceAgents.Get(ctx, a.ID)
-					if err != nil {
-						return "", err
-					}
-					return v.Status, nil
-				})
-			}, Confirm(previewDeleteVoiceAgent), Owned(voiceAgentOwner, idOf)),
+				return deleted(ctx, "voice_agent_id", a.ID, meta, err, voiceAgentRecord.statusOf(d, a.ID))
+			}, Confirm(previewDeleteVoiceAgent), Owned(voiceAgentRecord.owner, idOf)),
 	}
 }
 
 func voiceAgentUnit(v convirza.VoiceAgent) (int64, bool) { return v.OrgUnitID, true }
-
-// voiceAgentOwner finds the org unit a voice agent answers for
-// (GET /ai-voice-agents/:id).
-func voiceAgentOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
-	v, err := d.Convirza.VoiceAgents.Get(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return knownUnit(fmt.Sprintf("voice agent %d", id), v.OrgUnitID)
-}
 
 func previewDeleteVoiceAgent(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
 	v, err := d.Convirza.VoiceAgents.Get(ctx, a.ID)

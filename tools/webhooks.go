@@ -22,7 +22,7 @@ func webhookTools() []Tool {
 			Description: "Get one webhook by id: URL, method, type, org unit, static params, status."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				return d.Convirza.Webhooks.Get(ctx, a.ID)
-			}, Owned(webhookOwner, idOf)),
+			}, Owned(webhookRecord.owner, idOf)),
 		Define(Spec{Name: "create_webhook", Title: "Create webhook", Class: policy.Write,
 			Description: "Create a webhook on an org unit (its sub-groups inherit it): pre_call fires as a call comes in, post_call after it ends. Returns the new webhook_id."},
 			func(ctx context.Context, d *Deps, a schemas.WebhookCreate) (any, error) {
@@ -34,35 +34,20 @@ func webhookTools() []Tool {
 			func(ctx context.Context, d *Deps, a schemas.ReplaceWebhookArgs) (any, error) {
 				meta, err := d.Convirza.Webhooks.Replace(ctx, a.ID, a.WebhookReplace)
 				return written("replaced", "webhook_id", a.ID, meta, err)
-			}, Names(func(a schemas.ReplaceWebhookArgs) []int64 { return units(a.OrgUnitID) }), Owned(webhookOwner, func(a schemas.ReplaceWebhookArgs) int64 { return a.ID })),
+			}, Names(func(a schemas.ReplaceWebhookArgs) []int64 { return units(a.OrgUnitID) }), Owned(webhookRecord.owner, func(a schemas.ReplaceWebhookArgs) int64 { return a.ID })),
 		Define(Spec{Name: "update_webhook", Title: "Update webhook", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a webhook (PATCH), e.g. status inactive to pause it; fields left out stay as they are."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateWebhookArgs) (any, error) {
 				meta, err := d.Convirza.Webhooks.Update(ctx, a.ID, a.WebhookPatch)
 				return written("updated", "webhook_id", a.ID, meta, err)
-			}, Names(func(a schemas.UpdateWebhookArgs) []int64 { return unitPtr(a.OrgUnitID) }), Owned(webhookOwner, func(a schemas.UpdateWebhookArgs) int64 { return a.ID })),
+			}, Names(func(a schemas.UpdateWebhookArgs) []int64 { return unitPtr(a.OrgUnitID) }), Owned(webhookRecord.owner, func(a schemas.UpdateWebhookArgs) int64 { return a.ID })),
 		Define(Spec{Name: "delete_webhook", Title: "Delete webhook", Class: policy.Destructive, Idempotent: true,
 			Description: "Delete a webhook: it stops firing for its org unit and every sub-group; not reversible through the API (to pause, update status instead). Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Webhooks.Delete(ctx, a.ID)
-				return deleted(ctx, "webhook_id", a.ID, meta, err, func(ctx context.Context) (string, error) {
-					w, err := d.Convirza.Webhooks.Get(ctx, a.ID)
-					if err != nil {
-						return "", err
-					}
-					return w.Status, nil
-				})
-			}, Confirm(previewDeleteWebhook), Owned(webhookOwner, idOf)),
+				return deleted(ctx, "webhook_id", a.ID, meta, err, webhookRecord.statusOf(d, a.ID))
+			}, Confirm(previewDeleteWebhook), Owned(webhookRecord.owner, idOf)),
 	}
-}
-
-// webhookOwner finds the org unit a webhook is on (GET /webhooks/:id).
-func webhookOwner(ctx context.Context, d *Deps, id int64) (int64, error) {
-	w, err := d.Convirza.Webhooks.Get(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return knownUnit(fmt.Sprintf("webhook %d", id), w.OrgUnitID)
 }
 
 // previewDeleteWebhook names the webhook, its URL and its org unit, and
