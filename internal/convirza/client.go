@@ -74,14 +74,24 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 	c.tokens = newTokenSource(cfg, hc, log)
 	c.Groups = &GroupsService{r: resource[Group]{c: c, path: "/groups", listPath: "/groups/list", listKey: "groups"}}
 	c.Users = &UsersService{r: resource[User]{c: c, path: "/users", listPath: "/users/list", listKey: "users"}}
-	c.Webhooks = &WebhooksService{r: resource[Webhook]{c: c, path: "/webhooks", listPath: "/webhooks/list", listKey: "webhooks"}}
+	c.Webhooks = &WebhooksService{r: resource[Webhook]{c: c, path: "/webhooks", listPath: "/webhooks/list", listKey: "webhooks"},
+		fillID: func(w *Webhook, id int64) {
+			if w.WebhookID == 0 {
+				w.WebhookID = id
+			}
+		}}
 	c.Account = &AccountService{c: c}
 	c.Tags = &TagsService{c: c}
 	c.Conversations = &ConversationsService{calls: resource[Call]{c: c, path: "/conversations/calls", listKey: "calls"}, sms: resource[SMSConversation]{c: c, path: "/conversations/sms", listKey: "conversation"}}
 	c.Broadcasts = &BroadcastsService{r: resource[Broadcast]{c: c, path: "/broadcast", listKey: "broadcasts"}}
 	c.Numbers = &NumbersService{c: c}
 	c.Routes = &RoutesService{r: resource[Route]{c: c, path: "/provisioned-routes", listKey: "provisioned_routes"}}
-	c.VoiceAgents = &VoiceAgentsService{r: resource[VoiceAgent]{c: c, path: "/ai-voice-agents", listKey: "voice_agents"}}
+	c.VoiceAgents = &VoiceAgentsService{r: resource[VoiceAgent]{c: c, path: "/ai-voice-agents", listKey: "voice_agents"},
+		fillID: func(v *VoiceAgent, id int64) {
+			if v.VoiceAgentID == 0 {
+				v.VoiceAgentID = id
+			}
+		}}
 	c.Media = &MediaService{r: resource[MediaPrompt]{c: c, path: "/media-prompts", listKey: "media_prompts"}}
 	return c
 }

@@ -149,3 +149,48 @@ func (r resource[T]) update(ctx context.Context, id any, body any) (Meta, error)
 func (r resource[T]) delete(ctx context.Context, id any) (Meta, error) {
 	return r.c.do(ctx, http.MethodDelete, r.itemPath(id), nil, nil, nil)
 }
+
+// Records are the calls of one resource kept by id, with a list filtered
+// by F: list, get, create (body C), replace (PUT, body R), update (PATCH,
+// body P) and delete. The users, webhooks, routes and voice agents
+// services are Records of their types.
+type Records[T, F, C, R, P any] struct {
+	r resource[T]
+	// fillID sets a record's id from the path when the answer leaves it out.
+	fillID func(*T, int64)
+}
+
+// List returns the records matching the filter (GET <list path>).
+func (s *Records[T, F, C, R, P]) List(ctx context.Context, f F) (*List[T], error) {
+	out, _, err := s.r.list(ctx, Query(f))
+	return out, err
+}
+
+// Get returns one record (GET <path>/:id).
+func (s *Records[T, F, C, R, P]) Get(ctx context.Context, id int64) (*T, error) {
+	out, _, err := s.r.get(ctx, id)
+	if err == nil && s.fillID != nil {
+		s.fillID(out, id)
+	}
+	return out, err
+}
+
+// Create makes a record (POST <path>) and returns its id.
+func (s *Records[T, F, C, R, P]) Create(ctx context.Context, body C) (int64, Meta, error) {
+	return s.r.create(ctx, body)
+}
+
+// Replace sets every editable field (PUT <path>/:id).
+func (s *Records[T, F, C, R, P]) Replace(ctx context.Context, id int64, body R) (Meta, error) {
+	return s.r.replace(ctx, id, body)
+}
+
+// Update changes some fields (PATCH <path>/:id).
+func (s *Records[T, F, C, R, P]) Update(ctx context.Context, id int64, patch P) (Meta, error) {
+	return s.r.update(ctx, id, patch)
+}
+
+// Delete deletes a record (DELETE <path>/:id); the API soft-deletes most.
+func (s *Records[T, F, C, R, P]) Delete(ctx context.Context, id int64) (Meta, error) {
+	return s.r.delete(ctx, id)
+}
