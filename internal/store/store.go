@@ -8,7 +8,18 @@
 //
 // Records are positive: whatever grants something is a record that exists
 // (a token issued, an approval given); a missing record means refuse, so a
-// store that lost its data fails closed.
+// store that lost its data fails closed. A confirmation token, say:
+//
+//	Create(ctx, "token/"+id, issued, ttl)      // issuing; ErrExists: pick another id
+//	v, err := Get(ctx, "token/"+id)            // ErrNotFound: unknown, expired or lost: refuse
+//	ok, err := Swap(ctx, "token/"+id, v, redeemed)
+//	// ok: this caller, and no other anywhere, executes; false: already
+//	// redeemed (refuse); ErrNotFound: refuse; ErrUnavailable: refuse, say so.
+//
+// where issued is the record as written (its binding: tool, arguments,
+// caller) and redeemed differs from it (the same binding marked redeemed).
+// Values are opaque bytes; upstream credentials are sealed (Sealer) before
+// they are stored.
 package store
 
 import (
@@ -29,8 +40,13 @@ var ErrExists = errors.New("store: record exists")
 var ErrUnavailable = errors.New("store unavailable")
 
 // Store is the small interface both implementations satisfy. Keys are
-// plain strings ("token/<id>", "approval/<id>"); the implementation
-// namespaces them. Every record may expire: ttl 0 means it does not.
+// plain non-empty strings ("token/<id>", "approval/<id>"); the
+// implementation namespaces them, and keeps locks apart from records (a
+// lock and a record may share a name). Every record may expire: ttl 0
+// means it does not; a negative ttl is an error. An expired record reads
+// as missing everywhere (Get, Swap, List, Create). Every method is safe
+// for concurrent use, within a process and across processes sharing the
+// store; failures to reach the store wrap ErrUnavailable.
 type Store interface {
 	// Create writes a new record; ErrExists when one is there.
 	Create(ctx context.Context, key string, value []byte, ttl time.Duration) error
@@ -46,14 +62,21 @@ type Store interface {
 	// Delete removes a record; no error when there is none.
 	Delete(ctx context.Context, key string) error
 	// Add adds delta to the counter under key (created at 0 with ttl when
-	// missing; its expiry is not extended) and returns the new value.
+	// missing; its expiry is not extended) and returns the new value. A
+	// counter reads (Get) as its decimal value; Add on a record that is not
+	// one, or past the int64 range, is an error (not ErrUnavailable).
 	Add(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
-	// List returns the records whose keys start with prefix.
+	// List returns the live records whose keys start with prefix ("" for
+	// all), keyed as they were written. Not a snapshot: for listing.
 	List(ctx context.Context, prefix string) (map[string][]byte, error)
-	// Lock takes a lock held at most ttl; ok is false when another holder
-	// has it. unlock releases it only if it is still this holder's.
+	// Lock takes a lock held at most ttl (which must be positive), without
+	// waiting; ok is false when another holder has it. unlock releases it
+	// only if it is still this holder's (not after it expired and another
+	// took it); calling it more than once is harmless. Hold it for one
+	// short task (a token renewal), never across requests.
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), ok bool, err error)
-	// Ping reports whether the store can be reached.
+	// Ping reports whether the store can be reached (and, embedded, written).
 	Ping(ctx context.Context) error
+	// Close releases the store; later calls fail with ErrUnavailable.
 	Close() error
 }
