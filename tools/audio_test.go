@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"encoding/base64"
+	"io"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -64,9 +65,9 @@ func TestSniffAudioReadsOnlyWhatItLooksAt(t *testing.T) {
 	}
 }
 
-// Content in any base64 form is decoded once, straight into the bytes
-// sent: decoding allocates about the decoded size, whatever the form.
-func TestDecodeBase64EveryFormOnce(t *testing.T) {
+// Content in any base64 form is checked without being decoded into memory,
+// and read back at any offset it gives the bytes it encodes.
+func TestBase64AudioEveryForm(t *testing.T) {
 	raw := make([]byte, 3<<20)
 	for i := range raw {
 		raw[i] = byte(i * 7)
@@ -74,34 +75,54 @@ func TestDecodeBase64EveryFormOnce(t *testing.T) {
 	forms := map[string]string{
 		"std":      base64.StdEncoding.EncodeToString(raw),
 		"raw std":  base64.RawStdEncoding.EncodeToString(raw[1:]),
-		"url":      base64.URLEncoding.EncodeToString(raw),
+		"url":      base64.URLEncoding.EncodeToString(raw[2:]),
 		"raw url":  base64.RawURLEncoding.EncodeToString(raw[1:]),
 		"data url": "data:audio/wav;base64," + base64.StdEncoding.EncodeToString(raw),
 	}
 	for name, s := range forms {
 		want := raw
-		if strings.HasPrefix(name, "raw") {
+		switch name {
+		case "raw std", "raw url":
 			want = raw[1:]
+		case "url":
+			want = raw[2:]
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		got, err := decodeBase64(s)
+		b, err := newBase64Audio(s)
 		runtime.ReadMemStats(&after)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("%s: %v", name, err)
+		if err != nil || b.size != int64(len(want)) {
+			t.Fatalf("%s: %v, size %v", name, err, b)
 		}
-		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(len(want))*5/4 {
-			t.Errorf("%s: decoding %d bytes allocated %d", name, len(want), alloc)
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<10 {
+			t.Errorf("%s: checking %d bytes of base64 allocated %d", name, len(s), alloc)
+		}
+		got, err := io.ReadAll(io.NewSectionReader(b, 0, b.size))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: read back %d bytes, %v", name, len(got), err)
+		}
+		for _, off := range []int64{1, 2, 3, 4, 5, 1000, b.size - 7, b.size - 1} {
+			p := make([]byte, 5)
+			n, err := b.ReadAt(p, off)
+			end := min(off+5, b.size)
+			if n != int(end-off) || !bytes.Equal(p[:n], want[off:end]) || (end-off < 5) != (err == io.EOF) {
+				t.Errorf("%s: ReadAt(5, %d) = %d %v", name, off, n, err)
+			}
+		}
+		if n, err := b.ReadAt(make([]byte, 1), b.size); n != 0 || err != io.EOF {
+			t.Errorf("%s: ReadAt at the end: %d %v", name, n, err)
 		}
 	}
 	// Whitespace anywhere is still fine.
 	wrapped := "  " + strings.Join(strings.SplitAfter(base64.StdEncoding.EncodeToString(raw[:300]), "AAAA"), "\r\n\t ")
-	if got, err := decodeBase64(wrapped); err != nil || !bytes.Equal(got, raw[:300]) {
+	if b, err := newBase64Audio(wrapped); err != nil {
 		t.Errorf("with whitespace: %v", err)
+	} else if got, _ := io.ReadAll(io.NewSectionReader(b, 0, b.size)); !bytes.Equal(got, raw[:300]) {
+		t.Errorf("with whitespace: %d bytes", len(got))
 	}
-	for _, bad := range []string{"not base64!", "ab+c-d==", "abc=d"} {
-		if _, err := decodeBase64(bad); err == nil {
-			t.Errorf("%q decoded", bad)
+	for _, bad := range []string{"not base64!", "ab+c-d==", "abc=d", "QUJD=", "QQ=A"} {
+		if _, err := newBase64Audio(bad); err == nil {
+			t.Errorf("%q accepted", bad)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -65,9 +64,9 @@ func refuseArgs(format string, args ...any) error {
 	return &schemas.ValidationError{Problems: []string{fmt.Sprintf(format, args...)}}
 }
 
-// uploadMedia never holds a file whole: it is checked from its first bytes
-// and streamed upstream from the open file. Base64 content is decoded once,
-// into the bytes that are sent.
+// uploadMedia never holds a recording whole beside its source: a file is
+// checked from its first bytes and streamed upstream from the open file;
+// base64 content is checked once and decoded as it is sent.
 func uploadMedia(ctx context.Context, d *Deps, a schemas.UploadMediaPromptArgs) (any, error) {
 	var (
 		name    string
@@ -84,11 +83,11 @@ func uploadMedia(ctx context.Context, d *Deps, a schemas.UploadMediaPromptArgs) 
 		content, size = fh, n
 	} else {
 		name = a.Filename
-		b, err := decodeBase64(a.Content)
+		b, err := newBase64Audio(a.Content)
 		if err != nil {
 			return nil, err
 		}
-		content, size = bytes.NewReader(b), int64(len(b))
+		content, size = b, b.size
 	}
 	if size > schemas.MaxMediaBytes {
 		return nil, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", name, size, schemas.MaxMediaBytes)
@@ -108,12 +107,21 @@ func uploadMedia(ctx context.Context, d *Deps, a schemas.UploadMediaPromptArgs) 
 		"filename": name, "format": f.ext, "size_bytes": size, "request_id": meta.RequestID}, nil
 }
 
-// decodeBase64 decodes content in any of the four base64 forms (standard
+// base64Audio is base64 text read as the bytes it encodes (an
+// io.ReaderAt), decoded as they are read: the recording is never held
+// decoded beside its text.
+type base64Audio struct {
+	enc  *base64.Encoding
+	text string // whole quanta of enc, nothing else
+	size int64  // decoded
+}
+
+// newBase64Audio takes content in any of the four base64 forms (standard
 // or URL alphabet, padded or not), with whitespace anywhere and an optional
-// data: URL prefix. The form is told from the text, so the content is
-// decoded once, straight into the bytes sent; only content holding
-// whitespace is copied first, without it.
-func decodeBase64(s string) ([]byte, error) {
+// data: URL prefix. The form is told from the text; the text is decoded
+// once to check it and count its bytes (into nothing), and only text
+// holding whitespace is copied, without it.
+func newBase64Audio(s string) (*base64Audio, error) {
 	if strings.ContainsAny(s, " \n\r\t") {
 		s = strings.Map(func(r rune) rune {
 			if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
@@ -133,11 +141,33 @@ func decodeBase64(s string) ([]byte, error) {
 	if len(s)%4 != 0 {
 		enc = enc.WithPadding(base64.NoPadding)
 	}
-	b, err := enc.DecodeString(s)
+	size, err := io.Copy(io.Discard, base64.NewDecoder(enc, strings.NewReader(s)))
 	if err != nil {
 		return nil, refuseArgs("content is not valid base64")
 	}
-	return b, nil
+	return &base64Audio{enc: enc, text: s, size: size}, nil
+}
+
+// ReadAt decodes len(p) bytes from off: from the 4-character quantum that
+// holds byte off.
+func (b *base64Audio) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("base64 audio: negative offset")
+	}
+	if off >= b.size {
+		return 0, io.EOF
+	}
+	dec := base64.NewDecoder(b.enc, strings.NewReader(b.text[off/3*4:]))
+	var skip [2]byte
+	if _, err := io.ReadFull(dec, skip[:off%3]); err != nil {
+		return 0, err
+	}
+	want := p[:min(int64(len(p)), b.size-off)]
+	n, err := io.ReadFull(dec, want)
+	if err == nil && len(want) < len(p) {
+		err = io.EOF
+	}
+	return n, err
 }
 
 // openMediaFile opens a file that must resolve, symlinks included, to a
