@@ -45,13 +45,11 @@ const maxID3Chain = 16
 // sniffHeadLen is what sniffHead needs to tell every format apart.
 const sniffHeadLen = 16
 
-// sniffAudio names the family of the audio in b from its magic bytes, or ""
-// when it is none of the accepted formats.
-func sniffAudio(b []byte) string { return sniffAudioAt(bytes.NewReader(b), int64(len(b))) }
-
-// sniffAudioAt is sniffAudio for size bytes read from r: it reads only the
-// few bytes it looks at. ID3v2 tags (a 10-byte header, a syncsafe size) may
-// precede MP3, and sometimes AAC or FLAC, data: it looks behind them.
+// sniffAudioAt names the family of the audio in the size bytes of r from
+// its magic bytes, or "" when it is none of the accepted formats; it reads
+// only the few bytes it looks at. ID3v2 tags (a 10-byte header, a syncsafe
+// size) may precede MP3, and sometimes AAC or FLAC, data: it looks behind
+// them.
 func sniffAudioAt(r io.ReaderAt, size int64) string {
 	var (
 		off    int64
