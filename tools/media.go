@@ -171,10 +171,11 @@ func (b *base64Audio) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // openMediaFile opens a file that must resolve, symlinks included, to a
-// regular file inside dir, and returns it with its size; the caller closes
-// it. The check is made on resolved paths, and the
-// file is then opened through an os.Root of the resolved directory, so a
-// symlink swapped in between cannot lead outside either. Only a regular
+// regular file inside dir, and returns it with its size (it is read as it
+// is sent, never whole); the caller closes it. The check is made on
+// resolved paths, and the file is then opened through an os.Root of the
+// resolved directory, so a symlink swapped in between cannot lead outside
+// either. Only a regular
 // file is ever opened (a FIFO or device would block the call or never end):
 // it is checked before opening, opened non-blocking, and checked again on
 // the open file. Errors never tell anything about what lies outside dir: a
