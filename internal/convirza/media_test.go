@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 	"github.com/convirza/convirza-mcp/schemas"
 )
 
@@ -29,7 +30,7 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // again after a 401 and a token renewal, and sending it allocates far less
 // than its size (it was built whole in a buffer before).
 func TestUploadStreamsTheRecording(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := demoClient(sb)
 	ctx := context.Background()
 	if _, err := c.Media.List(ctx, schemas.ListMediaPromptsArgs{}); err != nil { // log in
@@ -71,7 +72,7 @@ func TestUploadStreamsTheRecording(t *testing.T) {
 // A recording shorter than its stated size (a file truncated while it is
 // sent) fails the upload with an error that says so.
 func TestUploadOfAShrunkRecordingFails(t *testing.T) {
-	sb := startSandbox(t, sandbox.Options{})
+	sb := sandboxenv.Start(t, sandbox.Options{})
 	c := demoClient(sb)
 	audio := append([]byte("RIFF\x00\x00\x00\x00WAVEfmt "), make([]byte, 1000)...)
 	_, _, err := c.Media.Upload(context.Background(), MediaUpload{Name: "Short", Type: "prompt", Filename: "short.wav",
