@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
+	mcpserver "github.com/mark3labs/mcp-go/server"
 )
 
 // maxUploadBody is a tools/call of upload_media_prompt whose body is as
@@ -54,7 +54,7 @@ func rawSession(b testing.TB, url string) func(body []byte) (int, []byte) {
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		req.Header.Set("MCP-Protocol-Version", mcp.ProtocolVersion20250618)
 		if session != "" {
-			req.Header.Set(server.HeaderKeySessionID, session)
+			req.Header.Set(mcpserver.HeaderKeySessionID, session)
 		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -68,7 +68,7 @@ func rawSession(b testing.TB, url string) func(body []byte) (int, []byte) {
 		return res, out
 	}
 	res, out := post("", []byte(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"`+mcp.ProtocolVersion20250618+`","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`))
-	session := res.Header.Get(server.HeaderKeySessionID)
+	session := res.Header.Get(mcpserver.HeaderKeySessionID)
 	if res.StatusCode != http.StatusOK || session == "" {
 		b.Fatalf("initialize: %d %s", res.StatusCode, out)
 	}
