@@ -86,7 +86,7 @@ func BenchmarkUploadHTTP(b *testing.B) {
 	app := benchApp(b)
 	srv := httptest.NewServer(app.NewHTTP())
 	b.Cleanup(srv.Close)
-	body := maxUploadBody(b, defaultMaxRequestBody)
+	body := maxUploadBody(b, int(app.Config.MaxBodyBytes))
 	post := rawSession(b, srv.URL)
 	upload := func() {
 		status, out := post(body)
