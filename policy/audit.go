@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -160,6 +161,24 @@ func ClientOf(ctx context.Context) (client, session string) {
 
 const redacted = "[redacted]"
 
+// MaxAuditString is the longest string value an audit record keeps whole;
+// a longer one (base64 audio, say) is recorded as Omitted gives it.
+const MaxAuditString = 64 << 10
+
+// Omitted stands for a string too long to record (longer than
+// MaxAuditString): its size and SHA-256, which still tell one value from
+// another (a confirmation binds to this form) without holding megabytes.
+func Omitted(s string) string {
+	h := sha256.New()
+	buf := make([]byte, min(len(s), 32<<10))
+	for rest := s; rest != ""; {
+		n := copy(buf, rest)
+		h.Write(buf[:n])
+		rest = rest[n:]
+	}
+	return fmt.Sprintf("[omitted: %d bytes, sha256 %x]", len(s), h.Sum(nil))
+}
+
 // MaskArguments decodes JSON arguments and masks them for the audit log:
 //   - values under secret-looking keys (secretKey) are replaced whole;
 //   - the values of webhook static_params are always replaced (their names
@@ -167,7 +186,8 @@ const redacted = "[redacted]"
 //     looks secret (a header list, say);
 //   - integers of 10 to 15 digits are taken for phone numbers (ids in this
 //     API are far shorter) and become strings keeping their last 4 digits;
-//   - strings are masked by MaskText.
+//   - strings are masked by MaskText; one longer than MaxAuditString is
+//     recorded as its size and digest (Omitted).
 //
 // Arguments that are not JSON are replaced whole.
 func MaskArguments(raw []byte) any {
@@ -202,6 +222,9 @@ func mask(v any) any {
 		}
 		return x
 	case string:
+		if len(x) > MaxAuditString {
+			return Omitted(x)
+		}
 		return MaskText(x)
 	case json.Number:
 		if phoneInteger(string(x)) {

@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 )
@@ -38,28 +39,54 @@ func formatByExt(name string) (audioFormat, bool) {
 	return audioFormat{}, false
 }
 
-// sniffAudio names the family of the audio in b from its magic bytes, or ""
-// when it is none of the accepted formats.
-func sniffAudio(b []byte) string {
+// maxID3Chain bounds how many ID3 tags in a row sniffAudioAt follows.
+const maxID3Chain = 16
+
+// sniffHeadLen is what sniffHead needs to tell every format apart.
+const sniffHeadLen = 16
+
+// sniffAudioAt names the family of the audio in the size bytes of r from
+// its magic bytes, or "" when it is none of the accepted formats; it reads
+// only the few bytes it looks at. ID3v2 tags (a 10-byte header, a syncsafe
+// size) may precede MP3, and sometimes AAC or FLAC, data: it looks behind
+// them.
+func sniffAudioAt(r io.ReaderAt, size int64) string {
+	var (
+		off    int64
+		behind bool // off is just behind one ID3 tag or more
+	)
+	for range maxID3Chain {
+		head := make([]byte, min(sniffHeadLen, size-off))
+		n, _ := r.ReadAt(head, off)
+		head = head[:n]
+		if !bytes.HasPrefix(head, []byte("ID3")) {
+			got := sniffHead(head)
+			if behind && got != "FLAC (fLaC)" && got != "AAC (ADTS)" {
+				return "MP3 (ID3 tag or MPEG audio frame)"
+			}
+			return got
+		}
+		if len(head) < 10 {
+			break
+		}
+		tag := int64(10 + (int(head[6]&0x7f)<<21 | int(head[7]&0x7f)<<14 | int(head[8]&0x7f)<<7 | int(head[9]&0x7f)))
+		if head[5]&0x10 != 0 {
+			tag += 10 // footer
+		}
+		if off+tag >= size {
+			break
+		}
+		off, behind = off+tag, true
+	}
+	return "MP3 (ID3 tag or MPEG audio frame)"
+}
+
+// sniffHead names the family of audio starting with b (not an ID3 tag), or "".
+func sniffHead(b []byte) string {
 	has := func(off int, sig string) bool {
 		return len(b) >= off+len(sig) && string(b[off:off+len(sig)]) == sig
 	}
 	switch {
-	case has(0, "ID3"):
-		// An ID3v2 tag (10-byte header, syncsafe size) may precede MP3,
-		// and sometimes AAC or FLAC, data: look behind it.
-		if len(b) >= 10 {
-			n := 10 + (int(b[6]&0x7f)<<21 | int(b[7]&0x7f)<<14 | int(b[8]&0x7f)<<7 | int(b[9]&0x7f))
-			if b[5]&0x10 != 0 {
-				n += 10
-			}
-			if n < len(b) {
-				if inner := sniffAudio(b[n:]); inner == "FLAC (fLaC)" || inner == "AAC (ADTS)" {
-					return inner
-				}
-			}
-		}
-		return "MP3 (ID3 tag or MPEG audio frame)"
 	case has(0, "RIFF") && has(8, "WAVE"):
 		return "WAV (RIFF/WAVE)"
 	case has(4, "ftyp"):
@@ -80,17 +107,17 @@ func sniffAudio(b []byte) string {
 	return ""
 }
 
-// checkAudio refuses content whose magic bytes are not an accepted format
-// or disagree with the file name's extension.
-func checkAudio(name string, content []byte) (audioFormat, error) {
+// checkAudio refuses content (size bytes read from r) whose magic bytes are
+// not an accepted format or disagree with the file name's extension.
+func checkAudio(name string, r io.ReaderAt, size int64) (audioFormat, error) {
 	f, ok := formatByExt(name)
 	if !ok {
 		return f, fmt.Errorf("%q: the extension must be one of .wav, .mp3, .mp4, .ogg, .webm, .m4a, .aac, .flac", name)
 	}
-	if len(content) == 0 {
+	if size == 0 {
 		return f, fmt.Errorf("%q is empty", name)
 	}
-	got := sniffAudio(content)
+	got := sniffAudioAt(r, size)
 	switch {
 	case got == "":
 		return f, fmt.Errorf("%q does not contain wav, mp3, mp4, ogg, webm, m4a, aac or flac audio (its first bytes match none of them)", name)

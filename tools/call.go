@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -33,7 +34,10 @@ type decl[A, R any] struct {
 type call interface {
 	// canonical is the typed arguments encoded again: one form whatever key
 	// order or number spelling the client used, which confirmation binds to
-	// and the audit log records. Computed once, when first needed.
+	// and the audit log records. A string field longer than
+	// policy.MaxAuditString (base64 audio) is in it as its size and digest
+	// (policy.Omitted), so megabytes are not encoded again to be recorded.
+	// Computed once, when first needed.
 	canonical() []byte
 	// token is the confirmation_token argument, if any.
 	token() string
@@ -110,7 +114,7 @@ func decodeProblem(err error) string {
 
 func (c *typedCall[A, R]) canonical() []byte {
 	if c.canon == nil {
-		b, err := json.Marshal(c.args)
+		b, err := json.Marshal(boundStrings(c.args))
 		if err != nil {
 			// A decoded from JSON encodes again; keep a form that binds
 			// to nothing a real call could produce.
@@ -119,6 +123,45 @@ func (c *typedCall[A, R]) canonical() []byte {
 		c.canon = b
 	}
 	return c.canon
+}
+
+// boundStrings returns v, or, when a string field of the struct v (or of a
+// struct inside it) is longer than policy.MaxAuditString, a copy of v with
+// each such field replaced by policy.Omitted's size and digest. The copy
+// shares everything else with v.
+func boundStrings(v any) any {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Struct || !longStrings(rv, false) {
+		return v
+	}
+	cp := reflect.New(rv.Type()).Elem()
+	cp.Set(rv)
+	longStrings(cp, true)
+	return cp.Interface()
+}
+
+// longStrings reports whether the struct rv has a long string field, and
+// when replace is set (rv is settable), replaces each.
+func longStrings(rv reflect.Value, replace bool) bool {
+	found := false
+	for i := range rv.NumField() {
+		if !rv.Type().Field(i).IsExported() {
+			continue
+		}
+		f := rv.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			if f.Len() > policy.MaxAuditString {
+				found = true
+				if replace {
+					f.SetString(policy.Omitted(f.String()))
+				}
+			}
+		case reflect.Struct:
+			found = longStrings(f, replace) || found
+		}
+	}
+	return found
 }
 
 func (c *typedCall[A, R]) token() string { return c.tok }

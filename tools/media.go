@@ -64,83 +64,138 @@ func refuseArgs(format string, args ...any) error {
 	return &schemas.ValidationError{Problems: []string{fmt.Sprintf(format, args...)}}
 }
 
+// uploadMedia never holds a recording whole beside its source: a file is
+// checked from its first bytes and streamed upstream from the open file;
+// base64 content is checked once and decoded as it is sent.
 func uploadMedia(ctx context.Context, d *Deps, a schemas.UploadMediaPromptArgs) (any, error) {
 	var (
 		name    string
-		content []byte
-		err     error
+		content io.ReaderAt
+		size    int64
 	)
 	if a.File != "" {
 		name = filepath.Base(a.File)
-		content, err = readMediaFile(d.MediaDir, a.File)
+		fh, n, err := openMediaFile(d.MediaDir, a.File)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		content, size = fh, n
 	} else {
 		name = a.Filename
-		content, err = decodeBase64(a.Content)
+		b, err := newBase64Audio(a.Content)
+		if err != nil {
+			return nil, err
+		}
+		content, size = b, b.size
 	}
-	if err != nil {
-		return nil, err
+	if size > schemas.MaxMediaBytes {
+		return nil, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", name, size, schemas.MaxMediaBytes)
 	}
-	if len(content) > schemas.MaxMediaBytes {
-		return nil, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", name, len(content), schemas.MaxMediaBytes)
-	}
-	f, err := checkAudio(name, content)
+	f, err := checkAudio(name, content, size)
 	if err != nil {
 		return nil, refuseArgs("%v", err)
 	}
 	id, meta, err := d.Convirza.Media.Upload(ctx, convirza.MediaUpload{
 		Name: a.Name, Type: a.Type, OrgUnitID: a.OrgUnitID,
-		Filename: name, ContentType: f.contentType, Content: content,
+		Filename: name, ContentType: f.contentType, Content: content, Size: size,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"status": "uploaded", "media_prompt_id": id, "name": a.Name, "type": a.Type,
-		"filename": name, "format": f.ext, "size_bytes": len(content), "request_id": meta.RequestID}, nil
+		"filename": name, "format": f.ext, "size_bytes": size, "request_id": meta.RequestID}, nil
 }
 
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
-			return -1
-		}
-		return r
-	}, s)
+// base64Audio is base64 text read as the bytes it encodes (an
+// io.ReaderAt), decoded as they are read: the recording is never held
+// decoded beside its text.
+type base64Audio struct {
+	enc  *base64.Encoding
+	text string // whole quanta of enc, nothing else
+	size int64  // decoded
+}
+
+// newBase64Audio takes content in any of the four base64 forms (standard
+// or URL alphabet, padded or not), with whitespace anywhere and an optional
+// data: URL prefix. The form is told from the text; the text is decoded
+// once to check it and count its bytes (into nothing), and only text
+// holding whitespace is copied, without it.
+func newBase64Audio(s string) (*base64Audio, error) {
+	if strings.ContainsAny(s, " \n\r\t") {
+		s = strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	s, _ = strings.CutPrefix(s, "data:") // tolerate a data: URL
 	if i := strings.Index(s, ";base64,"); i >= 0 && i < 100 {
 		s = s[i+len(";base64,"):]
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return b, nil
-		}
+	enc := base64.StdEncoding
+	if strings.ContainsAny(s, "-_") {
+		enc = base64.URLEncoding
 	}
-	return nil, refuseArgs("content is not valid base64")
+	if len(s)%4 != 0 {
+		enc = enc.WithPadding(base64.NoPadding)
+	}
+	size, err := io.Copy(io.Discard, base64.NewDecoder(enc, strings.NewReader(s)))
+	if err != nil {
+		return nil, refuseArgs("content is not valid base64")
+	}
+	return &base64Audio{enc: enc, text: s, size: size}, nil
 }
 
-// readMediaFile reads a file that must resolve, symlinks included, to a
-// regular file inside dir. The check is made on resolved paths, and the
-// file is then opened through an os.Root of the resolved directory, so a
-// symlink swapped in between cannot lead outside either. Only a regular
+// ReadAt decodes len(p) bytes from off: from the 4-character quantum that
+// holds byte off.
+func (b *base64Audio) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("base64 audio: negative offset")
+	}
+	if off >= b.size {
+		return 0, io.EOF
+	}
+	dec := base64.NewDecoder(b.enc, strings.NewReader(b.text[off/3*4:]))
+	var skip [2]byte
+	if _, err := io.ReadFull(dec, skip[:off%3]); err != nil {
+		return 0, err
+	}
+	want := p[:min(int64(len(p)), b.size-off)]
+	n, err := io.ReadFull(dec, want)
+	if err == nil && len(want) < len(p) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// openMediaFile opens a file that must resolve, symlinks included, to a
+// regular file inside dir, and returns it with its size (it is read as it
+// is sent, never whole); the caller closes it. The check is made on
+// resolved paths, and the file is then opened through an os.Root of the
+// resolved directory, so a symlink swapped in between cannot lead outside
+// either. Only a regular
 // file is ever opened (a FIFO or device would block the call or never end):
 // it is checked before opening, opened non-blocking, and checked again on
 // the open file. Errors never tell anything about what lies outside dir: a
 // name that resolves outside it is "not in the media directory", exactly
 // like a missing file, and no resolved path is shown.
-func readMediaFile(dir, file string) ([]byte, error) {
+func openMediaFile(dir, file string) (*os.File, int64, error) {
 	if dir == "" {
-		return nil, refuseArgs("file paths are disabled: the server has no media directory (CONVIRZA_MCP_MEDIA_DIR). Send the audio as content (base64) with filename instead")
+		return nil, 0, refuseArgs("file paths are disabled: the server has no media directory (CONVIRZA_MCP_MEDIA_DIR). Send the audio as content (base64) with filename instead")
 	}
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return nil, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
+		return nil, 0, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
 	}
 	realDir, err = filepath.Abs(realDir)
 	if err != nil {
-		return nil, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
+		return nil, 0, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
 	}
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
+		return nil, 0, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
 	}
 	p := file
 	if !filepath.IsAbs(p) {
@@ -149,61 +204,58 @@ func readMediaFile(dir, file string) ([]byte, error) {
 	// First by name (so nothing is learnt about files outside), then with
 	// every symlink resolved.
 	if !insideDir(absDir, filepath.Clean(p)) && !insideDir(realDir, filepath.Clean(p)) {
-		return nil, refuseArgs("file %q is outside the media directory %s; only files inside it can be uploaded", file, dir)
+		return nil, 0, refuseArgs("file %q is outside the media directory %s; only files inside it can be uploaded", file, dir)
 	}
 	notFound := refuseArgs("file %q does not exist in the media directory %s (a symlink leading outside it counts as missing)", file, dir)
 	realFile, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return nil, notFound // whatever the reason: it may lie outside
+		return nil, 0, notFound // whatever the reason: it may lie outside
 	}
 	realFile, err = filepath.Abs(realFile)
 	if err != nil || !insideDir(realDir, realFile) {
-		return nil, notFound
+		return nil, 0, notFound
 	}
 	rel, err := filepath.Rel(realDir, realFile)
 	if err != nil {
-		return nil, notFound
+		return nil, 0, notFound
 	}
 	root, err := os.OpenRoot(realDir)
 	if err != nil {
-		return nil, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
+		return nil, 0, fmt.Errorf("the media directory %s is unusable: %w", dir, err)
 	}
 	defer root.Close()
 	notRegular := refuseArgs("%q is not a regular file", file)
 	info, err := root.Stat(rel)
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		return nil, refuseArgs("file %q cannot be read: permission denied", file)
+		return nil, 0, refuseArgs("file %q cannot be read: permission denied", file)
 	case err != nil:
-		return nil, notFound // swapped for a symlink leading outside, or gone
+		return nil, 0, notFound // swapped for a symlink leading outside, or gone
 	case !info.Mode().IsRegular():
-		return nil, notRegular
+		return nil, 0, notRegular
 	}
 	// O_NONBLOCK: should a FIFO be swapped in after the check, opening it
 	// returns at once instead of waiting for a writer.
 	fh, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		return nil, refuseArgs("file %q cannot be read: permission denied", file)
+		return nil, 0, refuseArgs("file %q cannot be read: permission denied", file)
 	case err != nil:
-		return nil, notFound
+		return nil, 0, notFound
 	}
-	defer fh.Close()
 	info, err = fh.Stat()
-	if err != nil {
-		return nil, refuseArgs("file %q cannot be read", file)
+	switch {
+	case err != nil:
+		_ = fh.Close()
+		return nil, 0, refuseArgs("file %q cannot be read", file)
+	case !info.Mode().IsRegular():
+		_ = fh.Close()
+		return nil, 0, notRegular
+	case info.Size() > schemas.MaxMediaBytes:
+		_ = fh.Close()
+		return nil, 0, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", file, info.Size(), schemas.MaxMediaBytes)
 	}
-	if !info.Mode().IsRegular() {
-		return nil, notRegular
-	}
-	if info.Size() > schemas.MaxMediaBytes {
-		return nil, refuseArgs("%q is %d bytes; the limit is 50 MB (%d bytes)", file, info.Size(), schemas.MaxMediaBytes)
-	}
-	content, err := io.ReadAll(io.LimitReader(fh, schemas.MaxMediaBytes+1))
-	if err != nil {
-		return nil, refuseArgs("file %q cannot be read", file)
-	}
-	return content, nil
+	return fh, info.Size(), nil
 }
 
 // insideDir reports whether path is dir or below it; both are absolute and clean.

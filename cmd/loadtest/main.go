@@ -4,6 +4,11 @@
 // percentiles, errors and the server's peak RSS. It is not part of the
 // server binary nor of CI: run it through scripts/load.
 //
+// With -upload, every call is an upload_media_prompt of the largest body the
+// server accepts by default, the simulator runs in this process (so the
+// server's RSS is its own), and the report adds the server's memory per
+// upload in flight.
+//
 // It only ever talks to the server it started, on 127.0.0.1, and stops by
 // itself: at the end of the calls or at -timeout, whichever comes first.
 package main
@@ -12,6 +17,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -33,6 +39,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/convirza/convirza-mcp/internal/sandbox"
 )
 
 type options struct {
@@ -43,6 +51,7 @@ type options struct {
 	latency  time.Duration
 	rounds   int
 	modern   bool
+	upload   bool
 }
 
 func main() {
@@ -54,6 +63,7 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 0, "simulated upstream latency per request (CONVIRZA_MCP_SANDBOX_LATENCY)")
 	flag.IntVar(&o.rounds, "rounds", 1, "rounds of sessions x calls against the same server (memory should stay flat)")
 	flag.BoolVar(&o.modern, "modern", false, "use the stateless 2026-07-28 protocol instead of sessions (2025-06-18)")
+	flag.BoolVar(&o.upload, "upload", false, "every call is an upload_media_prompt of the largest body the server accepts by default (4 MiB), to a simulator in this process, so the server's RSS is its own")
 	flag.Parse()
 	if o.sessions < 1 || o.calls < 1 || o.timeout <= 0 || o.rounds < 1 {
 		fmt.Fprintln(os.Stderr, "loadtest: -sessions, -calls, -rounds and -timeout must be positive")
@@ -65,24 +75,41 @@ func main() {
 	}
 }
 
-// calls is the mix each session cycles through: reads only, so the run can
-// be repeated and the sandbox does not grow.
-var mix = []struct {
+// call is one tool call of the mix.
+type call struct {
 	tool string
 	args map[string]any
-}{
+}
+
+// mix is what each session cycles through: reads only, so the run can be
+// repeated and the sandbox does not grow.
+var mix = []call{
 	{"get_group", map[string]any{"id": 1042}},
 	{"list_groups", map[string]any{}},
 	{"get_group", map[string]any{"id": 1003}},
 	{"get_group_tree", map[string]any{}},
 }
 
+// maxBody is the server's default CONVIRZA_MCP_MAX_BODY_BYTES.
+const maxBody = 4 << 20
+
+// uploadCall is an upload_media_prompt whose JSON-RPC message is just under
+// maxBody: a WAV header and zeros, base64-encoded (the message's envelope
+// and the other arguments take less than 1 KiB).
+func uploadCall() call {
+	raw := make([]byte, (maxBody-1024)/4*3)
+	copy(raw, "RIFF\x00\x00\x00\x00WAVEfmt ")
+	return call{"upload_media_prompt", map[string]any{"name": "Load test greeting", "type": "prompt",
+		"filename": "greeting.wav", "content": base64.StdEncoding.EncodeToString(raw)}}
+}
+
 type server struct {
-	cmd    *exec.Cmd
-	base   string
-	token  string
-	exited chan error
-	stderr *tailBuffer
+	cmd      *exec.Cmd
+	upstream *sandbox.Running // -upload: the simulator, in this process
+	base     string
+	token    string
+	exited   chan error
+	stderr   *tailBuffer
 }
 
 func run(o options) error {
@@ -94,6 +121,12 @@ func run(o options) error {
 		return err
 	}
 	defer srv.kill()
+	calls := mix
+	if o.upload {
+		calls = []call{uploadCall()}
+		fmt.Printf("uploads:  upload_media_prompt, %d bytes of base64 content (%d of audio) in a message under %d bytes\n",
+			len(calls[0].args["content"].(string)), len(calls[0].args["content"].(string))/4*3, maxBody)
+	}
 
 	fmt.Printf("server:   %s (pid %d) on %s, sandbox latency %s, protocol %s\n", o.bin, srv.cmd.Process.Pid, srv.base, o.latency, protocolName(o.modern))
 	fmt.Printf("machine:  %s/%s, %d CPUs (GOMAXPROCS %d)\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
@@ -104,9 +137,13 @@ func run(o options) error {
 		connectErrs, callErrs, toolErrs, abandoned int64
 		elapsed, connectTime                       time.Duration
 		firstErr                                   string
+		rssConnected                               int64 // before the first round's calls
 	)
 	for r := 1; r <= o.rounds; r++ {
-		res := round(ctx, srv, o)
+		res := round(ctx, srv, o, calls)
+		if r == 1 {
+			rssConnected = res.rssConnected
+		}
 		latencies = append(latencies, res.latencies...)
 		connectErrs += res.connectErrs
 		callErrs += res.callErrs
@@ -142,6 +179,10 @@ func run(o options) error {
 		fmt.Printf("first error: %s\n", trim(firstErr, 300))
 	}
 	fmt.Printf("server:   peak RSS (VmHWM) %s, RSS at end %s, CPU time %s\n", mib(hwm), mib(rss), cpu.Round(time.Millisecond))
+	if o.upload && hwm > 0 && rssConnected > 0 {
+		fmt.Printf("memory:   RSS with the sessions open, before the calls %s; peak %s above it: %s per call in flight (%d at once)\n",
+			mib(rssConnected), mib(hwm-rssConnected), mib((hwm-rssConnected)/int64(o.sessions)), o.sessions)
+	}
 	fmt.Printf("shutdown: SIGTERM to exit in %s, %s\n", shutTime.Round(time.Millisecond), exit)
 
 	if connectErrs > 0 || callErrs > 0 || toolErrs > 0 || abandoned > 0 {
@@ -165,7 +206,7 @@ func startServer(ctx context.Context, o options) (*server, error) {
 	tok := make([]byte, 16)
 	_, _ = rand.Read(tok)
 	s := &server{base: "http://127.0.0.1:" + strconv.Itoa(port), token: hex.EncodeToString(tok), exited: make(chan error, 1), stderr: &tailBuffer{}}
-	s.cmd = exec.Command(o.bin, "serve", "--sandbox", "--transport", "http", "--addr", "127.0.0.1:"+strconv.Itoa(port))
+	args := []string{"serve", "--transport", "http", "--addr", "127.0.0.1:" + strconv.Itoa(port)}
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CONVIRZA_") && !strings.HasPrefix(kv, "TALKDESK_") {
@@ -179,8 +220,26 @@ func startServer(ctx context.Context, o options) (*server, error) {
 		// Every session uses the one token: no per-client caps.
 		"CONVIRZA_MCP_MAX_SESSIONS_PER_CLIENT="+strconv.Itoa(max(1000, o.sessions+10)),
 		"CONVIRZA_MCP_MAX_CALLS_PER_CLIENT="+strconv.Itoa(max(1000, o.sessions+10)),
-		"CONVIRZA_MCP_SANDBOX_LATENCY="+o.latency.String(),
 	)
+	if o.upload {
+		// The simulator runs here, so what it buffers is not counted
+		// in the server's RSS; the latency holds every upload in flight.
+		sb, err := sandbox.New(sandbox.Options{}).Start()
+		if err != nil {
+			return nil, err
+		}
+		if o.latency > 0 {
+			sb.AddFault(sandbox.Fault{Method: http.MethodPost, PathPrefix: "/v3/media-prompts", Latency: o.latency})
+		}
+		s.upstream = sb
+		args = append(args, "--toolsets", "default,media")
+		env = append(env, "CONVIRZA_API_URL="+sb.APIURL, "CONVIRZA_OAUTH_URL="+sb.OAuthURL,
+			"CONVIRZA_EMAIL="+sandbox.DemoEmail, "CONVIRZA_PASSWORD="+sandbox.DemoPassword)
+	} else {
+		args = append(args, "--sandbox")
+		env = append(env, "CONVIRZA_MCP_SANDBOX_LATENCY="+o.latency.String())
+	}
+	s.cmd = exec.Command(o.bin, args...)
 	s.cmd.Env = env
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -261,6 +320,9 @@ func (s *server) kill() {
 		s.exited <- err // already gone
 	default:
 		_ = s.cmd.Process.Kill()
+	}
+	if s.upstream != nil {
+		_ = s.upstream.Close()
 	}
 }
 
@@ -373,11 +435,12 @@ type roundResult struct {
 	connectErrs, callErrs, toolErrs, abandoned int64
 	elapsed, connectTime                       time.Duration
 	firstErr                                   string
+	rssConnected                               int64 // the server's RSS once the sessions are open
 }
 
 // round connects o.sessions sessions, runs o.calls calls on each, and
 // closes them.
-func round(ctx context.Context, srv *server, o options) roundResult {
+func round(ctx context.Context, srv *server, o options, mix []call) roundResult {
 	// Connect every session first, so the call phase measures calls.
 	connectStart := time.Now()
 	clients := make([]*client.Client, o.sessions)
@@ -397,6 +460,7 @@ func round(ctx context.Context, srv *server, o options) roundResult {
 	}
 	wg.Wait()
 	connectTime := time.Since(connectStart)
+	_, rssConnected := memOf(srv.cmd.Process.Pid)
 	defer func() {
 		for _, c := range clients {
 			if c != nil {
@@ -453,7 +517,7 @@ func round(ctx context.Context, srv *server, o options) roundResult {
 
 	fe, _ := firstErr.Load().(string)
 	return roundResult{latencies: latencies, connectErrs: connectErrs.Load(), callErrs: callErrs.Load(), toolErrs: toolErrs.Load(),
-		abandoned: abandoned.Load(), elapsed: elapsed, connectTime: connectTime, firstErr: fe}
+		abandoned: abandoned.Load(), elapsed: elapsed, connectTime: connectTime, firstErr: fe, rssConnected: rssConnected}
 }
 
 // bearer adds the server's token to every request the client makes.

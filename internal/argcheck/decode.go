@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxArgumentBytes bounds the size of one tool call's arguments.
@@ -27,6 +28,38 @@ func DecodeArguments(raw []byte) (map[string]any, error) {
 	if len(raw) > MaxArgumentBytes {
 		return nil, &Error{Problems: []string{fmt.Sprintf("arguments are %d bytes; the limit is %d", len(raw), MaxArgumentBytes)}}
 	}
+	if len(raw) > copyWholeBelow {
+		if m, ok := decodeByValue(raw); ok {
+			return m, nil
+		}
+	}
+	return decodeWhole(raw)
+}
+
+// decodeByValue decodes a JSON object value by value (argValue), from raw
+// itself; false when raw is no valid JSON object.
+func decodeByValue(raw []byte) (map[string]any, bool) {
+	var top map[string]argValue
+	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &top) != nil {
+		return nil, false
+	}
+	m := make(map[string]any, len(top))
+	for k, v := range top {
+		m[k] = v.v
+	}
+	return m, true
+}
+
+// copyWholeBelow: arguments shorter are decoded whole (decodeWhole), which
+// is faster for them; longer ones (base64 audio) value by value (argValue),
+// so they are not copied whole first (decodeByValue).
+const copyWholeBelow = 64 << 10
+
+// decodeWhole is DecodeArguments through a json.Decoder, which copies all
+// of raw into a buffer it grows step by step (about 4 times raw allocated
+// in all): for short arguments, and to say what is wrong with long ones
+// that are no valid object.
+func decodeWhole(raw []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -41,6 +74,29 @@ func DecodeArguments(raw []byte) (map[string]any, error) {
 		return nil, &Error{Problems: []string{fmt.Sprintf("arguments must be a JSON object; got %s", jsonType(v))}}
 	}
 	return m, nil
+}
+
+// argValue is one argument of an object decoded with json.Unmarshal,
+// which hands it its own bytes (a part of the arguments, not a copy): a
+// string is made straight from them, anything else is decoded as
+// DecodeArguments does, numbers kept as json.Number.
+type argValue struct{ v any }
+
+func (a *argValue) UnmarshalJSON(b []byte) error {
+	// json.Unmarshal checked the whole input first: b is one valid JSON
+	// value. A string without escapes and with valid UTF-8 is its own
+	// text; a number its own spelling.
+	switch {
+	case len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
+		a.v = string(b[1 : len(b)-1])
+		return nil
+	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
+		a.v = json.Number(b)
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(&a.v)
 }
 
 const (

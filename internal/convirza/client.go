@@ -198,10 +198,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return decode(method, path, resp, out)
 }
 
-// doRaw is do for a body that is not JSON (multipart uploads).
-func (c *Client) doRaw(ctx context.Context, method, path, contentType string, payload []byte, out any) (Meta, error) {
+// doStream is do for a streamed body that is not JSON (multipart uploads).
+func (c *Client) doStream(ctx context.Context, method, path, contentType string, body *upstream.Stream, out any) (Meta, error) {
 	h := http.Header{"Accept": {"application/json"}, "Content-Type": {contentType}}
-	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: c.api + path, Header: h, Body: payload}, c.tokens)
+	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: c.api + path, Header: h, Stream: body}, c.tokens)
 	if err != nil {
 		return Meta{}, err
 	}

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
 	"strconv"
 	"strings"
 
+	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/schemas"
 )
 
@@ -35,13 +38,23 @@ type MediaUpload struct {
 	OrgUnitID   int64 // 0: the caller's unit
 	Filename    string
 	ContentType string // e.g. audio/mpeg; default application/octet-stream
-	Content     []byte
+	// Content holds the recording's Size bytes, from offset 0. It is read
+	// while the request is sent, and read again should the request go out
+	// once more (after a token renewal), so it is never copied whole: an
+	// open file or a bytes.Reader both do.
+	Content io.ReaderAt
+	Size    int64
 }
 
 // Upload sends a recording as multipart/form-data (POST /media-prompts):
 // form field "file" plus "name", "type" and "org_unit_id". It returns the
-// new recording's id. The caller checks size and format first.
+// new recording's id. The caller checks size and format first. The body
+// is streamed: the form's head and tail are built here, the recording is
+// read from Content as it is sent.
 func (s *MediaService) Upload(ctx context.Context, u MediaUpload) (int64, Meta, error) {
+	if u.Content == nil || u.Size < 0 {
+		return 0, Meta{}, fmt.Errorf("encode upload: no content")
+	}
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	fields := [][2]string{{"name", u.Name}, {"type", u.Type}}
@@ -60,18 +73,24 @@ func (s *MediaService) Upload(ctx context.Context, u MediaUpload) (int64, Meta, 
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, sanitizeFilename(u.Filename)))
 	h.Set("Content-Type", ct)
-	part, err := w.CreatePart(h)
-	if err != nil {
+	if _, err := w.CreatePart(h); err != nil {
 		return 0, Meta{}, fmt.Errorf("encode upload: %w", err)
 	}
-	if _, err := part.Write(u.Content); err != nil {
+	head := bytes.Clone(buf.Bytes())
+	buf.Reset()
+	if err := w.Close(); err != nil { // the closing boundary
 		return 0, Meta{}, fmt.Errorf("encode upload: %w", err)
 	}
-	if err := w.Close(); err != nil {
-		return 0, Meta{}, fmt.Errorf("encode upload: %w", err)
+	tail := buf.Bytes()
+	body := &upstream.Stream{
+		Length: int64(len(head)) + u.Size + int64(len(tail)),
+		Open: func() (io.ReadCloser, error) {
+			audio := &exactReader{r: io.NewSectionReader(u.Content, 0, u.Size), size: u.Size}
+			return io.NopCloser(io.MultiReader(bytes.NewReader(head), audio, bytes.NewReader(tail))), nil
+		},
 	}
 	var data map[string]json.RawMessage
-	meta, err := s.r.c.doRaw(ctx, http.MethodPost, s.r.path, w.FormDataContentType(), buf.Bytes(), &data)
+	meta, err := s.r.c.doStream(ctx, http.MethodPost, s.r.path, w.FormDataContentType(), body, &data)
 	if err != nil {
 		return 0, meta, err
 	}
@@ -80,6 +99,23 @@ func (s *MediaService) Upload(ctx context.Context, u MediaUpload) (int64, Meta, 
 		return 0, meta, malformed(http.MethodPost, s.r.path, 200, meta.RequestID, err)
 	}
 	return id, meta, nil
+}
+
+// exactReader reads size bytes from r and fails if r ends sooner (a file
+// truncated while it is sent), saying so rather than letting the transport
+// report a Content-Length mismatch.
+type exactReader struct {
+	r          io.Reader
+	size, read int64
+}
+
+func (e *exactReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	e.read += int64(n)
+	if errors.Is(err, io.EOF) && e.read < e.size {
+		err = fmt.Errorf("the recording ended after %d of its %d bytes: it changed while it was being sent", e.read, e.size)
+	}
+	return n, err
 }
 
 // sanitizeFilename keeps a header-safe base name.

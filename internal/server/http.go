@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -375,14 +374,16 @@ func (h *HTTP) authorized(r *http.Request) bool {
 // readBody reads a POST body whole under the size cap (the server's
 // ReadTimeout bounds the time), and puts it back for the handler. It
 // answers 413 (or 408, 400) itself and returns false when the body cannot
-// be had.
+// be had. A body with a Content-Length is read into one buffer of that
+// size; the handler's read takes the bytes over (see handOver), so the
+// guard's copy is not kept beside the handler's for the whole call.
 func (h *HTTP) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.ContentLength > h.maxBody {
 		w.Header().Set("Connection", "close")
 		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", h.maxBody))
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, h.maxBody), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		var ne net.Error
@@ -396,9 +397,46 @@ func (h *HTTP) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		}
 		return nil, false
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Body = &handOver{b: body}
 	r.ContentLength = int64(len(body))
 	return body, true
+}
+
+// readAll reads r to its end; size, when known (≥ 0), is exactly what r
+// holds (net/http ends a request body at its Content-Length), and the
+// buffer is allocated once at that size.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// handOver is a request body read once: it gives its bytes to the reader
+// and forgets them as they are read, so they can be freed as soon as the
+// reader holds its own copy.
+type handOver struct{ b []byte }
+
+func (h *handOver) Read(p []byte) (int, error) {
+	if len(h.b) == 0 {
+		h.b = nil
+		return 0, io.EOF
+	}
+	n := copy(p, h.b)
+	h.b = h.b[n:]
+	if len(h.b) == 0 {
+		h.b = nil
+	}
+	return n, nil
+}
+
+func (h *handOver) Close() error {
+	h.b = nil
+	return nil
 }
 
 // bearer returns the token of an "Authorization: Bearer" header (the scheme

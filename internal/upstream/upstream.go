@@ -97,8 +97,43 @@ type Request struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+	// Stream, when set, is the body instead of Body: a large one (an
+	// upload) that is streamed rather than held in memory whole.
+	Stream *Stream
 	// NoRetry forbids retries even for idempotent methods.
 	NoRetry bool
+}
+
+// Stream is a request body read from a source as it is sent. Every
+// attempt (a request sent again after a 401 and a token renewal, say)
+// opens it anew, so Open must give the same bytes each time.
+type Stream struct {
+	Open func() (io.ReadCloser, error)
+	// Length is the exact number of bytes Open gives: the request's
+	// Content-Length.
+	Length int64
+}
+
+func (r Request) hasBody() bool { return r.Body != nil || r.Stream != nil }
+
+// body returns what one attempt sends, and its length.
+func (r Request) body() (io.ReadCloser, int64, error) {
+	switch {
+	case r.Stream != nil:
+		if r.Stream.Length == 0 {
+			return http.NoBody, 0, nil
+		}
+		rc, err := r.Stream.Open()
+		if err != nil {
+			return nil, 0, err
+		}
+		return rc, r.Stream.Length, nil
+	case len(r.Body) > 0:
+		return io.NopCloser(bytes.NewReader(r.Body)), int64(len(r.Body)), nil
+	case r.Body != nil:
+		return http.NoBody, 0, nil
+	}
+	return nil, 0, nil
 }
 
 // repeatable reports whether r may be sent again after an attempt that may
@@ -106,7 +141,7 @@ type Request struct {
 // bulk delete, whose answer counts what it deleted: a repeat would answer
 // "nothing deleted" and the real counts would be lost).
 func (r Request) repeatable() bool {
-	return Idempotent(r.Method) && !bodyDelete(r.Method, r.Body != nil)
+	return Idempotent(r.Method) && !bodyDelete(r.Method, r.hasBody())
 }
 
 func bodyDelete(method string, hasBody bool) bool {
@@ -229,13 +264,25 @@ func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { sent = true },
 	})
-	var body io.Reader
-	if r.Body != nil {
-		body = bytes.NewReader(r.Body)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	body, length, err := r.body()
 	if err != nil {
+		return nil, fmt.Errorf("build request %s %s: opening the body: %w", r.Method, redactURL(r.URL), err)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, nil)
+	if err != nil {
+		if body != nil {
+			_ = body.Close()
+		}
 		return nil, fmt.Errorf("build request %s %s: %w", r.Method, redactURL(r.URL), err)
+	}
+	if body != nil {
+		req.Body, req.ContentLength = body, length
+		// What the transport may re-send by itself (a reused connection
+		// found closed before anything was written) is opened anew.
+		req.GetBody = func() (io.ReadCloser, error) {
+			rc, _, err := r.body()
+			return rc, err
+		}
 	}
 	for k, vs := range r.Header {
 		req.Header[k] = vs
@@ -249,7 +296,7 @@ func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
 		}
 		c.Observe(r.Method, req.URL.Host, status, time.Since(start))
 	}
-	hasBody := r.Body != nil
+	hasBody := r.hasBody()
 	if err != nil {
 		return nil, &TransportError{Method: r.Method, URL: redactURL(r.URL), Sent: sent, HasBody: hasBody, Timeout: isTimeout(ctx, err), Err: cleanErr(err)}
 	}
