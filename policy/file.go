@@ -55,6 +55,13 @@ type Policy struct {
 	// ConfirmMode and ConfirmTTL are "" and 0 when the file leaves them out.
 	ConfirmMode Mode
 	ConfirmTTL  time.Duration
+	// TrustClientElicitation: HTTP clients' form elicitation is taken as a
+	// person's answer (confirmation.client_elicitation: trusted). Off by
+	// default: anything holding the bearer token could answer it itself.
+	TrustClientElicitation bool
+	// OtherApprover: the approver must be another person than the one
+	// whose assistant asked (confirmation.approver: other).
+	OtherApprover bool
 	// Require are extra tools (names or globs) to confirm.
 	Require []string
 	// OrgUnits limits calls to these units and their descendants (nil: no limit).
@@ -183,9 +190,11 @@ type fileDoc struct {
 		Deny  list[string] `yaml:"deny"`
 	} `yaml:"tools"`
 	Confirmation struct {
-		Mode    at[string]   `yaml:"mode"`
-		TTL     at[string]   `yaml:"ttl"`
-		Require list[string] `yaml:"require"`
+		Mode              at[string]   `yaml:"mode"`
+		TTL               at[string]   `yaml:"ttl"`
+		Require           list[string] `yaml:"require"`
+		ClientElicitation at[string]   `yaml:"client_elicitation"`
+		Approver          at[string]   `yaml:"approver"`
 	} `yaml:"confirmation"`
 	Scope struct {
 		OrgUnits list[int64] `yaml:"org_units"`
@@ -333,9 +342,27 @@ func Parse(name string, data []byte, cat Catalog) (*Policy, error) {
 	if c := f.Confirmation.Mode; c.Set {
 		m, err := ParseMode(c.V)
 		if err != nil || strings.TrimSpace(c.V) == "" {
-			bad(c.Line, "confirmation.mode must be auto, elicitation or token; got %q%s", c.V, suggest(c.V, []string{"auto", "elicitation", "token"}))
+			bad(c.Line, "confirmation.mode must be auto, elicitation, approval or token; got %q%s", c.V, suggest(c.V, []string{"auto", "elicitation", "approval", "token"}))
 		}
 		p.ConfirmMode = m
+	}
+	if c := f.Confirmation.ClientElicitation; c.Set {
+		switch strings.TrimSpace(c.V) {
+		case "trusted":
+			p.TrustClientElicitation = true
+		case "untrusted":
+		default:
+			bad(c.Line, "confirmation.client_elicitation must be trusted or untrusted; got %q%s", c.V, suggest(c.V, []string{"trusted", "untrusted"}))
+		}
+	}
+	if c := f.Confirmation.Approver; c.Set {
+		switch strings.TrimSpace(c.V) {
+		case "other":
+			p.OtherApprover = true
+		case "any":
+		default:
+			bad(c.Line, "confirmation.approver must be any or other; got %q%s", c.V, suggest(c.V, []string{"any", "other"}))
+		}
 	}
 	if c := f.Confirmation.TTL; c.Set {
 		d, err := time.ParseDuration(strings.TrimSpace(c.V))

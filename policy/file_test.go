@@ -68,7 +68,7 @@ func TestParseErrors(t *testing.T) {
 		{"glob matching nothing", "tools:\n  allow: [create_*]\n", `line 2: tools.allow: the pattern "create_*" matches no tool`},
 		{"bad glob", "tools:\n  allow: [\"list_[\"]\n", `line 2: tools.allow: "list_[" is not a tool name or a glob`},
 		{"unknown required tool", "confirmation:\n  require: [update_gruop]\n", `line 2: confirmation.require: unknown tool "update_gruop"; did you mean update_group?`},
-		{"bad confirmation mode", "confirmation:\n  mode: tokn\n", `line 2: confirmation.mode must be auto, elicitation or token; got "tokn"; did you mean token?`},
+		{"bad confirmation mode", "confirmation:\n  mode: tokn\n", `line 2: confirmation.mode must be auto, elicitation, approval or token; got "tokn"; did you mean token?`},
 		{"ttl without unit", "confirmation:\n  ttl: 300\n", `line 2: confirmation.ttl must be a duration like 5m or 90s; got "300"`},
 		{"ttl too long", "confirmation:\n  ttl: 2h\n", "line 2: confirmation.ttl must be between 1s and 1h0m0s; got 2h0m0s"},
 		{"org unit not a number", "scope:\n  org_units: [West]\n", `line 2: scope.org_units: expected a whole number; got "West"`},

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -9,12 +10,12 @@ import (
 
 // FuzzRedeem: no string but an issued token is ever accepted, and none panics.
 func FuzzRedeem(f *testing.F) {
-	tk, err := NewTokens([]byte(strings.Repeat("f", 32)), time.Minute)
+	tk, err := NewTokens([]byte(strings.Repeat("f", 32)), time.Minute, testStore(f))
 	if err != nil {
 		f.Fatal(err)
 	}
 	b := Binding{Tool: "delete_group", Args: []byte(`{"id":1}`)}
-	good, _ := tk.Issue(PurposeToken, b)
+	good, _, _ := tk.Issue(context.Background(), PurposeToken, b)
 	f.Add(good[:len(good)-1])
 	f.Add("eyJwIjoidG9rZW4ifQ.sig")
 	f.Add(".")
@@ -23,7 +24,7 @@ func FuzzRedeem(f *testing.F) {
 		if tok == good {
 			return
 		}
-		if err := tk.Redeem(PurposeToken, tok, b); err == nil {
+		if err := tk.Redeem(context.Background(), PurposeToken, tok, b); err == nil {
 			t.Fatalf("accepted a token it did not issue: %q", tok)
 		}
 	})

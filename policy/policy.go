@@ -51,11 +51,18 @@ func (c Class) NeedsConfirmation() bool { return c == Destructive || c == Costly
 type Mode string
 
 const (
-	// ModeAuto asks through elicitation when the client can, else by token.
+	// ModeAuto asks through the client's form when it is trusted to show it
+	// to a person, else through the approval page the client opens (URL
+	// elicitation), else out of band (the approval pages, the approvals
+	// command).
 	ModeAuto Mode = "auto"
-	// ModeElicitation only asks through elicitation; clients that cannot are refused.
+	// ModeElicitation only asks through the client (form or URL); clients
+	// that cannot be asked are refused.
 	ModeElicitation Mode = "elicitation"
-	// ModeToken always uses the two-call token protocol.
+	// ModeApproval always asks out of band.
+	ModeApproval Mode = "approval"
+	// ModeToken: the token alone executes (the caller is the accountable
+	// party; not a person's check).
 	ModeToken Mode = "token"
 )
 
@@ -64,10 +71,10 @@ func ParseMode(s string) (Mode, error) {
 	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
 	case "", ModeAuto:
 		return ModeAuto, nil
-	case ModeElicitation, ModeToken:
+	case ModeElicitation, ModeApproval, ModeToken:
 		return m, nil
 	}
-	return "", fmt.Errorf("confirmation mode must be auto, elicitation or token; got %q", s)
+	return "", fmt.Errorf("confirmation mode must be auto, elicitation, approval or token; got %q", s)
 }
 
 type principalKey struct{}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,8 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/convirza/convirza-mcp/internal/store"
 )
 
 // Token errors. Each means nothing was executed.
@@ -19,6 +21,18 @@ var (
 	ErrTokenExpired  = errors.New("confirmation_token has expired")
 	ErrTokenUsed     = errors.New("confirmation_token was already used")
 	ErrTokenMismatch = errors.New("confirmation_token was issued for a different call")
+	// ErrTokenUnknown: the token verifies but is not on record: the record
+	// expired, or the state store lost it. Refused: records are positive.
+	ErrTokenUnknown = errors.New("confirmation_token is not on record (it expired, or the server's state was reset)")
+	// ErrStoreDown: the state store cannot be reached, so no token can be
+	// issued or redeemed.
+	ErrStoreDown = errors.New("the server's state store is unavailable, so nothing that needs confirmation can run now")
+)
+
+// Token record states in the store.
+const (
+	stateIssued   = "issued"
+	stateRedeemed = "redeemed"
 )
 
 // Purpose separates tokens handed to the assistant from the state echoed
@@ -49,20 +63,23 @@ type claims struct {
 }
 
 // Tokens issues and redeems single-use, expiring, HMAC-signed confirmation
-// tokens. Replicas sharing a key verify each other's tokens; single use is
-// enforced per process.
+// tokens. Each token issued is a record in the state store; redeeming moves
+// it from issued to redeemed atomically, so a token is honoured once across
+// every process and replica sharing the store, and a token whose record is
+// missing is refused.
 type Tokens struct {
-	key []byte
-	ttl time.Duration
-	now func() time.Time
-
-	mu   sync.Mutex
-	used map[string]time.Time // nonce -> expiry, pruned as they lapse
+	key   []byte
+	ttl   time.Duration
+	now   func() time.Time
+	store store.Store
 }
 
-// NewTokens returns a token issuer. A nil or short key is replaced by 32
-// random bytes (tokens then die with the process).
-func NewTokens(key []byte, ttl time.Duration) (*Tokens, error) {
+// NewTokens returns a token issuer over st. A nil or short key is replaced
+// by 32 random bytes (tokens then die with the process).
+func NewTokens(key []byte, ttl time.Duration, st store.Store) (*Tokens, error) {
+	if st == nil {
+		return nil, errors.New("confirmation tokens need a state store")
+	}
 	if len(key) < 32 {
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
@@ -72,59 +89,117 @@ func NewTokens(key []byte, ttl time.Duration) (*Tokens, error) {
 	if ttl <= 0 {
 		ttl = defaultTTL
 	}
-	return &Tokens{key: key, ttl: ttl, now: time.Now, used: map[string]time.Time{}}, nil
+	return &Tokens{key: key, ttl: ttl, now: time.Now, store: st}, nil
 }
 
 // TTL is how long a token lives.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
-// Issue returns a token for b and its expiry.
-func (t *Tokens) Issue(p Purpose, b Binding) (string, time.Time) {
+// Issue returns a token for b and its expiry, after putting it on record:
+// redeemable at once (the token protocol, an elicitation's state).
+func (t *Tokens) Issue(ctx context.Context, p Purpose, b Binding) (string, time.Time, error) {
+	tok, exp, _, err := t.issue(ctx, p, b, stateIssued)
+	return tok, exp, err
+}
+
+// IssuePending returns a token that is redeemable only once an approver
+// approved it (Approvals.Decide), and the nonce that names its record.
+func (t *Tokens) IssuePending(ctx context.Context, b Binding) (tok string, exp time.Time, nonce string, err error) {
+	return t.issue(ctx, PurposeToken, b, statePending)
+}
+
+func (t *Tokens) issue(ctx context.Context, p Purpose, b Binding, state string) (string, time.Time, string, error) {
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce) // crypto/rand.Read never fails on supported platforms
 	exp := t.now().Add(t.ttl).Truncate(time.Second)
 	c := claims{Purpose: p, Tool: b.Tool, Args: digest(b.Args), Who: digest([]byte(b.Principal)),
 		Nonce: base64.RawURLEncoding.EncodeToString(nonce), Expires: exp.Unix()}
+	// The record outlives the token a little, so a late redemption is
+	// told "expired" rather than "not on record".
+	if err := t.store.Create(ctx, tokenKey(c.Nonce), []byte(state), t.ttl+time.Minute); err != nil {
+		return "", time.Time{}, "", storeErr(err)
+	}
 	payload, _ := json.Marshal(c)
 	body := base64.RawURLEncoding.EncodeToString(payload)
-	return body + "." + t.sign(body), exp
+	return body + "." + t.sign(body), exp, c.Nonce, nil
 }
 
-// Redeem verifies tok against b and marks it used. Any error means the
-// caller must not execute.
-func (t *Tokens) Redeem(p Purpose, tok string, b Binding) error {
-	c, err := t.verify(tok)
+// Redeem verifies tok against b and marks it redeemed, once. A token
+// waiting for an approver answers ErrPending (it stays valid), a declined
+// one ErrDeclined. Any error means the caller must not execute.
+func (t *Tokens) Redeem(ctx context.Context, p Purpose, tok string, b Binding) error {
+	c, err := t.check(p, tok, b)
 	if err != nil {
 		return err
 	}
-	if c.Purpose != p {
-		return ErrTokenInvalid
-	}
-	if t.now().Unix() > c.Expires {
-		return ErrTokenExpired
-	}
-	if c.Tool != b.Tool {
-		return fmt.Errorf("%w: it was issued for %s, not %s", ErrTokenMismatch, c.Tool, b.Tool)
-	}
-	if c.Args != digest(b.Args) {
-		return fmt.Errorf("%w: the arguments differ from the ones confirmed; call again with exactly the same arguments", ErrTokenMismatch)
-	}
-	if c.Who != digest([]byte(b.Principal)) {
-		return fmt.Errorf("%w: it was issued to another client or session", ErrTokenMismatch)
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	for n, exp := range t.used {
-		if now.Unix() > exp.Unix()+1 {
-			delete(t.used, n)
+	key := tokenKey(c.Nonce)
+	for _, from := range []string{stateIssued, stateApproved} {
+		ok, err := t.store.Swap(ctx, key, []byte(from), []byte(stateRedeemed))
+		if err != nil {
+			return storeErr(err)
+		}
+		if ok {
+			return nil
 		}
 	}
-	if _, seen := t.used[c.Nonce]; seen {
-		return ErrTokenUsed
+	state, err := t.store.Get(ctx, key)
+	if err != nil {
+		return storeErr(err)
 	}
-	t.used[c.Nonce] = time.Unix(c.Expires, 0)
-	return nil
+	switch string(state) {
+	case statePending:
+		return ErrPending
+	case stateDeclined:
+		return ErrDeclined
+	}
+	return ErrTokenUsed
+}
+
+// Nonce is the record name of a token this server issued, after checking
+// its signature only.
+func (t *Tokens) Nonce(tok string) (string, error) {
+	c, err := t.verify(tok)
+	if err != nil {
+		return "", err
+	}
+	return c.Nonce, nil
+}
+
+// check verifies tok's signature, purpose, expiry and binding.
+func (t *Tokens) check(p Purpose, tok string, b Binding) (*claims, error) {
+	c, err := t.verify(tok)
+	if err != nil {
+		return nil, err
+	}
+	if c.Purpose != p {
+		return nil, ErrTokenInvalid
+	}
+	if t.now().Unix() > c.Expires {
+		return nil, ErrTokenExpired
+	}
+	if c.Tool != b.Tool {
+		return nil, fmt.Errorf("%w: it was issued for %s, not %s", ErrTokenMismatch, c.Tool, b.Tool)
+	}
+	if c.Args != digest(b.Args) {
+		return nil, fmt.Errorf("%w: the arguments differ from the ones confirmed; call again with exactly the same arguments", ErrTokenMismatch)
+	}
+	if c.Who != digest([]byte(b.Principal)) {
+		return nil, fmt.Errorf("%w: it was issued to another client or session", ErrTokenMismatch)
+	}
+	return c, nil
+}
+
+func tokenKey(nonce string) string { return "token/" + nonce }
+
+// storeErr says what a store failure means for a confirmation.
+func storeErr(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrTokenUnknown
+	case errors.Is(err, store.ErrUnavailable):
+		return fmt.Errorf("%w (%v)", ErrStoreDown, err)
+	}
+	return fmt.Errorf("%w (%v)", ErrStoreDown, err)
 }
 
 func (t *Tokens) verify(tok string) (*claims, error) {

@@ -1,17 +1,31 @@
 package policy
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/convirza/convirza-mcp/internal/store"
 )
+
+// testStore is an embedded store of the test's own.
+func testStore(t testing.TB) store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
 
 func newTestTokens(t *testing.T) (*Tokens, *time.Time) {
 	t.Helper()
-	tk, err := NewTokens([]byte(strings.Repeat("k", 32)), 5*time.Minute)
+	tk, err := NewTokens([]byte(strings.Repeat("k", 32)), 5*time.Minute, testStore(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,28 +34,30 @@ func newTestTokens(t *testing.T) (*Tokens, *time.Time) {
 	return tk, &now
 }
 
+var ctx = context.Background()
+
 var b = Binding{Tool: "delete_group", Args: []byte(`{"id":1042}`), Principal: "alice|s1"}
 
 func TestTokenRedeemedOnce(t *testing.T) {
 	tk, _ := newTestTokens(t)
-	tok, exp := tk.Issue(PurposeToken, b)
+	tok, exp, _ := tk.Issue(ctx, PurposeToken, b)
 	if exp.Sub(tk.now()) != 5*time.Minute {
 		t.Fatalf("expiry %v", exp)
 	}
-	if err := tk.Redeem(PurposeToken, tok, b); err != nil {
+	if err := tk.Redeem(ctx, PurposeToken, tok, b); err != nil {
 		t.Fatal(err)
 	}
-	if err := tk.Redeem(PurposeToken, tok, b); !errors.Is(err, ErrTokenUsed) {
+	if err := tk.Redeem(ctx, PurposeToken, tok, b); !errors.Is(err, ErrTokenUsed) {
 		t.Fatalf("replay: %v", err)
 	}
 }
 
 func TestTokenRefusals(t *testing.T) {
 	tk, now := newTestTokens(t)
-	tok, _ := tk.Issue(PurposeToken, b)
-	other, _ := NewTokens([]byte(strings.Repeat("x", 32)), time.Minute)
-	foreign, _ := other.Issue(PurposeToken, b)
-	elicit, _ := tk.Issue(PurposeElicit, b)
+	tok, _, _ := tk.Issue(ctx, PurposeToken, b)
+	other, _ := NewTokens([]byte(strings.Repeat("x", 32)), time.Minute, testStore(t))
+	foreign, _, _ := other.Issue(ctx, PurposeToken, b)
+	elicit, _, _ := tk.Issue(ctx, PurposeElicit, b)
 	cases := []struct {
 		name string
 		tok  string
@@ -59,27 +75,27 @@ func TestTokenRefusals(t *testing.T) {
 		{"other principal", tok, Binding{Tool: b.Tool, Args: b.Args, Principal: "mallory|s2"}, ErrTokenMismatch},
 	}
 	for _, c := range cases {
-		if err := tk.Redeem(PurposeToken, c.tok, c.b); !errors.Is(err, c.want) {
+		if err := tk.Redeem(ctx, PurposeToken, c.tok, c.b); !errors.Is(err, c.want) {
 			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
 		}
 	}
 	// None of the refusals consumed the real token.
 	*now = now.Add(5*time.Minute + time.Second)
-	if err := tk.Redeem(PurposeToken, tok, b); !errors.Is(err, ErrTokenExpired) {
+	if err := tk.Redeem(ctx, PurposeToken, tok, b); !errors.Is(err, ErrTokenExpired) {
 		t.Fatalf("expired: %v", err)
 	}
 }
 
 func TestTokenRedeemedOnceUnderConcurrency(t *testing.T) {
 	tk, _ := newTestTokens(t)
-	tok, _ := tk.Issue(PurposeToken, b)
+	tok, _, _ := tk.Issue(ctx, PurposeToken, b)
 	var ok atomic.Int32
 	var wg sync.WaitGroup
 	for i := 0; i < 64; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if tk.Redeem(PurposeToken, tok, b) == nil {
+			if tk.Redeem(ctx, PurposeToken, tok, b) == nil {
 				ok.Add(1)
 			}
 		}()
@@ -91,12 +107,103 @@ func TestTokenRedeemedOnceUnderConcurrency(t *testing.T) {
 }
 
 func TestReplicasShareKey(t *testing.T) {
+	// Replicas share the key and the store.
 	key := []byte(strings.Repeat("r", 40))
-	a, _ := NewTokens(key, time.Minute)
-	bb, _ := NewTokens(key, time.Minute)
-	tok, _ := a.Issue(PurposeToken, b)
-	if err := bb.Redeem(PurposeToken, tok, b); err != nil {
+	st := testStore(t)
+	a, _ := NewTokens(key, time.Minute, st)
+	bb, _ := NewTokens(key, time.Minute, st)
+	tok, _, _ := a.Issue(ctx, PurposeToken, b)
+	if err := bb.Redeem(ctx, PurposeToken, tok, b); err != nil {
 		t.Fatalf("a replica with the same key must verify: %v", err)
+	}
+	// And the token is spent for every replica.
+	if err := a.Redeem(ctx, PurposeToken, tok, b); !errors.Is(err, ErrTokenUsed) {
+		t.Fatalf("redeemed again at the issuing replica: %v", err)
+	}
+}
+
+// TestTokenNotOnRecordIsRefused: a token that verifies but whose record is
+// gone (a store that lost its data) is refused: records are positive.
+func TestTokenNotOnRecordIsRefused(t *testing.T) {
+	key := []byte(strings.Repeat("r", 40))
+	a, _ := NewTokens(key, time.Minute, testStore(t))
+	tok, _, _ := a.Issue(ctx, PurposeToken, b)
+	fresh, _ := NewTokens(key, time.Minute, testStore(t)) // same key, empty store
+	if err := fresh.Redeem(ctx, PurposeToken, tok, b); !errors.Is(err, ErrTokenUnknown) {
+		t.Fatalf("a token with no record: %v", err)
+	}
+}
+
+// TestApprovalFlow: a pending token executes nothing until a person
+// approves it, then once; a declined one never; one decision wins.
+func TestApprovalFlow(t *testing.T) {
+	st := testStore(t)
+	tk, _ := NewTokens([]byte(strings.Repeat("k", 32)), time.Minute, st)
+	ap := NewApprovals(st)
+	open := func() (string, *Approval) {
+		t.Helper()
+		tok, exp, nonce, err := tk.IssuePending(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := &Approval{ID: newApprovalID(), Tool: b.Tool, Action: "Delete group 1042.", Requested: time.Now(), Expires: exp, Nonce: nonce}
+		if err := ap.open(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		return tok, a
+	}
+	tok, a := open()
+	if err := tk.Redeem(ctx, PurposeToken, tok, b); !errors.Is(err, ErrPending) {
+		t.Fatalf("before approval: %v", err)
+	}
+	if list, err := ap.List(ctx); err != nil || len(list) != 1 || list[0].State != statePending || list[0].ID != a.ID {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+	// Many approvers at once: one decision.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if _, err := ap.Decide(ctx, a.ID, i%2 == 0, "approver", ChannelCLI); err == nil {
+				wins.Add(1)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d decisions won", wins.Load())
+	}
+	got, _ := ap.Get(ctx, a.ID)
+	switch got.State {
+	case stateApproved:
+		if err := tk.Redeem(ctx, PurposeToken, tok, b); err != nil {
+			t.Fatalf("approved: %v", err)
+		}
+		if err := tk.Redeem(ctx, PurposeToken, tok, b); !errors.Is(err, ErrTokenUsed) {
+			t.Fatalf("approved, twice: %v", err)
+		}
+	case stateDeclined:
+		if err := tk.Redeem(ctx, PurposeToken, tok, b); !errors.Is(err, ErrDeclined) {
+			t.Fatalf("declined: %v", err)
+		}
+	default:
+		t.Fatalf("state %q", got.State)
+	}
+	if _, err := ap.Decide(ctx, a.ID, true, "late", ChannelCLI); !errors.Is(err, ErrDecided) {
+		t.Fatalf("a second decision: %v", err)
+	}
+	// A declined one stays declined.
+	tok2, a2 := open()
+	if _, err := ap.Decide(ctx, a2.ID, false, "bob", ChannelPage); err != nil {
+		t.Fatal(err)
+	}
+	if err := tk.Redeem(ctx, PurposeToken, tok2, b); !errors.Is(err, ErrDeclined) {
+		t.Fatalf("declined: %v", err)
+	}
+	if _, err := ap.Decide(ctx, "nosuchid", true, "x", ChannelCLI); !errors.Is(err, ErrNoApproval) {
+		t.Fatalf("unknown id: %v", err)
 	}
 }
 

@@ -92,7 +92,7 @@ func TestCreateBroadcastNeedsConfirmation(t *testing.T) {
 	if res["status"] != "confirmation_required" || res["action"] != want {
 		t.Fatalf("first call: %v\nwant action %q", res, want)
 	}
-	tok, _ := res["confirmation_token"].(string)
+	tok := env.Approved(t, res)
 	if tok == "" {
 		t.Fatal("no confirmation_token")
 	}
@@ -284,7 +284,7 @@ func TestDeleteBroadcastCancels(t *testing.T) {
 	if b := env.OK(t, "get_broadcast", `{"id": 3006}`); b["status"] != "scheduled" {
 		t.Fatalf("the unconfirmed call changed the broadcast: %v", b["status"])
 	}
-	done := env.OK(t, "delete_broadcast", fmt.Sprintf(`{"id": 3006, "confirmation_token": %q}`, res["confirmation_token"]))
+	done := env.OK(t, "delete_broadcast", fmt.Sprintf(`{"id": 3006, "confirmation_token": %q}`, env.Approved(t, res)))
 	if done["status"] != "cancelled" {
 		t.Fatalf("confirmed cancel: %v", done)
 	}

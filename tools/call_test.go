@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/convirza/convirza-mcp/internal/argcheck"
+	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/policy"
 )
 
@@ -73,7 +74,12 @@ func TestArgumentsDecodedOncePerCall(t *testing.T) {
 			return p, nil
 		}),
 	))
-	toks, err := policy.NewTokens(nil, time.Minute)
+	st, err := store.Open(context.Background(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	toks, err := policy.NewTokens(nil, time.Minute, st)
 	if err != nil {
 		t.Fatal(err)
 	}

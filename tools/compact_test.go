@@ -94,7 +94,7 @@ func TestCompactCallSameResultsSameSafety(t *testing.T) {
 
 	res := env.Call(t, "call_tool", `{"name":"delete_group","arguments":{"id":1042}}`)
 	first := testenv.Structured(t, res)
-	tok, _ := first["confirmation_token"].(string)
+	tok := env.Approved(t, first)
 	if res.IsError || first["status"] != "confirmation_required" || tok == "" {
 		t.Fatalf("first call: %s", testenv.Text(res))
 	}

@@ -133,10 +133,12 @@ func groupStatus(t *testing.T, env *testenv.Env, id int) string {
 
 // TestDeleteGroupTokenPath: a client without elicitation cannot delete in
 // one call; with the token it can, once.
+// TestDeleteGroupTokenPath: mode token, the two-call protocol for scripted
+// agents: the token alone executes, once, for exactly these arguments.
 func TestDeleteGroupTokenPath(t *testing.T) {
 	for _, era := range eras {
 		t.Run(era.name, func(t *testing.T) {
-			env := testenv.New(t, testenv.Options{Protocol: era.version})
+			env := testenv.New(t, testenv.Options{Protocol: era.version, ConfirmMode: "token"})
 			res := env.Call(t, "delete_group", `{"id":1042}`)
 			if res.IsError {
 				t.Fatalf("first call should ask, not fail: %s", testenv.Text(res))
@@ -364,7 +366,7 @@ func TestReadOnlyMode(t *testing.T) {
 func TestTokenBoundToSession(t *testing.T) {
 	env := testenv.New(t, testenv.Options{Protocol: mcp.ProtocolVersion20250618})
 	first := env.OK(t, "delete_group", `{"id":1042}`)
-	tok, _ := first["confirmation_token"].(string)
+	tok := env.Approved(t, first)
 	other := env.Connect(t, testenv.Options{Protocol: mcp.ProtocolVersion20250618})
 	if msg := other.Fail(t, "delete_group", fmt.Sprintf(`{"id":1042,"confirmation_token":%q}`, tok)); !strings.Contains(msg, "another client or session") {
 		t.Fatalf("foreign session: %s", msg)

@@ -38,7 +38,7 @@ func confirmToken(t *testing.T, env *testenv.Env, tool, args string) (string, st
 	if out["status"] != "confirmation_required" {
 		t.Fatalf("%s: want confirmation_required, got %v", tool, out)
 	}
-	tok, _ := out["confirmation_token"].(string)
+	tok := env.Approved(t, out)
 	action, _ := out["action"].(string)
 	if tok == "" || action == "" {
 		t.Fatalf("%s: no token or action in %v", tool, out)

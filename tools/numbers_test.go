@@ -69,7 +69,7 @@ func nrAsk(t *testing.T, env *testenv.Env, tool, args string, want ...string) st
 			t.Errorf("%s: the unconfirmed call sent %s", tool, c)
 		}
 	}
-	tok, _ := out["confirmation_token"].(string)
+	tok := env.Approved(t, out)
 	if tok == "" {
 		t.Fatalf("%s: no confirmation_token in %v", tool, out)
 	}

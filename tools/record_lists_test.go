@@ -23,6 +23,7 @@ import (
 type tdEnv struct {
 	sb  *sandbox.Running
 	cli *client.Client
+	env *testenv.Env
 }
 
 // newTDEnv serves the record_lists toolset (testenv) with the client
@@ -31,7 +32,7 @@ func newTDEnv(t *testing.T, o testenv.Options) *tdEnv {
 	t.Helper()
 	o.Toolsets = []string{"record_lists"}
 	env := testenv.New(t, o)
-	return &tdEnv{sb: env.Sandbox, cli: env.Client}
+	return &tdEnv{sb: env.Sandbox, cli: env.Client, env: env}
 }
 
 func (e *tdEnv) call(t *testing.T, name string, args map[string]any) *mcp.CallToolResult {
@@ -135,7 +136,7 @@ func TestRecordListsScenarioWithTokenConfirmation(t *testing.T) {
 				t.Fatalf("the unconfirmed call wrote %v", w)
 			}
 
-			args["confirmation_token"] = conf["confirmation_token"]
+			args["confirmation_token"] = e.env.Approved(t, conf)
 			done := e.ok(t, "delete_records", args)
 			if done["status"] != "deleted" || done["total_deleted"] != float64(2) || done["total_errors"] != float64(0) {
 				t.Fatalf("confirmed call = %v", done)
@@ -399,7 +400,7 @@ func TestDeletesWhoseAnswerIsLost(t *testing.T) {
 		if conf["status"] != "confirmation_required" {
 			t.Fatalf("%s: %v", name, conf)
 		}
-		args["confirmation_token"] = conf["confirmation_token"]
+		args["confirmation_token"] = e.env.Approved(t, conf)
 		return args
 	}
 
@@ -436,7 +437,7 @@ func TestDeleteRecordsAccepted202(t *testing.T) {
 	e := newTDEnv(t, testenv.Options{})
 	args := map[string]any{"record_list_id": sandbox.SpringCampaignListID, "phone_numbers": []any{"+13035550101"}}
 	conf := e.ok(t, "delete_records", args)
-	args["confirmation_token"] = conf["confirmation_token"]
+	args["confirmation_token"] = e.env.Approved(t, conf)
 	e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: "/talkdesk/record-lists/" + sandbox.SpringCampaignListID + "/records/bulks",
 		Times: 1, AnswerStatus: http.StatusAccepted, EmptyBody: true})
 	res := e.ok(t, "delete_records", args)

@@ -124,7 +124,7 @@ func TestCancellationReachesUpstream(t *testing.T) {
 func TestConfirmedCallExecutesOnceUnderConcurrency(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	first := env.OK(t, "delete_group", `{"id":1042}`)
-	args := fmt.Sprintf(`{"id":1042,"confirmation_token":%q}`, first["confirmation_token"])
+	args := fmt.Sprintf(`{"id":1042,"confirmation_token":%q}`, env.Approved(t, first))
 	env.App.Sandbox.ResetCalls()
 	var ok atomic.Int32
 	var wg sync.WaitGroup

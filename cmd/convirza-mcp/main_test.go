@@ -185,7 +185,7 @@ func TestPolicyCheck(t *testing.T) {
 func TestServeRefusesABadPolicy(t *testing.T) {
 	bad := writePolicy(t, "confirmation:\n  mode: maybe\n")
 	code, _, errs := runCLI(t, "", false, "serve", "--sandbox", "--policy", bad)
-	if code != 1 || !strings.Contains(errs, "line 2: confirmation.mode must be auto, elicitation or token") {
+	if code != 1 || !strings.Contains(errs, "line 2: confirmation.mode must be auto, elicitation, approval or token") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 }

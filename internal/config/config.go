@@ -55,6 +55,31 @@ type Config struct {
 	// SandboxLatency delays every simulator answer (--sandbox only), to
 	// try latency, shutdown with calls in flight, or load realistically.
 	SandboxLatency time.Duration `env:"CONVIRZA_MCP_SANDBOX_LATENCY"`
+
+	// StateDir is the embedded store's directory; empty: the user's state
+	// directory (store.DefaultStateDir). --sandbox uses <state dir>/sandbox.
+	StateDir string `env:"CONVIRZA_MCP_STATE_DIR"`
+	// Store is empty for the embedded store, or redis://… / rediss://….
+	Store string `env:"CONVIRZA_MCP_STORE"`
+	// StoreKey (base64, 32 bytes) seals upstream credentials in the store.
+	StoreKey string `env:"CONVIRZA_MCP_STORE_KEY"`
+	// Replica names this process in audit lines (default the host name).
+	Replica string `env:"CONVIRZA_MCP_REPLICA"`
+	// PublicURL is the server's external base URL (approval links).
+	PublicURL string `env:"CONVIRZA_MCP_PUBLIC_URL"`
+	// ApproverToken is the secret an approver presents to the approval
+	// pages (a comma list rotates); never the MCP bearer token.
+	ApproverToken string `env:"CONVIRZA_MCP_APPROVER_TOKEN"`
+	// ApprovalWebhook receives a JSON notice of each pending approval.
+	ApprovalWebhook string `env:"CONVIRZA_MCP_APPROVAL_WEBHOOK"`
+	// ApprovalBrowser: auto opens the approval page on a desktop (stdio),
+	// never does not.
+	ApprovalBrowser string `env:"CONVIRZA_MCP_APPROVAL_BROWSER, default=auto"`
+	// TrustedProxies are addresses whose X-Forwarded-For is believed.
+	TrustedProxies []string `env:"CONVIRZA_MCP_TRUSTED_PROXIES"`
+	// ApprovalWait bounds how long a redemption waits for a pending
+	// approval (default 30 s); tests shorten it.
+	ApprovalWait time.Duration
 }
 
 // Convirza is the upstream login.
@@ -167,6 +192,20 @@ func (c *Config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_LOG_LEVEL must be debug, info, warn or error; got %q", c.LogLevel))
+	}
+	if s := strings.ToLower(strings.TrimSpace(c.Store)); strings.HasPrefix(s, "redis://") || strings.HasPrefix(s, "rediss://") {
+		// Replicas share the store: they must share the keys too.
+		if c.StoreKey == "" {
+			errs = append(errs, errors.New("CONVIRZA_MCP_STORE is Redis, so CONVIRZA_MCP_STORE_KEY (32 bytes, base64) must be set, the same on every replica"))
+		}
+		if len(c.ConfirmKey) < 32 {
+			errs = append(errs, errors.New("CONVIRZA_MCP_STORE is Redis, so CONVIRZA_MCP_CONFIRMATION_KEY (32 characters or more) must be set, the same on every replica"))
+		}
+	}
+	switch c.ApprovalBrowser = strings.ToLower(strings.TrimSpace(c.ApprovalBrowser)); c.ApprovalBrowser {
+	case "auto", "never":
+	default:
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_APPROVAL_BROWSER must be auto or never; got %q", c.ApprovalBrowser))
 	}
 	switch strings.ToLower(c.LogFormat) {
 	case "text", "json":

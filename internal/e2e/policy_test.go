@@ -245,7 +245,7 @@ func TestRequireConfirmsUpdateGroup(t *testing.T) {
 	}
 
 	first := env.OK(t, "update_group", `{"id":1042,"city":"Aurora","phone_number":"+13035550199"}`)
-	tok, _ := first["confirmation_token"].(string)
+	tok := env.Approved(t, first)
 	if first["status"] != "confirmation_required" || tok == "" || !strings.Contains(fmt.Sprint(first["action"]), "update_group") {
 		t.Fatalf("first call: %v", first)
 	}
@@ -323,7 +323,7 @@ func TestAuditEveryWrite(t *testing.T) {
 
 	// Destructive: token flow, then a declined elicitation.
 	first := env.OK(t, "delete_group", fmt.Sprintf(`{"id":%v}`, id))
-	env.OK(t, "delete_group", fmt.Sprintf(`{"id":%v,"confirmation_token":%q}`, id, first["confirmation_token"]))
+	env.OK(t, "delete_group", fmt.Sprintf(`{"id":%v,"confirmation_token":%q}`, id, env.Approved(t, first)))
 	env.Fail(t, "delete_group", `{"id":1003}`) // blocked by the preview: sub-groups
 
 	lines := auditLines(t, audit)
@@ -386,7 +386,7 @@ func TestAuditFailureBlocksWrites(t *testing.T) {
 	for _, c := range []struct{ tool, args string }{
 		{"update_group", `{"id":1042,"city":"Aurora"}`},
 		{"create_group", `{"org_unit_name":"X","org_unit_parent_id":1003}`},
-		{"delete_group", fmt.Sprintf(`{"id":1042,"confirmation_token":%q}`, first["confirmation_token"])},
+		{"delete_group", fmt.Sprintf(`{"id":1042,"confirmation_token":%q}`, env.Approved(t, first))},
 	} {
 		msg := env.Fail(t, c.tool, c.args)
 		if !strings.Contains(msg, "audit log could not be written") || !strings.Contains(msg, "Nothing was executed") {

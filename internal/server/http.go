@@ -97,8 +97,15 @@ func (a *App) NewHTTP() *HTTP {
 	if h.limits.calls <= 0 {
 		h.limits.calls = defaultMaxCallsPerClient
 	}
+	trusted := a.Plan != nil && a.Plan.Policy.Policy.TrustClientElicitation
 	withPrincipal := func(ctx context.Context, r *http.Request) context.Context {
-		return policy.WithPrincipal(ctx, principalOf(r))
+		ctx = policy.WithPrincipal(ctx, principalOf(r))
+		if !trusted {
+			// Anything holding the bearer token can declare elicitation
+			// and answer "accept" itself: its form is no person's yes.
+			ctx = policy.WithUntrustedElicitation(ctx)
+		}
+		return ctx
 	}
 	h.streamable = server.NewStreamableHTTPServer(a.MCP,
 		server.WithEndpointPath(pathMCP),

@@ -11,9 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -21,6 +23,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/talkdesk"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
@@ -50,8 +53,13 @@ type App struct {
 	Sandbox *sandbox.Running
 	// Plan is the policy in force and the tools it serves.
 	Plan *Plan
-	log  *slog.Logger
-	obs  *observer // metrics and HTTP session accounting
+	// Store is the state store: confirmation tokens, approvals, upstream
+	// credentials, counters.
+	Store store.Store
+	// Approvals are the confirmations a person decides out of band.
+	Approvals *policy.Approvals
+	log       *slog.Logger
+	obs       *observer // metrics and HTTP session accounting
 	// clients counts what each HTTP client holds at once, for the
 	// per-client caps; in memory, per replica.
 	clients ClientCounter
@@ -83,6 +91,12 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
+	st, err := openStore(cfg, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Store = st
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
 	hc.Observe = a.obs.observeUpstream
 	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log, MediaDir: cfg.MediaDir}
@@ -156,11 +170,12 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 	eff := plan.Policy
 	hooks := &server.Hooks{}
-	toks, err := policy.NewTokens([]byte(a.Config.ConfirmKey), eff.ConfirmTTL)
+	toks, err := policy.NewTokens([]byte(a.Config.ConfirmKey), eff.ConfirmTTL, a.Store)
 	if err != nil {
 		return tools.Guards{}, nil, err
 	}
-	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Mode: eff.ConfirmMode}}
+	a.Approvals = policy.NewApprovals(a.Store)
+	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode, Wait: a.Config.ApprovalWait}}
 	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
 		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
 	}
@@ -202,6 +217,38 @@ func (a *App) Close() {
 		_ = a.Sandbox.Close()
 		a.Sandbox = nil
 	}
+	if a.Store != nil {
+		_ = a.Store.Close()
+		a.Store = nil
+	}
+}
+
+// openStore opens the state store the configuration names: Redis, or the
+// embedded store in the state directory (its sandbox subdirectory with
+// --sandbox). A wrong URL stops the server; an unreachable Redis only
+// warns: reads keep working, and what needs the store says so.
+func openStore(cfg *config.Config, log *slog.Logger) (store.Store, error) {
+	dir := cfg.StateDir
+	if dir == "" && cfg.Store == "" {
+		d, err := store.DefaultStateDir()
+		if err != nil {
+			return nil, fmt.Errorf("no state directory (set CONVIRZA_MCP_STATE_DIR): %w", err)
+		}
+		dir = d
+	}
+	if cfg.Sandbox && dir != "" {
+		dir = filepath.Join(dir, "sandbox")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, cfg.Store, dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Ping(ctx); err != nil {
+		log.Warn("the state store cannot be reached: confirmable tools will refuse until it can", "err", err.Error())
+	}
+	return st, nil
 }
 
 // ServeStdio serves one client over in/out until ctx ends or in closes.

@@ -88,6 +88,10 @@ func Config(t testing.TB, o Options) *config.Config {
 	}
 	cfg.ReadOnly = o.ReadOnly
 	cfg.UpstreamTimeout = 10 * time.Second
+	// Each test its own state store; a pending approval is waited on
+	// briefly (a test approves before it redeems, or checks the refusal).
+	cfg.StateDir = t.TempDir()
+	cfg.ApprovalWait = 300 * time.Millisecond
 	if o.ConfirmMode != "" {
 		cfg.ConfirmMode = o.ConfirmMode
 	}
@@ -302,4 +306,19 @@ func Answer(action mcp.ElicitationResponseAction, content any) func(context.Cont
 	return func(context.Context, mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
 		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: action, Content: content}}, nil
 	}
+}
+
+// Approved approves, as a person would through the approvals command, the
+// pending approval a confirmable call's first answer names, and returns
+// its confirmation_token. An answer without approval_id (mode token) is
+// returned as it is.
+func (e *Env) Approved(t testing.TB, first map[string]any) string {
+	t.Helper()
+	tok, _ := first["confirmation_token"].(string)
+	if id, ok := first["approval_id"].(string); ok && e.App.Approvals != nil {
+		if _, err := e.App.Approvals.Decide(context.Background(), id, true, "test approver", "cli"); err != nil {
+			t.Fatalf("approve %s: %v", id, err)
+		}
+	}
+	return tok
 }

@@ -3,8 +3,9 @@
 // everything it started.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,7 +59,25 @@ function cleanEnv(extra = {}) {
     env[k] = v;
   }
   env.CONVIRZA_MCP_LOG_LEVEL = 'warn';
+  // Each server its own state store.
+  env.CONVIRZA_MCP_STATE_DIR = mkdtempSync(path.join(os.tmpdir(), 'convirza-mcp-state-'));
+  // These suites drive tools and transports through the confirmation token
+  // (mode token, the protocol of scripted agents); the default mode, where
+  // only a person approves, has its own suite (approvals.test.js). A
+  // policy file in a test sets its own mode.
+  if (!('CONVIRZA_MCP_POLICY' in extra)) env.CONVIRZA_MCP_CONFIRMATION_MODE = 'token';
   return { ...env, ...extra };
+}
+
+/**
+ * A policy file that trusts HTTP clients' elicitation (a client that shows
+ * its person the question), for the suites that test elicitation over HTTP.
+ */
+export function trustedElicitationPolicy() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'convirza-mcp-policy-'));
+  const file = path.join(dir, 'trusted.yaml');
+  writeFileSync(file, 'toolsets: [default]\nconfirmation:\n  mode: auto\n  client_elicitation: trusted\n');
+  return file;
 }
 
 /** A fresh bearer token for one server. */
@@ -189,7 +208,14 @@ export async function connect(kind, { baseUrl, token, elicitation = false, name 
       transport = new StdioClientTransport({
         command: binaryPath(),
         args: ['serve', '--sandbox', ...serverArgs],
-        env: { CONVIRZA_MCP_LOG_LEVEL: 'warn' },
+        env: {
+          CONVIRZA_MCP_LOG_LEVEL: 'warn',
+          CONVIRZA_MCP_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'convirza-mcp-state-')),
+          // A stdio client is trusted to show its person a question; one
+          // that declares elicitation is asked (mode auto); the others use
+          // the token (see cleanEnv). A policy file sets its own mode.
+          ...(serverArgs.includes('--policy') ? {} : { CONVIRZA_MCP_CONFIRMATION_MODE: elicitation ? 'auto' : 'token' }),
+        },
         stderr: 'pipe',
       });
       transport.stderr.on('data', (c) => stderr.push(c));

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 
-import { TEST_TIMEOUT, call, connect, startHttpServer, textOf, viaCallTool } from '../lib/harness.js';
+import { TEST_TIMEOUT, call, connect, startHttpServer, textOf, trustedElicitationPolicy, viaCallTool } from '../lib/harness.js';
 import { defineCoreTests, defineElicitationTests } from '../lib/suites.js';
 
 const COMPACT = ['--tool-mode', 'compact', '--toolsets', 'all'];
@@ -56,17 +56,20 @@ describe('compact mode over stdio with elicitation', () => {
 
 describe('compact mode over Streamable HTTP', () => {
   let server;
+  let trusting;
   let conn;
   let asking;
   before(async () => {
     server = await startHttpServer({ env: { CONVIRZA_MCP_TOOL_MODE: 'compact' } });
+    trusting = await startHttpServer({ env: { CONVIRZA_MCP_TOOL_MODE: 'compact', CONVIRZA_MCP_POLICY: trustedElicitationPolicy() } });
     conn = viaCallTool(await connect('http', { baseUrl: server.baseUrl }));
-    asking = viaCallTool(await connect('http', { baseUrl: server.baseUrl, elicitation: true }));
+    asking = viaCallTool(await connect('http', { baseUrl: trusting.baseUrl, elicitation: true }));
   });
   after(async () => {
     await conn?.close();
     await asking?.close();
     await server?.stop();
+    await trusting?.stop();
   });
   defineCoreTests('compact http', () => conn, { listing: false });
   defineElicitationTests('compact http', () => asking);

@@ -180,7 +180,7 @@ describe('policy: audit log', () => {
   let audit;
   before(async () => {
     // A relative audit path is relative to the policy file.
-    const file = policyFile('audit.yaml', 'audit:\n  file: audit.jsonl\n');
+    const file = policyFile('audit.yaml', 'confirmation:\n  mode: token\naudit:\n  file: audit.jsonl\n');
     audit = path.join(dir, 'audit.jsonl');
     conn = await connect('stdio', { serverArgs: ['--policy', file] });
   });
