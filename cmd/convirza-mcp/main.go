@@ -189,8 +189,11 @@ func logout(ctx context.Context, app *server.App, e env) int {
 		fmt.Fprintln(e.stdout, "Convirza: no tokens stored for this account: nothing to revoke")
 	default:
 		msg := "Convirza: forgot the stored tokens"
-		if len(cres.Revoked) > 0 {
-			msg = "Convirza: revoked the stored " + strings.Join(cres.Revoked, " and ") + " token(s) and forgot them"
+		switch len(cres.Revoked) {
+		case 1:
+			msg = "Convirza: revoked the stored " + cres.Revoked[0] + " token and forgot it"
+		case 2:
+			msg = "Convirza: revoked the stored " + strings.Join(cres.Revoked, " and ") + " tokens and forgot them"
 		}
 		if len(cres.Kept) > 0 {
 			msg += "; not revoked, as the environment gave them: " + strings.Join(cres.Kept, " and ")
