@@ -177,7 +177,7 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 	}
 	a.Approvals = policy.NewApprovals(a.Store)
 	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode,
-		Wait: a.Config.ApprovalWait}}
+		Wait: a.Config.ApprovalWait, URLWait: a.Config.ApprovalWait}}
 	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
 		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
 	}
