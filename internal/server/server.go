@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -90,7 +91,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
-	st, sealer, err := openStore(cfg, log)
+	st, sealer, err := OpenStore(cfg, log)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -180,12 +181,13 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 		return tools.Guards{}, nil, err
 	}
 	a.Approvals = policy.NewApprovals(a.Store)
-	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode, Wait: a.Config.ApprovalWait}}
+	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode,
+		Wait: a.Config.ApprovalWait, URLWait: a.Config.ApprovalWait}}
 	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
 		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
 	}
 	if path := eff.Policy.AuditFile; path != "" {
-		log, err := policy.NewAuditLog(path)
+		log, err := OpenAuditLog(a.Config, path)
 		if err != nil {
 			return tools.Guards{}, nil, err
 		}
@@ -228,11 +230,37 @@ func (a *App) Close() {
 	}
 }
 
-// openStore opens the state store the configuration names: Redis, or the
+// OpenAuditLog opens the audit log at path for this process: its lines
+// name the replica (CONVIRZA_MCP_REPLICA, default the host name). The
+// server and the approvals command both open it so.
+func OpenAuditLog(cfg *config.Config, path string) (*policy.AuditLog, error) {
+	l, err := policy.NewAuditLog(path)
+	if err != nil {
+		return nil, err
+	}
+	l.Replica = ReplicaName(cfg)
+	return l, nil
+}
+
+// ReplicaName is the name of this process in audit lines: the configured
+// replica name, else the host name.
+func ReplicaName(cfg *config.Config) string {
+	if cfg.Replica != "" {
+		return cfg.Replica
+	}
+	if h, err := os.Hostname(); err == nil {
+		return h
+	}
+	return ""
+}
+
+// OpenStore opens the state store the configuration names: Redis, or the
 // embedded store in the state directory (its sandbox subdirectory with
-// --sandbox). A wrong URL stops the server; an unreachable Redis only
-// warns: reads keep working, and what needs the store says so.
-func openStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer, error) {
+// --sandbox), and the sealer of upstream credentials kept in it. The
+// server and the approvals command open the same one so. A wrong URL or
+// key is an error; an unreachable Redis only warns: reads keep working,
+// and what needs the store says so.
+func OpenStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer, error) {
 	dir := cfg.StateDir
 	if dir == "" && cfg.Store == "" {
 		d, err := store.DefaultStateDir()
