@@ -64,8 +64,8 @@ type App struct {
 	// pages are the HTTP listener's approval pages (links to them).
 	pages   *httpPages
 	webhook *webhook
-	log       *slog.Logger
-	obs       *observer // metrics and HTTP session accounting
+	log     *slog.Logger
+	obs     *observer // metrics and HTTP session accounting
 	// clients counts what each HTTP client holds at once, for the
 	// per-client caps; in memory, per replica.
 	clients ClientCounter
