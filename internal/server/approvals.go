@@ -127,7 +127,7 @@ func (p *approvalPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // no-referrer would make a form post's Origin "null"
 	h.Set("Cache-Control", "no-store")
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -556,7 +556,7 @@ var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"pending": func(state string) bool { return state == "pending" },
 }).Parse(`
 {{define "head"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>{{.Title}} · convirza-mcp</title><style>` + pageStyle + `</style></head><body>
+<meta name="referrer" content="same-origin"><title>{{.Title}} · convirza-mcp</title><style>` + pageStyle + `</style></head><body>
 {{if .Who}}<p class="who">Signed in as {{.Who}}{{if .Cookie}} · <form class="inline" method="post" action="/approvals/signout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">Sign out</button></form>{{end}} · <a href="/approvals">All approvals</a></p>{{end}}
 {{end}}
 {{define "foot"}}</body></html>{{end}}
