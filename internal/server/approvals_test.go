@@ -155,6 +155,12 @@ func groupStatus(t *testing.T, c *client.Client, id int) any {
 func TestApprovalPagesOffWithoutApproverToken(t *testing.T) {
 	t.Parallel()
 	_, base := pagesApp(t, nil, func(c *config.Config) { c.ApproverToken = "" })
+	// Pages nobody can sign in to are not offered: the answer names the
+	// approvals command only.
+	first := firstCall(t, dial(t, base, "http", tokenA, ""), 1042)
+	if a := first["approve"].(string); strings.Contains(a, "/approvals/") || !strings.Contains(a, "convirza-mcp approvals approve") {
+		t.Errorf("approve: %s", a)
+	}
 	p := newPage(t, base)
 	for _, path := range []string{"/approvals", "/approvals/abcdefgh", "/approvals/signin"} {
 		code, body := p.get(path)
@@ -239,6 +245,37 @@ func TestApprovalPagesNeedAnApprover(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "approver token ") {
 		t.Error("the sign-in is not logged by the approver's name")
+	}
+}
+
+// TestApprovalPagesOwnOrigin: with an Origin allow list for web clients,
+// the pages' own forms still post (same origin), the public URL's origin is
+// allowed everywhere, and other origins are refused.
+func TestApprovalPagesOwnOrigin(t *testing.T) {
+	t.Parallel()
+	_, base := pagesApp(t, nil, func(c *config.Config) {
+		c.AllowedOrigins = []string{"https://app.example"}
+		c.PublicURL = "https://mcp.example"
+	})
+	mcpc := dial(t, base, "http", tokenA, "")
+	first := firstCall(t, mcpc, 1042)
+	id := first["approval_id"].(string)
+	if !strings.Contains(first["approve"].(string), "https://mcp.example/approvals/"+id) {
+		t.Errorf("the link does not use the public URL: %v", first["approve"])
+	}
+	p := newPage(t, base)
+	p.signIn(approverToken)
+	_, body := p.get("/approvals/" + id)
+	for origin, want := range map[string]int{"https://evil.example": http.StatusForbidden, "https://app.example": http.StatusForbidden} {
+		if code, _ := p.do(http.MethodPost, "/approvals/"+id+"/approve", url.Values{"csrf": {csrf(t, body)}}, map[string]string{"Origin": origin}); code != want {
+			t.Errorf("Origin %s: %d, want %d", origin, code, want)
+		}
+	}
+	if code, body := p.do(http.MethodPost, "/approvals/"+id+"/approve", url.Values{"csrf": {csrf(t, body)}}, map[string]string{"Origin": base}); code != http.StatusOK || !strings.Contains(body, ">approved<") {
+		t.Errorf("the page's own post: %d %s", code, body)
+	}
+	if code := do(t, http.MethodGet, base+"/healthz", nil, map[string]string{"Origin": "https://mcp.example"}).StatusCode; code != http.StatusOK {
+		t.Errorf("the public URL's origin: %d", code)
 	}
 }
 

@@ -103,8 +103,10 @@ func (a *App) NewHTTP() *HTTP {
 	if h.limits.calls <= 0 {
 		h.limits.calls = defaultMaxCallsPerClient
 	}
-	if a.confirm != nil && a.confirm.Pages == nil {
-		a.confirm.Pages = a.pages // before serving: every call sees it
+	if a.confirm != nil && a.confirm.Pages == nil && len(cfg.ApproverTokens()) > 0 {
+		// Before serving: every call sees it. Pages nobody can sign in
+		// to are not offered.
+		a.confirm.Pages = a.pages
 	}
 	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" {
 		h.publicOrigin = u.Scheme + "://" + u.Host

@@ -183,7 +183,8 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 	a.Approvals = policy.NewApprovals(a.Store)
 	a.confirm = &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode, Wait: a.Config.ApprovalWait}
 	a.pages = newHTTPPages(a.Config.PublicURL, a.Config.Addr)
-	if a.Config.Transport == "http" {
+	if a.Config.Transport == "http" && len(a.Config.ApproverTokens()) > 0 {
+		// Pages nobody can sign in to are not offered.
 		a.confirm.Pages = a.pages
 	}
 	if u := a.Config.ApprovalWebhook; u != "" {
