@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/convirza/convirza-mcp/internal/version"
 	"github.com/convirza/convirza-mcp/policy"
 )
 
@@ -93,7 +94,7 @@ func (w *webhook) post(id string, body []byte) {
 		return
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", Name+"/"+Version)
+	req.Header.Set("User-Agent", Name+"/"+version.Get().Version)
 	res, err := w.client.Do(req)
 	if err != nil {
 		// The URL may hold the receiver's secret (Slack's do): only the
