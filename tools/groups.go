@@ -17,6 +17,9 @@ func groupTools() []Tool {
 			Description: "List the immediate child groups (org units) of a unit, default the account's own. Filter by name or status. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (*Page[convirza.Group], error) {
 				out, err := d.Convirza.Groups.List(ctx, a)
+				if err == nil {
+					e164Groups(out.Items)
+				}
 				return pageOf("groups", a.Offset, out, err)
 			},
 			Names(func(a schemas.ListGroupsArgs) []int64 { return units(a.OrgUnitID) }),
@@ -24,7 +27,11 @@ func groupTools() []Tool {
 		Define(Spec{Name: "get_group", Title: "Get group details", Class: policy.Read,
 			Description: "Get one group (org unit) by id: name, external id, parent, address, phone, industry."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (*convirza.GroupDetails, error) {
-				return d.Convirza.Groups.Get(ctx, a.ID)
+				g, err := d.Convirza.Groups.Get(ctx, a.ID)
+				if err == nil {
+					g.PhoneNumber = schemas.PhoneOut(g.PhoneNumber)
+				}
+				return g, err
 			}, Resolves(groupID)),
 		Define(Spec{Name: "get_group_tree", Title: "Get group tree", Class: policy.Read,
 			Description: "The whole org-unit hierarchy as a nested tree of {org_unit_id, name, children}. Start here to find a group's id."},
