@@ -43,10 +43,18 @@ func numberTools() []Tool {
 		Define(Spec{Name: "order_phone_number", Title: "Order phone number", Class: policy.Costly,
 			Description: "Buy a carrier number (needs_order: true in search_available_numbers) for an org unit; then create_provisioned_route can use it. Costs money; needs the user's confirmation. Returns number_id."},
 			func(ctx context.Context, d *Deps, a schemas.NumberOrder) (any, error) {
-				id, meta, err := d.Convirza.Numbers.Order(ctx, a)
+				type ordered struct {
+					id   int64
+					meta convirza.Meta
+				}
+				o, err := spending(ctx, d, policy.LimitNumbers, 1, func() (ordered, error) {
+					id, meta, err := d.Convirza.Numbers.Order(ctx, a)
+					return ordered{id, meta}, err
+				})
 				if err != nil {
 					return nil, err
 				}
+				id, meta := o.id, o.meta
 				return map[string]any{"status": "ordered", "number_id": id, "number": schemas.PhoneOut(a.Number), "org_unit_id": a.OrgUnitID, "request_id": meta.RequestID}, nil
 			}, Confirm(previewOrderNumber), Names(func(a schemas.NumberOrder) []int64 { return units(a.OrgUnitID) })),
 		Define(Spec{Name: "release_phone_number", Title: "Release phone number", Class: policy.Destructive, Idempotent: true,
@@ -239,6 +247,9 @@ func orgUnitLabel(ctx context.Context, d *Deps, id int64) (string, *convirza.Gro
 // previewOrderNumber checks that the carrier offers the number and that the
 // org unit can hold it, and says what ordering costs.
 func previewOrderNumber(ctx context.Context, d *Deps, a schemas.NumberOrder) (*policy.Preview, error) {
+	if p, err := overLimit(ctx, d, policy.LimitNumbers, 1); p != nil || err != nil {
+		return p, err
+	}
 	label := phoneLabel(a.Number)
 	found, err := d.Convirza.Numbers.Search(ctx, schemas.SearchNumbersArgs{
 		NumberFilter: schemas.NumberFilter{NPA: a.Number[:3], NXX: a.Number[3:6], Match: a.Number}, Limit: 100})

@@ -175,6 +175,7 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 		return tools.Guards{}, nil, err
 	}
 	a.Approvals = policy.NewApprovals(a.Store)
+	a.Deps.Spend = &policy.Spend{Store: a.Store, Limits: eff.Policy.Limits}
 	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode, Wait: a.Config.ApprovalWait}}
 	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
 		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
