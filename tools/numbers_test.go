@@ -356,3 +356,34 @@ func TestReleasePhoneNumberLegacyElicitation(t *testing.T) {
 		t.Error("a declined release released the number")
 	}
 }
+
+// org_unit_id: that unit's numbers and its sub-groups', filtered by the
+// server (the endpoints cannot), paged by offset.
+func TestNumbersByOrgUnitWithOffset(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	for _, tool := range []string{"list_assigned_numbers", "list_provisioned_numbers"} {
+		all := nrItems(t, env.OK(t, tool, `{"org_unit_id":1003}`), "numbers")
+		if len(all) < 2 {
+			t.Fatalf("%s West: %v", tool, all)
+		}
+		for _, n := range all {
+			if u := fmt.Sprint(n["org_unit_id"]); u != "1042" && u != "1043" && u != "1044" && u != "1003" {
+				t.Errorf("%s West: a number of %s: %v", tool, u, n)
+			}
+		}
+		page := env.OK(t, tool, `{"org_unit_id":1003,"limit":1,"offset":1}`)
+		got := nrItems(t, page, "numbers")
+		if len(got) != 1 || got[0]["number"] != all[1]["number"] || page["total"] != float64(len(all)) {
+			t.Errorf("%s West offset 1: %v", tool, page)
+		}
+		if len(all) > 2 && page["next_offset"] != float64(2) {
+			t.Errorf("%s West offset 1: no next_offset: %v", tool, page)
+		}
+	}
+	for _, n := range nrItems(t, env.OK(t, "list_assigned_numbers", `{"org_unit_id":1060}`), "numbers") {
+		if n["org_unit_id"] != float64(1060) {
+			t.Errorf("Tier 1 Support: %v", n)
+		}
+	}
+}
