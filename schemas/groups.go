@@ -51,7 +51,7 @@ type GroupCreate struct {
 	City            string `json:"city,omitempty" jsonschema:"maxLength=100"`
 	State           string `json:"state,omitempty" jsonschema:"pattern=^[A-Za-z]{2}$"`
 	Zip             string `json:"zip,omitempty" jsonschema:"maxLength=10"`
-	PhoneNumber     string `json:"phone_number,omitempty" jsonschema:"pattern=^\\+?[0-9 ().-]{7\\,24}$"`
+	PhoneNumber     string `json:"phone_number,omitempty" jsonschema:"maxLength=24"`
 	IndustryID      int64  `json:"industry_id,omitempty" jsonschema:"minimum=1"`
 	Timezone        string `json:"timezone,omitempty" jsonschema:"maxLength=64,description=IANA name"`
 }
@@ -71,7 +71,7 @@ type GroupReplace struct {
 	City            string `json:"city" jsonschema:"required,maxLength=100"`
 	State           string `json:"state" jsonschema:"required,pattern=^([A-Za-z]{2})?$"`
 	Zip             string `json:"zip" jsonschema:"required,maxLength=10"`
-	PhoneNumber     string `json:"phone_number" jsonschema:"required,pattern=^(\\+?[0-9 ().-]{7\\,24})?$"`
+	PhoneNumber     string `json:"phone_number" jsonschema:"required,maxLength=24"`
 	IndustryID      int64  `json:"industry_id" jsonschema:"required,minimum=1"`
 }
 
@@ -84,7 +84,7 @@ type GroupPatch struct {
 	City            *string `json:"city,omitempty" jsonschema:"maxLength=100"`
 	State           *string `json:"state,omitempty" jsonschema:"pattern=^([A-Za-z]{2})?$"`
 	Zip             *string `json:"zip,omitempty" jsonschema:"maxLength=10"`
-	PhoneNumber     *string `json:"phone_number,omitempty" jsonschema:"pattern=^(\\+?[0-9 ().-]{7\\,24})?$"`
+	PhoneNumber     *string `json:"phone_number,omitempty" jsonschema:"maxLength=24"`
 	IndustryID      *int64  `json:"industry_id,omitempty" jsonschema:"minimum=1"`
 }
 

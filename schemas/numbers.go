@@ -40,8 +40,8 @@ type ListNumbersArgs struct {
 
 // NumberArgs names one phone number of the account, or up to 50.
 type NumberArgs struct {
-	Number  string   `json:"number,omitempty" jsonschema:"pattern=^\\+?[0-9 ().-]{7\\,24}$,description=e.g. +13035550142 or (303) 555-0142"`
-	Numbers []string `json:"numbers,omitempty" jsonschema:"minItems=1,maxItems=50,uniqueItems=true,pattern=^\\+?[0-9 ().-]{7\\,24}$,description=Several numbers: one confirmation"`
+	Number  string   `json:"number,omitempty" jsonschema:"maxLength=24,description=e.g. +13035550142 or (303) 555-0142"`
+	Numbers []string `json:"numbers,omitempty" jsonschema:"minItems=1,maxItems=50,uniqueItems=true,maxLength=24,description=Several numbers: one confirmation"`
 }
 
 // Validate asks for exactly one of number and numbers and rewrites each to
@@ -76,7 +76,7 @@ func (a NumberArgs) List() []string {
 
 // NumberOrder is the body of POST /phone-numbers/order.
 type NumberOrder struct {
-	Number    string `json:"number" jsonschema:"required,pattern=^\\+?[0-9 ().-]{7\\,24}$,description=From search_available_numbers (any spelling)"`
+	Number    string `json:"number" jsonschema:"required,maxLength=24,description=From search_available_numbers (any spelling)"`
 	OrgUnitID int64  `json:"org_unit_id" jsonschema:"required,minimum=1,description=Org unit the number is assigned to"`
 }
 

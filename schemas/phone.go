@@ -152,3 +152,8 @@ func PhoneOut(s string) string {
 	}
 	return s
 }
+
+// The phone arguments added for the tracking, ring-to, group and record
+// numbers carry maxLength=24 rather than the pattern above: E164 refuses
+// anything else with a message naming the number, and the pattern, on
+// every such field, would cost the catalog's token budget.

@@ -59,7 +59,7 @@ type RecordListCreate struct {
 
 // RecordPhone is one of a record's phone numbers.
 type RecordPhone struct {
-	PhoneNumber string `json:"phone_number" jsonschema:"required,pattern=^\\+?[0-9 ().-]{7\\,24}$,description=Any spelling; sent in E.164"`
+	PhoneNumber string `json:"phone_number" jsonschema:"required,maxLength=24,description=Any spelling; sent in E.164"`
 	PhoneType   string `json:"phone_type,omitempty" jsonschema:"enum=HOME,enum=OFFICE,enum=MOBILE,enum=EXTRA_1,enum=EXTRA_2,enum=EXTRA_3"`
 }
 
@@ -195,7 +195,7 @@ const (
 type DeleteRecordsArgs struct {
 	RecordListID string        `json:"record_list_id" jsonschema:"required,minLength=1,maxLength=36,pattern=^[A-Za-z0-9_-]+$,description=Record list id (a UUID)"`
 	IDs          []string      `json:"ids,omitempty" jsonschema:"minItems=1,maxItems=100,uniqueItems=true,minLength=1,maxLength=36,description=Record ids"`
-	PhoneNumbers []string      `json:"phone_numbers,omitempty" jsonschema:"minItems=1,maxItems=100,uniqueItems=true,pattern=^\\+?[0-9 ().-]{7\\,24}$,description=Any spelling: every record having one of them is deleted"`
+	PhoneNumbers []string      `json:"phone_numbers,omitempty" jsonschema:"minItems=1,maxItems=100,uniqueItems=true,maxLength=24,description=Any spelling: every record having one of them is deleted"`
 	ExternalIDs  []ExternalRef `json:"external_ids,omitempty" jsonschema:"minItems=1,maxItems=100,uniqueItems=true"`
 }
 
