@@ -280,7 +280,7 @@ func previewOrderNumber(ctx context.Context, d *Deps, a schemas.NumberOrder) (*p
 	if p := phonePlace(n); p != "" {
 		where = " (" + p + ")"
 	}
-	details := map[string]any{"number": a.Number, "city": n.City, "state": n.State, "rc": n.RateCenter, "org_unit_id": a.OrgUnitID}
+	details := map[string]any{"number": schemas.PhoneOut(a.Number), "city": n.City, "state": n.State, "rc": n.RateCenter, "org_unit_id": a.OrgUnitID}
 	if g != nil {
 		details["org_unit_name"] = g.OrgUnitName
 	}
@@ -312,14 +312,14 @@ func previewReleaseNumber(ctx context.Context, d *Deps, number string) (*policy.
 	for _, r := range routes.Items {
 		if strings.HasSuffix(phoneDigits(r.PhoneNumber), a.Number) {
 			using = append(using, r)
-			brief = append(brief, map[string]any{"provisioned_route_id": r.ProvisionedRouteID, "provisioned_route_name": r.ProvisionedRouteName, "provisioned_route_status": r.ProvisionedRouteStatus, "ring_to": r.RingTo})
+			brief = append(brief, map[string]any{"provisioned_route_id": r.ProvisionedRouteID, "provisioned_route_name": r.ProvisionedRouteName, "provisioned_route_status": r.ProvisionedRouteStatus, "ring_to": schemas.PhoneOut(r.RingTo)})
 		}
 	}
 	unit := fmt.Sprintf("org unit %d", n.OrgUnitID)
 	if n.OrgUnitName != "" {
 		unit = fmt.Sprintf("org unit %d %q", n.OrgUnitID, n.OrgUnitName)
 	}
-	details := map[string]any{"number": a.Number, "org_unit_id": n.OrgUnitID, "org_unit_name": n.OrgUnitName, "routes": brief}
+	details := map[string]any{"number": schemas.PhoneOut(a.Number), "org_unit_id": n.OrgUnitID, "org_unit_name": n.OrgUnitName, "routes": brief}
 	var action string
 	if len(using) == 0 {
 		action = fmt.Sprintf("Release %s (%s), used by no route: it leaves the account and cannot be got back through the API.", label, unit)
