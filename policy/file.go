@@ -69,6 +69,8 @@ type Policy struct {
 	// AuditFile is where the audit log goes ("" : no audit log). A relative
 	// path in the file is resolved against the file's directory.
 	AuditFile string
+	// Limits are the daily spend guards (limits:).
+	Limits Limits
 }
 
 // Limits on values in a policy file.
@@ -202,6 +204,10 @@ type fileDoc struct {
 	Audit struct {
 		File at[string] `yaml:"file"`
 	} `yaml:"audit"`
+	Limits struct {
+		NumbersPerDay             at[int64] `yaml:"numbers_per_day"`
+		BroadcastRecipientsPerDay at[int64] `yaml:"broadcast_recipients_per_day"`
+	} `yaml:"limits"`
 }
 
 // Parse validates the policy in data; name is used in messages.
@@ -228,7 +234,7 @@ func Parse(name string, data []byte, cat Catalog) (*Policy, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	switch err := dec.Decode(&root); {
 	case errors.Is(err, io.EOF):
-		bad(0, "the file is empty; write at least one key (mode, toolsets, tools, confirmation, scope, audit), or leave out --policy")
+		bad(0, "the file is empty; write at least one key (mode, toolsets, tools, confirmation, scope, audit, limits), or leave out --policy")
 		return nil, fe
 	case err != nil:
 		var pe *yaml.ParserError
@@ -249,7 +255,7 @@ func Parse(name string, data []byte, cat Catalog) (*Policy, error) {
 		doc = doc.Content[0]
 	}
 	if doc.Kind != yaml.MappingNode {
-		bad(doc.Line, "the policy must be a mapping of keys (mode, toolsets, tools, confirmation, scope, audit), found %s", kindName(doc))
+		bad(doc.Line, "the policy must be a mapping of keys (mode, toolsets, tools, confirmation, scope, audit, limits), found %s", kindName(doc))
 		return nil, fe
 	}
 
@@ -396,6 +402,21 @@ func Parse(name string, data []byte, cat Catalog) (*Policy, error) {
 			bad(a.Line, "audit.file is empty; give a path, or remove audit")
 		}
 		p.AuditFile = strings.TrimSpace(a.V)
+	}
+
+	for _, l := range []struct {
+		name string
+		v    at[int64]
+		dst  *int64
+	}{{LimitNumbers, f.Limits.NumbersPerDay, &p.Limits.NumbersPerDay}, {LimitRecipients, f.Limits.BroadcastRecipientsPerDay, &p.Limits.BroadcastRecipientsPerDay}} {
+		if !l.v.Set {
+			continue
+		}
+		if l.v.V < 1 {
+			bad(l.v.Line, "limits.%s must be 1 or more; got %d (to allow none, deny the tool in tools.deny)", l.name, l.v.V)
+			continue
+		}
+		*l.dst = l.v.V
 	}
 
 	if len(fe.Problems) > 0 {

@@ -36,6 +36,9 @@ scope:
   org_units: [1042, 1003, 1042]
 audit:
   file: /var/log/audit.jsonl
+limits:
+  numbers_per_day: 5
+  broadcast_recipients_per_day: 2000
 `), testCatalog)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +46,8 @@ audit:
 	want := &Policy{Source: "p.yaml", ReadOnly: true, Toolsets: []string{"groups", "users"},
 		Allow: []string{"list_*", "get_group"}, Deny: []string{"delete_user"},
 		ConfirmMode: ModeToken, ConfirmTTL: 90 * time.Second, Require: []string{"update_group"},
-		OrgUnits: []int64{1042, 1003}, AuditFile: "/var/log/audit.jsonl"}
+		OrgUnits: []int64{1042, 1003}, AuditFile: "/var/log/audit.jsonl",
+		Limits: Limits{NumbersPerDay: 5, BroadcastRecipientsPerDay: 2000}}
 	if !reflect.DeepEqual(p, want) {
 		t.Fatalf("got  %+v\nwant %+v", p, want)
 	}
@@ -81,6 +85,9 @@ func TestParseErrors(t *testing.T) {
 		{"syntax", "mode: read-only\n  toolsets: [\n", "p.yaml line 2:"},
 		{"not a mapping", "- mode\n", "the policy must be a mapping"},
 		{"empty file", "# nothing\n", "p.yaml: the file is empty"},
+		{"limit not a number", "limits:\n  numbers_per_day: ten\n", `line 2: limits.numbers_per_day: expected a whole number; got "ten"`},
+		{"limit zero", "mode: read-write\nlimits:\n  broadcast_recipients_per_day: 0\n", "line 3: limits.broadcast_recipients_per_day must be 1 or more; got 0"},
+		{"unknown limit", "limits:\n  number_per_day: 3\n", `line 2: unknown key "number_per_day" under limits; did you mean numbers_per_day?`},
 		{"two documents", "mode: read-only\n---\nmode: read-write\n", "line 2: only one YAML document"},
 	}
 	for _, c := range cases {

@@ -51,7 +51,7 @@ type GroupCreate struct {
 	City            string `json:"city,omitempty" jsonschema:"maxLength=100"`
 	State           string `json:"state,omitempty" jsonschema:"pattern=^[A-Za-z]{2}$"`
 	Zip             string `json:"zip,omitempty" jsonschema:"maxLength=10"`
-	PhoneNumber     string `json:"phone_number,omitempty" jsonschema:"maxLength=20"`
+	PhoneNumber     string `json:"phone_number,omitempty" jsonschema:"maxLength=24"`
 	IndustryID      int64  `json:"industry_id,omitempty" jsonschema:"minimum=1"`
 	Timezone        string `json:"timezone,omitempty" jsonschema:"maxLength=64,description=IANA name"`
 }
@@ -59,7 +59,7 @@ type GroupCreate struct {
 // Validate sends a state code in upper case, as the docs write it.
 func (a *GroupCreate) Validate() error {
 	upperState(&a.State)
-	return nil
+	return normalisePhone("phone_number", &a.PhoneNumber)
 }
 
 // GroupReplace is the body of PUT /groups/:id: every editable field.
@@ -71,7 +71,7 @@ type GroupReplace struct {
 	City            string `json:"city" jsonschema:"required,maxLength=100"`
 	State           string `json:"state" jsonschema:"required,pattern=^([A-Za-z]{2})?$"`
 	Zip             string `json:"zip" jsonschema:"required,maxLength=10"`
-	PhoneNumber     string `json:"phone_number" jsonschema:"required,maxLength=20"`
+	PhoneNumber     string `json:"phone_number" jsonschema:"required,maxLength=24"`
 	IndustryID      int64  `json:"industry_id" jsonschema:"required,minimum=1"`
 }
 
@@ -84,7 +84,7 @@ type GroupPatch struct {
 	City            *string `json:"city,omitempty" jsonschema:"maxLength=100"`
 	State           *string `json:"state,omitempty" jsonschema:"pattern=^([A-Za-z]{2})?$"`
 	Zip             *string `json:"zip,omitempty" jsonschema:"maxLength=10"`
-	PhoneNumber     *string `json:"phone_number,omitempty" jsonschema:"maxLength=20"`
+	PhoneNumber     *string `json:"phone_number,omitempty" jsonschema:"maxLength=24"`
 	IndustryID      *int64  `json:"industry_id,omitempty" jsonschema:"minimum=1"`
 }
 
@@ -97,7 +97,7 @@ type ReplaceGroupArgs struct {
 // Validate sends a state code in upper case, as the docs write it.
 func (a *ReplaceGroupArgs) Validate() error {
 	upperState(&a.State)
-	return nil
+	return normalisePhone("phone_number", &a.PhoneNumber)
 }
 
 // UpdateGroupArgs are the arguments of update_group.
@@ -113,5 +113,5 @@ func (a *UpdateGroupArgs) Validate() error {
 		return errors.New("give at least one field to change besides id (org_unit_name, org_unit_ext_id, org_unit_parent_id, address, city, state, zip, phone_number, industry_id)")
 	}
 	upperState(a.State)
-	return nil
+	return normalisePhone("phone_number", a.PhoneNumber)
 }

@@ -81,3 +81,79 @@ func upperState(p *string) {
 		*p = strings.ToUpper(*p)
 	}
 }
+
+// NANPDigits normalises a North American number written in any common way
+// (see E164) to the 10 digits the numbers and routes endpoints take; a
+// number of another country, or no number, is an error naming name.
+func NANPDigits(name, s string) (string, error) {
+	v, err := E164(s)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	if len(v) != 12 || !strings.HasPrefix(v, "+1") {
+		return "", fmt.Errorf("%s: %s is not a North American number; tracking numbers are +1 and 10 digits (e.g. +13035550142)", name, v)
+	}
+	return v[2:], nil
+}
+
+// trackingNumber rewrites *p, a tracking number in any common spelling, to
+// the 10 digits the upstream takes.
+func trackingNumber(name string, p *string) error {
+	if p == nil || *p == "" {
+		return nil
+	}
+	v, err := NANPDigits(name, *p)
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// ringTo rewrites *p, a number calls ring, to E.164, which the upstream
+// takes (+ and 10 to 15 digits).
+func ringTo(name string, p *string) error {
+	if err := normalisePhone(name, p); err != nil {
+		return err
+	}
+	if p != nil && *p != "" && len(*p) < 11 {
+		return fmt.Errorf("%s: %s is too short to ring (10 to 15 digits with the country code)", name, *p)
+	}
+	return nil
+}
+
+// digitFilter rewrites *p, a partial-number filter, to digits: a whole
+// North American number (any spelling, with or without +1) to its 10
+// digits, anything else to its digits alone.
+func digitFilter(p *string) {
+	if p == nil || *p == "" {
+		return
+	}
+	if v, err := NANPDigits("", *p); err == nil {
+		*p = v
+		return
+	}
+	*p = strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, *p)
+}
+
+// PhoneOut is a number as the tools answer it: E.164 when it reads as a
+// phone number (10 digits mean +1), else as stored.
+func PhoneOut(s string) string {
+	if s == "" {
+		return s
+	}
+	if v, err := E164(s); err == nil {
+		return v
+	}
+	return s
+}
+
+// The phone arguments added for the tracking, ring-to, group and record
+// numbers carry maxLength=24 rather than the pattern above: E164 refuses
+// anything else with a message naming the number, and the pattern, on
+// every such field, would cost the catalog's token budget.

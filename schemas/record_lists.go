@@ -59,7 +59,7 @@ type RecordListCreate struct {
 
 // RecordPhone is one of a record's phone numbers.
 type RecordPhone struct {
-	PhoneNumber string `json:"phone_number" jsonschema:"required,minLength=1,maxLength=20,description=E.164"`
+	PhoneNumber string `json:"phone_number" jsonschema:"required,maxLength=24,description=Any spelling; sent in E.164"`
 	PhoneType   string `json:"phone_type,omitempty" jsonschema:"enum=HOME,enum=OFFICE,enum=MOBILE,enum=EXTRA_1,enum=EXTRA_2,enum=EXTRA_3"`
 }
 
@@ -118,11 +118,34 @@ type UpdateRecordsArgs struct {
 	Records      []RecordChange `json:"records" jsonschema:"required,minItems=1,maxItems=100,description=Each: the record id and only the fields to change"`
 }
 
-// Validate refuses a change that changes nothing and a record named twice.
-func (a UpdateRecordsArgs) Validate() error {
+// Validate reads every record's phone numbers into E.164.
+func (a *CreateRecordsArgs) Validate() error {
+	var errs []error
+	for i := range a.Records {
+		errs = append(errs, recordPhones(fmt.Sprintf("records[%d]", i), a.Records[i].PhoneNumbers))
+	}
+	return errors.Join(errs...)
+}
+
+// recordPhones rewrites a record's phone numbers to E.164.
+func recordPhones(name string, phones []RecordPhone) error {
+	for i := range phones {
+		if err := normalisePhone(fmt.Sprintf("%s.phone_numbers[%d]", name, i), &phones[i].PhoneNumber); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate refuses a change that changes nothing and a record named twice,
+// and reads the phone numbers into E.164.
+func (a *UpdateRecordsArgs) Validate() error {
 	seen := map[string]int{}
 	var problems []string
 	for i, r := range a.Records {
+		if err := recordPhones(fmt.Sprintf("records[%d]", i), r.PhoneNumbers); err != nil {
+			problems = append(problems, err.Error())
+		}
 		if r.RecordFields.empty() {
 			problems = append(problems, fmt.Sprintf("records[%d] (id %s) changes nothing: give at least one field besides id", i, r.ID))
 		}
@@ -172,13 +195,17 @@ const (
 type DeleteRecordsArgs struct {
 	RecordListID string        `json:"record_list_id" jsonschema:"required,minLength=1,maxLength=36,pattern=^[A-Za-z0-9_-]+$,description=Record list id (a UUID)"`
 	IDs          []string      `json:"ids,omitempty" jsonschema:"minItems=1,maxItems=100,uniqueItems=true,minLength=1,maxLength=36,description=Record ids"`
-	PhoneNumbers []string      `json:"phone_numbers,omitempty" jsonschema:"minItems=1,maxItems=100,uniqueItems=true,minLength=1,maxLength=20,description=Phone numbers exactly as stored: every record having one is deleted"`
+	PhoneNumbers []string      `json:"phone_numbers,omitempty" jsonschema:"minItems=1,maxItems=100,uniqueItems=true,maxLength=24,description=Any spelling: every record having one of them is deleted"`
 	ExternalIDs  []ExternalRef `json:"external_ids,omitempty" jsonschema:"minItems=1,maxItems=100,uniqueItems=true"`
 }
 
 // Validate requires exactly one kind of identifier: one bulk delete uses
-// one identifier style for the whole array.
-func (a DeleteRecordsArgs) Validate() error {
+// one identifier style for the whole array. Phone numbers are read into
+// E.164.
+func (a *DeleteRecordsArgs) Validate() error {
+	if err := normalisePhones("phone_numbers", a.PhoneNumbers); err != nil {
+		return err
+	}
 	var kinds []string
 	if len(a.IDs) > 0 {
 		kinds = append(kinds, "ids")

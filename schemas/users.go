@@ -38,7 +38,7 @@ type UserCreate struct {
 	UserExtID   string `json:"user_ext_id,omitempty" jsonschema:"maxLength=255"`
 	UserStatus  string `json:"user_status,omitempty" jsonschema:"enum=active,enum=inactive"`
 	Timezone    string `json:"timezone,omitempty" jsonschema:"maxLength=64,pattern=^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$,description=IANA name"`
-	AgentRingTo string `json:"agent_ring_to,omitempty" jsonschema:"pattern=^\\+?[0-9]{10\\,15}$"`
+	AgentRingTo string `json:"agent_ring_to,omitempty" jsonschema:"maxLength=24"`
 	AgentCode   string `json:"agent_code,omitempty" jsonschema:"maxLength=50"`
 	ScoreCall   *bool  `json:"score_call,omitempty"`
 	AccessAudio *bool  `json:"access_audio,omitempty"`
@@ -55,7 +55,7 @@ type UserReplace struct {
 	UserExtID   string `json:"user_ext_id" jsonschema:"required,maxLength=255"`
 	UserStatus  string `json:"user_status" jsonschema:"required,enum=active,enum=inactive"`
 	Timezone    string `json:"timezone" jsonschema:"required,maxLength=64,pattern=^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$,description=IANA name"`
-	AgentRingTo string `json:"agent_ring_to" jsonschema:"required,pattern=^(\\+?[0-9]{10\\,15})?$"`
+	AgentRingTo string `json:"agent_ring_to" jsonschema:"required,maxLength=24"`
 	AgentCode   string `json:"agent_code" jsonschema:"required,maxLength=50"`
 	ScoreCall   bool   `json:"score_call" jsonschema:"required"`
 	AccessAudio bool   `json:"access_audio" jsonschema:"required"`
@@ -71,7 +71,7 @@ type UserPatch struct {
 	UserExtID   *string `json:"user_ext_id,omitempty" jsonschema:"maxLength=255"`
 	UserStatus  *string `json:"user_status,omitempty" jsonschema:"enum=active,enum=inactive,description=inactive blocks login without deleting"`
 	Timezone    *string `json:"timezone,omitempty" jsonschema:"maxLength=64,pattern=^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$,description=IANA name"`
-	AgentRingTo *string `json:"agent_ring_to,omitempty" jsonschema:"pattern=^(\\+?[0-9]{10\\,15})?$"`
+	AgentRingTo *string `json:"agent_ring_to,omitempty" jsonschema:"maxLength=24"`
 	AgentCode   *string `json:"agent_code,omitempty" jsonschema:"maxLength=50"`
 	ScoreCall   *bool   `json:"score_call,omitempty"`
 	AccessAudio *bool   `json:"access_audio,omitempty"`
@@ -89,10 +89,16 @@ type UpdateUserArgs struct {
 	UserPatch
 }
 
-// Validate refuses a patch that changes nothing.
-func (a UpdateUserArgs) Validate() error {
+// Validate refuses a patch that changes nothing and reads agent_ring_to.
+func (a *UpdateUserArgs) Validate() error {
 	if a.UserPatch == (UserPatch{}) {
 		return errors.New("give at least one field to change besides id (username, first_name, last_name, ct_user_ou_id, role, user_ext_id, user_status, timezone, agent_ring_to, agent_code, score_call, access_audio)")
 	}
-	return nil
+	return ringTo("agent_ring_to", a.AgentRingTo)
 }
+
+// Validate reads agent_ring_to (any spelling) into E.164.
+func (a *UserCreate) Validate() error { return ringTo("agent_ring_to", &a.AgentRingTo) }
+
+// Validate reads agent_ring_to (any spelling) into E.164.
+func (a *UserReplace) Validate() error { return ringTo("agent_ring_to", &a.AgentRingTo) }

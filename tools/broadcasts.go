@@ -50,10 +50,18 @@ func broadcastTools() []Tool {
 			Description: "Send an SMS to up to 10,000 numbers (assumed cap), now or at scheduled_at. Costs money and reaches people outside " +
 				"the account; needs the user's confirmation. Returns broadcast_id."},
 			func(ctx context.Context, d *Deps, a schemas.BroadcastCreate) (any, error) {
-				id, meta, err := d.Convirza.Broadcasts.Create(ctx, a)
+				type sent struct {
+					id   int64
+					meta convirza.Meta
+				}
+				o, err := spending(ctx, d, policy.LimitRecipients, int64(len(a.Recipients)), func() (sent, error) {
+					id, meta, err := d.Convirza.Broadcasts.Create(ctx, a)
+					return sent{id, meta}, err
+				})
 				if err != nil {
 					return nil, err
 				}
+				id, meta := o.id, o.meta
 				return map[string]any{"status": "created", "broadcast_id": id, "broadcast_name": a.BroadcastName,
 					"recipient_count": len(a.Recipients), "send_time": sendTime(a.ScheduledAt), "request_id": meta.RequestID}, nil
 			},
@@ -189,7 +197,10 @@ type broadcastView struct {
 
 // previewCreateBroadcast says what will be sent, from where, to how many
 // people and when.
-func previewCreateBroadcast(_ context.Context, _ *Deps, a schemas.BroadcastCreate) (*policy.Preview, error) {
+func previewCreateBroadcast(ctx context.Context, d *Deps, a schemas.BroadcastCreate) (*policy.Preview, error) {
+	if p, err := overLimit(ctx, d, policy.LimitRecipients, int64(len(a.Recipients))); p != nil || err != nil {
+		return p, err
+	}
 	segments := smsSegments(a.Message)
 	when := sendTime(a.ScheduledAt)
 	at := "at " + when

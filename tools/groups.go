@@ -13,18 +13,32 @@ import (
 
 func groupTools() []Tool {
 	return []Tool{
-		Define(Spec{Name: "list_groups", Title: "List child groups", Class: policy.Read,
-			Description: "List the immediate child groups (org units) of a unit, default the account's own. Filter by name or status. Paged."},
-			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (*Page[convirza.Group], error) {
+		Define(Spec{Name: "list_groups", Title: "List or find groups", Class: policy.Read,
+			Description: "List the immediate child groups (org units) of a unit, default the account's own; filter by status. group_name finds groups anywhere below the unit instead (deleted too unless status is given), each with its path and status. Paged."},
+			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (*Page[groupItem], error) {
+				if a.GroupName != "" {
+					return findGroups(ctx, d, a)
+				}
 				out, err := d.Convirza.Groups.List(ctx, a)
-				return pageOf("groups", a.Offset, out, err)
+				if err != nil {
+					return nil, err
+				}
+				items := make([]groupItem, 0, len(out.Items))
+				for _, g := range e164Groups(out.Items) {
+					items = append(items, groupItem{Group: g})
+				}
+				return offsetPage("groups", items, out.Total, a.Offset), nil
 			},
 			Names(func(a schemas.ListGroupsArgs) []int64 { return units(a.OrgUnitID) }),
 			Pins(func(a *schemas.ListGroupsArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "get_group", Title: "Get group details", Class: policy.Read,
 			Description: "Get one group (org unit) by id: name, external id, parent, address, phone, industry."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (*convirza.GroupDetails, error) {
-				return d.Convirza.Groups.Get(ctx, a.ID)
+				g, err := d.Convirza.Groups.Get(ctx, a.ID)
+				if err == nil {
+					g.PhoneNumber = schemas.PhoneOut(g.PhoneNumber)
+				}
+				return g, err
 			}, Resolves(groupID)),
 		Define(Spec{Name: "get_group_tree", Title: "Get group tree", Class: policy.Read,
 			Description: "The whole org-unit hierarchy as a nested tree of {org_unit_id, name, children}. Start here to find a group's id."},
@@ -202,3 +216,110 @@ func usersOfGroup(ctx context.Context, d *Deps, id int64) ([]convirza.User, erro
 
 // maxUserPages bounds the users a delete_group preview reads (200 a page).
 const maxUserPages = 250
+
+// groupItem is one list_groups answer: a group, and where a search found
+// it, its path from the unit searched ("Summit Marketing Agency / West /
+// Denver Office").
+type groupItem struct {
+	convirza.Group
+	Path string `json:"path,omitempty"`
+}
+
+// maxGroupWalk bounds the units a group search lists the children of.
+const maxGroupWalk = 500
+
+// findGroups finds the groups whose name contains a.GroupName anywhere
+// below a.OrgUnitID (default the account's unit), of every status unless
+// a.Status names one (deleted ones included, each answer saying its status):
+// the API matches names among one unit's children only, so the server
+// walks the tree level by level, one list per unit.
+func findGroups(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (*Page[groupItem], error) {
+	type unit struct {
+		id   int64
+		path string
+	}
+	start := a.OrgUnitID
+	var rootPath string
+	if start == 0 {
+		// The account's unit is the parent of its first level.
+		top, err := d.Convirza.Groups.List(ctx, schemas.ListGroupsArgs{Page: schemas.Page{Limit: 1}})
+		if err != nil {
+			return nil, err
+		}
+		if len(top.Items) == 0 {
+			return offsetPage[groupItem]("groups", nil, 0, a.Offset), nil
+		}
+		start = top.Items[0].OrgUnitParentID
+	}
+	if g, err := d.Convirza.Groups.Get(ctx, start); err == nil {
+		rootPath = g.OrgUnitName
+	} else if upstream.IsNotFound(err) {
+		return nil, err
+	} else {
+		rootPath = fmt.Sprintf("org unit %d", start)
+	}
+	name := strings.ToLower(a.GroupName)
+	var found []groupItem
+	queue := []unit{{start, rootPath}}
+	for walked := 0; len(queue) > 0; walked++ {
+		if walked == maxGroupWalk {
+			return nil, fmt.Errorf("the hierarchy under org unit %d has more than %d groups with sub-groups: search under a lower org_unit_id", start, maxGroupWalk)
+		}
+		u := queue[0]
+		queue = queue[1:]
+		live, err := allChildren(ctx, d, u.id, "")
+		if err != nil {
+			return nil, err
+		}
+		candidates := live
+		if a.Status == "" || a.Status == schemas.StatusDeleted {
+			// The API lists deleted groups only when asked for; a search
+			// shows them too, with their status (a person looking for a
+			// closed office finds it).
+			deleted, err := allChildren(ctx, d, u.id, schemas.StatusDeleted)
+			if err != nil {
+				return nil, err
+			}
+			if a.Status == "" {
+				candidates = append(live[:len(live):len(live)], deleted...)
+			} else {
+				candidates = deleted
+			}
+		}
+		for _, g := range candidates {
+			if strings.Contains(strings.ToLower(g.OrgUnitName), name) && (a.Status == "" || g.OrgUnitStatus == a.Status) {
+				g.PhoneNumber = schemas.PhoneOut(g.PhoneNumber)
+				found = append(found, groupItem{Group: g, Path: u.path + " / " + g.OrgUnitName})
+			}
+		}
+		for _, g := range live {
+			queue = append(queue, unit{g.OrgUnitID, u.path + " / " + g.OrgUnitName})
+		}
+	}
+	limit := a.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	var page []groupItem
+	if a.Offset < len(found) {
+		page = found[a.Offset:min(len(found), a.Offset+limit)]
+	}
+	return offsetPage("groups", page, len(found), a.Offset), nil
+}
+
+// allChildren lists every child of a unit with the status ("" : all but
+// deleted), page by page.
+func allChildren(ctx context.Context, d *Deps, parent int64, status string) ([]convirza.Group, error) {
+	var out []convirza.Group
+	for off := 0; ; {
+		p, err := d.Convirza.Groups.List(ctx, schemas.ListGroupsArgs{OrgUnitID: parent, Status: status, Page: schemas.Page{Limit: 500, Offset: off}})
+		if err != nil {
+			return nil, fmt.Errorf("listing the sub-groups of org unit %d: %w", parent, err)
+		}
+		out = append(out, p.Items...)
+		off += len(p.Items)
+		if len(p.Items) == 0 || off >= p.Total {
+			return out, nil
+		}
+	}
+}

@@ -376,3 +376,39 @@ func TestTokenBoundToSession(t *testing.T) {
 	}
 	env.OK(t, "delete_group", fmt.Sprintf(`{"id":1042,"confirmation_token":%q}`, tok))
 }
+
+// group_name finds groups anywhere in the hierarchy (not only a unit's
+// children), each with its path and status.
+func TestListGroupsFindsByNameAcrossTheTree(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	out := env.OK(t, "list_groups", `{"group_name":"denver"}`)
+	items := nrItems(t, out, "groups")
+	d := nrFind(items, "org_unit_name", "Denver Office")
+	if d == nil || d["path"] != "Summit Marketing Agency / West / Denver Office" || d["org_unit_status"] != "active" {
+		t.Fatalf("Denver Office: %v", out)
+	}
+	// Under a unit: only its part of the tree.
+	if got := nrItems(t, env.OK(t, "list_groups", `{"group_name":"office","org_unit_id":1003}`), "groups"); len(got) == 0 {
+		t.Error("no office under West")
+	} else {
+		for _, g := range got {
+			if !strings.HasPrefix(g["path"].(string), "West / ") {
+				t.Errorf("outside West: %v", g)
+			}
+		}
+	}
+	// Status is visible and filterable: an inactive unit is found by it.
+	inactive := nrItems(t, env.OK(t, "list_groups", `{"group_name":"salt lake","status":"inactive"}`), "groups")
+	if len(inactive) != 1 || inactive[0]["org_unit_status"] != "inactive" {
+		t.Errorf("inactive Salt Lake: %v", inactive)
+	}
+	closed := nrFind(nrItems(t, env.OK(t, "list_groups", `{"group_name":"closed"}`), "groups"), "org_unit_name", "Miami Office (closed)")
+	if closed == nil || closed["org_unit_status"] != "deleted" || closed["path"] != "Summit Marketing Agency / Miami Office (closed)" {
+		t.Errorf("closed office: %v", closed)
+	}
+	page := env.OK(t, "list_groups", `{"group_name":"o","limit":2,"offset":1}`)
+	if page["count"] != float64(2) || page["total"].(float64) < 3 || page["next_offset"] != float64(3) {
+		t.Errorf("paged search: %v", page)
+	}
+}

@@ -145,19 +145,19 @@ func TestSearchAvailableNumbers(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	out := env.OK(t, "search_available_numbers", `{"npa":"303","limit":100}`)
 	items := nrItems(t, out, "numbers")
-	carrier := nrFind(items, "number", "3035550142")
+	carrier := nrFind(items, "number", "+13035550142")
 	if carrier == nil || carrier["needs_order"] != true || carrier["number_id"] != nil || carrier["source"] != "carrier" || carrier["city"] != "Denver" {
 		t.Errorf("carrier number 3035550142: %v", carrier)
 	}
-	own := nrFind(items, "number", "3035550102")
+	own := nrFind(items, "number", "+13035550102")
 	if own == nil || own["needs_order"] != false || fmt.Sprint(own["number_id"]) != "5003" || own["source"] != "inventory" {
 		t.Errorf("unused account number 3035550102: %v", own)
 	}
-	if nrFind(items, "number", "3035550100") != nil {
+	if nrFind(items, "number", "+13035550100") != nil {
 		t.Error("a number routes use is not available")
 	}
 	for _, it := range items {
-		if !strings.HasPrefix(it["number"].(string), "303") {
+		if !strings.HasPrefix(it["number"].(string), "+1303") {
 			t.Errorf("npa filter let %v through", it["number"])
 		}
 	}
@@ -170,12 +170,12 @@ func TestSearchAvailableNumbers(t *testing.T) {
 		t.Errorf("limit 5 of CO numbers: %v", out)
 	}
 	out = env.OK(t, "search_available_numbers", `{"match":"%0142"}`)
-	if nrFind(nrItems(t, out, "numbers"), "number", "3035550142") == nil {
+	if nrFind(nrItems(t, out, "numbers"), "number", "+13035550142") == nil {
 		t.Errorf("wildcard match %%0142: %v", out)
 	}
 	out = env.OK(t, "search_available_numbers", `{"match":"303555014_","rc":"DENVER"}`)
 	for _, it := range nrItems(t, out, "numbers") {
-		if n := it["number"].(string); !strings.HasPrefix(n, "303555014") {
+		if n := it["number"].(string); !strings.HasPrefix(n, "+1303555014") {
 			t.Errorf("match 303555014_ returned %s", n)
 		}
 	}
@@ -198,18 +198,18 @@ func TestListAssignedAndProvisionedNumbers(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	items := nrItems(t, env.OK(t, "list_assigned_numbers", `{}`), "numbers")
-	used := nrFind(items, "number", "3035550100")
+	used := nrFind(items, "number", "+13035550100")
 	if used == nil || used["status"] != "provisioned" || fmt.Sprint(used["provisioned_route_ids"]) != "[7001 7002]" || used["org_unit_name"] != "Denver Office" {
 		t.Errorf("3035550100: %v", used)
 	}
-	if free := nrFind(items, "number", "3035550102"); free == nil || free["status"] != "assigned" {
+	if free := nrFind(items, "number", "+13035550102"); free == nil || free["status"] != "assigned" {
 		t.Errorf("3035550102: %v", free)
 	}
-	if nrFind(items, "number", "3055550170") != nil {
+	if nrFind(items, "number", "+13055550170") != nil {
 		t.Error("a released number is listed as assigned")
 	}
 	prov := nrItems(t, env.OK(t, "list_provisioned_numbers", `{"npa":"303"}`), "numbers")
-	if nrFind(prov, "number", "3035550100") == nil || nrFind(prov, "number", "3035550102") != nil {
+	if nrFind(prov, "number", "+13035550100") == nil || nrFind(prov, "number", "+13035550102") != nil {
 		t.Errorf("provisioned 303 numbers: %v", prov)
 	}
 	out := env.OK(t, "list_assigned_numbers", `{"match":"212*","limit":1}`)
@@ -231,7 +231,7 @@ func TestOrderPhoneNumber(t *testing.T) {
 	args := `{"number":"3035550142","org_unit_id":1042}`
 	tok := nrAsk(t, env, "order_phone_number", args, `Order +1 303-555-0142 (Denver, CO) for org unit 1042 "Denver Office". This costs money.`)
 	// Nothing was bought by asking.
-	if it := nrFind(nrItems(t, env.OK(t, "search_available_numbers", `{"match":"3035550142"}`), "numbers"), "number", "3035550142"); it == nil || it["needs_order"] != true {
+	if it := nrFind(nrItems(t, env.OK(t, "search_available_numbers", `{"match":"3035550142"}`), "numbers"), "number", "+13035550142"); it == nil || it["needs_order"] != true {
 		t.Fatalf("after the unconfirmed call: %v", it)
 	}
 	env.App.Sandbox.ResetCalls()
@@ -242,11 +242,11 @@ func TestOrderPhoneNumber(t *testing.T) {
 	if got := nrBusinessCalls(env); !slices.Equal(got, []string{"POST /v3/phone-numbers/order"}) {
 		t.Errorf("confirmed order sent %v", got)
 	}
-	held := nrFind(nrItems(t, env.OK(t, "list_assigned_numbers", `{"match":"3035550142"}`), "numbers"), "number", "3035550142")
+	held := nrFind(nrItems(t, env.OK(t, "list_assigned_numbers", `{"match":"3035550142"}`), "numbers"), "number", "+13035550142")
 	if held == nil || fmt.Sprint(held["org_unit_id"]) != "1042" || fmt.Sprint(held["number_id"]) != fmt.Sprint(out["number_id"]) {
 		t.Errorf("ordered number not assigned to 1042: %v", held)
 	}
-	if it := nrFind(nrItems(t, env.OK(t, "search_available_numbers", `{"match":"3035550142"}`), "numbers"), "number", "3035550142"); it == nil || it["needs_order"] != false {
+	if it := nrFind(nrItems(t, env.OK(t, "search_available_numbers", `{"match":"3035550142"}`), "numbers"), "number", "+13035550142"); it == nil || it["needs_order"] != false {
 		t.Errorf("an ordered, unrouted number is the account's inventory: %v", it)
 	}
 	// The token was single-use.
@@ -267,7 +267,7 @@ func TestOrderPhoneNumberBlocked(t *testing.T) {
 	nrBlocked(t, env, "order_phone_number", `{"number":"3035550142","org_unit_id":9999}`, "Org unit 9999 does not exist")
 	nrBlocked(t, env, "order_phone_number", `{"number":"3035550142","org_unit_id":1044}`, "the unit is inactive")
 	nrRejects(t, env, "order_phone_number", map[string]string{
-		`{"number":"+13035550142","org_unit_id":1042}`:                      "number",
+		`{"number":"+443035550142","org_unit_id":1042}`:                     "not a North American number",
 		`{"number":"3035550142"}`:                                           "org_unit_id",
 		`{"number":"3035550142","org_unit_id":0}`:                           "org_unit_id",
 		`{"number":"3035550142","org_unit_id":1042,"confirmation_token":7}`: "confirmation_token",
@@ -296,7 +296,7 @@ func TestReleasePhoneNumber(t *testing.T) {
 	args := `{"number":"3035550100"}`
 	tok := nrAsk(t, env, "release_phone_number", args,
 		`Release +1 303-555-0100 (org unit 1042 "Denver Office"), used by 2 route(s) (7001 "Denver Google Ads", 7002 "Denver Billboard I-25"), which then have no number to track calls on`)
-	if r := env.OK(t, "get_provisioned_route", `{"id":7001}`); r["phone_number"] != "3035550100" || r["provisioned_route_status"] != "active" {
+	if r := env.OK(t, "get_provisioned_route", `{"id":7001}`); r["phone_number"] != "+13035550100" || r["provisioned_route_status"] != "active" {
 		t.Fatalf("the unconfirmed call changed route 7001: %v", r)
 	}
 	env.App.Sandbox.ResetCalls()
@@ -307,10 +307,10 @@ func TestReleasePhoneNumber(t *testing.T) {
 	if got := nrBusinessCalls(env); !slices.Equal(got, []string{"DELETE /v3/phone-numbers/number"}) {
 		t.Errorf("confirmed release sent %v", got)
 	}
-	if nrFind(nrItems(t, env.OK(t, "list_assigned_numbers", `{}`), "numbers"), "number", "3035550100") != nil {
+	if nrFind(nrItems(t, env.OK(t, "list_assigned_numbers", `{}`), "numbers"), "number", "+13035550100") != nil {
 		t.Error("released number still assigned")
 	}
-	if nrFind(nrItems(t, env.OK(t, "list_provisioned_numbers", `{}`), "numbers"), "number", "3035550100") != nil {
+	if nrFind(nrItems(t, env.OK(t, "list_provisioned_numbers", `{}`), "numbers"), "number", "+13035550100") != nil {
 		t.Error("released number still provisioned")
 	}
 	for _, id := range []int{7001, 7002} {
@@ -319,7 +319,7 @@ func TestReleasePhoneNumber(t *testing.T) {
 			t.Errorf("route %d after release: %v", id, r)
 		}
 	}
-	if nrFind(nrItems(t, env.OK(t, "search_available_numbers", `{"match":"3035550100"}`), "numbers"), "number", "3035550100") != nil {
+	if nrFind(nrItems(t, env.OK(t, "search_available_numbers", `{"match":"3035550100"}`), "numbers"), "number", "+13035550100") != nil {
 		t.Error("a released number is offered again")
 	}
 	nrBlocked(t, env, "release_phone_number", args, "not assigned to this account")
@@ -332,9 +332,9 @@ func TestReleaseUnroutedNumber(t *testing.T) {
 	nrConfirm(t, env, "release_phone_number", `{"number":"3035550102"}`, tok)
 	nrBlocked(t, env, "release_phone_number", `{"number":"3035550142"}`, "not assigned to this account")
 	nrRejects(t, env, "release_phone_number", map[string]string{
-		`{}`:                        "number",
-		`{"number":"303-555-0102"}`: "number",
-		`{"number":3035550102}`:     "number",
+		`{}`:                      "number",
+		`{"number":"303-555-01"}`: "number",
+		`{"number":3035550102}`:   "number",
 	})
 }
 
@@ -345,14 +345,45 @@ func TestReleasePhoneNumberLegacyElicitation(t *testing.T) {
 	if out := env.OK(t, "release_phone_number", `{"number":"2125550121"}`); out["status"] != "released" {
 		t.Fatalf("release: %v", out)
 	}
-	if nrFind(nrItems(t, env.OK(t, "list_assigned_numbers", `{"npa":"212"}`), "numbers"), "number", "2125550121") != nil {
+	if nrFind(nrItems(t, env.OK(t, "list_assigned_numbers", `{"npa":"212"}`), "numbers"), "number", "+12125550121") != nil {
 		t.Error("still assigned after release")
 	}
 	declined := testenv.New(t, testenv.Options{Elicit: testenv.Answer(mcp.ElicitationResponseActionDecline, nil), Protocol: mcp.ProtocolVersion20250618})
 	if out := declined.OK(t, "release_phone_number", `{"number":"2125550121"}`); out["status"] != "declined" {
 		t.Errorf("declined: %v", out)
 	}
-	if nrFind(nrItems(t, declined.OK(t, "list_assigned_numbers", `{"npa":"212"}`), "numbers"), "number", "2125550121") == nil {
+	if nrFind(nrItems(t, declined.OK(t, "list_assigned_numbers", `{"npa":"212"}`), "numbers"), "number", "+12125550121") == nil {
 		t.Error("a declined release released the number")
+	}
+}
+
+// org_unit_id: that unit's numbers and its sub-groups', filtered by the
+// server (the endpoints cannot), paged by offset.
+func TestNumbersByOrgUnitWithOffset(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	for _, tool := range []string{"list_assigned_numbers", "list_provisioned_numbers"} {
+		all := nrItems(t, env.OK(t, tool, `{"org_unit_id":1003}`), "numbers")
+		if len(all) < 2 {
+			t.Fatalf("%s West: %v", tool, all)
+		}
+		for _, n := range all {
+			if u := fmt.Sprint(n["org_unit_id"]); u != "1042" && u != "1043" && u != "1044" && u != "1003" {
+				t.Errorf("%s West: a number of %s: %v", tool, u, n)
+			}
+		}
+		page := env.OK(t, tool, `{"org_unit_id":1003,"limit":1,"offset":1}`)
+		got := nrItems(t, page, "numbers")
+		if len(got) != 1 || got[0]["number"] != all[1]["number"] || page["total"] != float64(len(all)) {
+			t.Errorf("%s West offset 1: %v", tool, page)
+		}
+		if len(all) > 2 && page["next_offset"] != float64(2) {
+			t.Errorf("%s West offset 1: no next_offset: %v", tool, page)
+		}
+	}
+	for _, n := range nrItems(t, env.OK(t, "list_assigned_numbers", `{"org_unit_id":1060}`), "numbers") {
+		if n["org_unit_id"] != float64(1060) {
+			t.Errorf("Tier 1 Support: %v", n)
+		}
 	}
 }

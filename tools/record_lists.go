@@ -114,11 +114,14 @@ func recordListTools() []Tool {
 				return out, nil
 			}, Confirm(previewDeleteRecordList), AccountWide()),
 		Define(Spec{Name: "delete_records", Title: "Delete records from a Talkdesk record list", Class: policy.Destructive, Idempotent: true,
-			Description: "Delete up to 100 records from a Talkdesk record list, named by exactly one of ids, phone_numbers or external_ids; not reversible. Needs the user's confirmation. Returns total_deleted and the identifiers that matched nothing."},
+			Description: "Delete up to 100 records from a Talkdesk record list, named by exactly one of ids, phone_numbers (any spelling; every record having one) or external_ids; not reversible. Needs the user's confirmation. Returns total_deleted and the identifiers that matched nothing."},
 			func(ctx context.Context, d *Deps, a schemas.DeleteRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
 				if err != nil {
 					return nil, err
+				}
+				if a.Kind() == schemas.ByPhoneNumber {
+					return deleteRecordsByPhone(ctx, c, a)
 				}
 				res, err := c.Records.Delete(ctx, a.RecordListID, a.Body())
 				if err != nil {
@@ -225,6 +228,7 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 	hits := make(map[string]int, len(keys)) // identifier -> records it matches
 	affected := 0                           // records matched by any identifier
 	var matchedRecords []talkdesk.Record    // as they are, for the audit record
+	var contacts []map[string]any           // the records matched, by phone number
 	complete, err := c.Records.Walk(ctx, a.RecordListID, previewRecordLimit, func(r talkdesk.Record) {
 		matched := false
 		for _, k := range recordKeys(a.Kind(), r) {
@@ -236,6 +240,9 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 		if matched {
 			affected++
 			matchedRecords = append(matchedRecords, r)
+			if a.Kind() == schemas.ByPhoneNumber {
+				contacts = append(contacts, contact(r))
+			}
 		}
 	})
 	if err != nil {
@@ -267,6 +274,9 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 		details["unmatched"] = shown
 	}
 	snapshot := map[string]any{"record_list_id": l.ID, "record_list_name": l.Name, "records": matchedRecords}
+	if contacts != nil {
+		details["contacts"] = contacts
+	}
 	if !complete {
 		return &policy.Preview{
 			Action: fmt.Sprintf("Delete up to %d named records (by %s) from %s. Only the first %d records were checked, where %d of the %d identifiers were found. Not reversible through the API.",
@@ -294,8 +304,109 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 		// several of the named phone numbers.
 		action += fmt.Sprintf(" They are on %s in all.", plural(affected, "record", "records"))
 	}
+	if contacts != nil {
+		action += " Contacts: " + contactList(contacts) + "."
+	}
+	if a.Kind() == schemas.ByPhoneNumber && len(unmatched) > 0 {
+		action += " No record has " + strings.Join(unmatched, ", ") + "."
+	}
 	action += " Not reversible through the API."
 	return &policy.Preview{Action: action, Details: details, Snapshot: snapshot}, nil
+}
+
+// contact is a record as a delete_records preview names it.
+func contact(r talkdesk.Record) map[string]any {
+	nums := make([]string, 0, len(r.PhoneNumbers))
+	for _, p := range r.PhoneNumbers {
+		nums = append(nums, schemas.PhoneOut(p.PhoneNumber))
+	}
+	return map[string]any{"id": r.ID, "name": strings.TrimSpace(r.FirstName + " " + r.LastName), "phone_numbers": nums}
+}
+
+// contactList is "Ana Ruiz (+13035550100), ..." for at most 20 contacts.
+func contactList(cs []map[string]any) string {
+	parts := make([]string, 0, min(len(cs), 21))
+	for i, c := range cs {
+		if i == 20 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(cs)-20))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", c["name"], strings.Join(c["phone_numbers"].([]string), ", ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// deleteRecordsByPhone deletes the records having any of the named numbers.
+// The upstream matches numbers as stored, in whatever spelling the list
+// has them: the server reads the list, matches the normalised numbers, and
+// deletes the records it found by id, 100 at a time.
+func deleteRecordsByPhone(ctx context.Context, c *talkdesk.Client, a schemas.DeleteRecordsArgs) (any, error) {
+	keys := identifierKeys(a)
+	hits := map[string]bool{}
+	var ids []string
+	complete, err := c.Records.Walk(ctx, a.RecordListID, previewRecordLimit, func(r talkdesk.Record) {
+		matched := false
+		for _, k := range recordKeys(schemas.ByPhoneNumber, r) {
+			if _, named := keys[k]; named {
+				hits[k], matched = true, true
+			}
+		}
+		if matched {
+			ids = append(ids, r.ID)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the records to find the numbers: %w", err)
+	}
+	var unmatched []string
+	for _, k := range a.PhoneNumbers {
+		if !hits[k] {
+			unmatched = append(unmatched, k)
+		}
+	}
+	out := map[string]any{"record_list_id": a.RecordListID, "records_matched": len(ids)}
+	if len(ids) == 0 {
+		out["status"], out["message"] = "none deleted", "No record has any of the numbers: nothing was deleted."
+	}
+	deletedCount, errs, accepted := 0, 0, 0
+	var failed []map[string]any
+	for start := 0; start < len(ids); start += maxRecordsPerBulk {
+		batch := ids[start:min(len(ids), start+maxRecordsPerBulk)]
+		res, err := c.Records.Delete(ctx, a.RecordListID, schemas.DeleteRecordsArgs{IDs: batch}.Body())
+		if err != nil {
+			if deletedCount == 0 && start == 0 {
+				return nil, err
+			}
+			out["status"] = "partly deleted"
+			out["message"] = fmt.Sprintf("Deleted %d of the %d matched records, then: %v. The rest (record ids from %s on) were not deleted.", deletedCount, len(ids), err, batch[0])
+			return out, nil
+		}
+		if res.TotalDeleted == nil && res.Accepted {
+			accepted += len(batch)
+		} else {
+			deletedCount += deref(res.TotalDeleted)
+		}
+		errs += res.TotalErrors
+		failed = append(failed, res.FailedRecords...)
+	}
+	switch {
+	case accepted > 0 && accepted == len(ids):
+		out["status"] = "accepted"
+		out["message"] = fmt.Sprintf("Talkdesk accepted the deletion of the %d matched records and may still be carrying it out: list_records shows what is left.", accepted)
+	case len(ids) > 0:
+		out = bulkOutcome(&talkdesk.BulkResult{RecordListID: a.RecordListID, TotalErrors: errs, HasErrors: errs > 0, FailedRecords: failed}, "deleted", deletedCount, len(ids))
+		out["records_matched"] = len(ids)
+		if accepted > 0 {
+			out["accepted"] = accepted
+		}
+	}
+	if len(unmatched) > 0 {
+		out["unmatched"] = unmatched
+	}
+	if !complete {
+		out["note"] = fmt.Sprintf("Only the first %d records of the list were searched for the numbers.", previewRecordLimit)
+	}
+	return out, nil
 }
 
 // identifierKeys are the named identifiers as comparable strings.
@@ -328,9 +439,11 @@ func recordKeys(kind string, r talkdesk.Record) []string {
 		out := make([]string, 0, len(r.PhoneNumbers))
 		seen := map[string]bool{}
 		for _, p := range r.PhoneNumbers {
-			if !seen[p.PhoneNumber] {
-				seen[p.PhoneNumber] = true
-				out = append(out, p.PhoneNumber)
+			// Named numbers are E.164; stored ones as the list has them.
+			n := schemas.PhoneOut(p.PhoneNumber)
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
 			}
 		}
 		return out
@@ -344,3 +457,6 @@ func recordKeys(kind string, r talkdesk.Record) []string {
 }
 
 func externalKey(provider, id string) string { return provider + "/" + id }
+
+// maxRecordsPerBulk is the most records one bulk call names (documented).
+const maxRecordsPerBulk = 100

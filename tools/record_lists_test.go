@@ -128,7 +128,7 @@ func TestRecordListsScenarioWithTokenConfirmation(t *testing.T) {
 				t.Fatalf("first call: %s", testenv.Text(first))
 			}
 			conf := testenv.Structured(t, first)
-			wantAction := "Delete 2 of 2 named records (by phone number) from record list 'Opt-out Cleanup' (5 records). Not reversible through the API."
+			wantAction := "Delete 2 of 2 named records (by phone number) from record list 'Opt-out Cleanup' (5 records). Contacts: First2 Last2 (+15550000002); First4 Last4 (+15550000004). Not reversible through the API."
 			if conf["status"] != "confirmation_required" || conf["action"] != wantAction || conf["confirmation_token"] == "" || conf["expires_at"] == "" {
 				t.Fatalf("first call = %v", conf)
 			}
@@ -169,7 +169,7 @@ func TestDeleteRecordsPreviewSaysWhatMatches(t *testing.T) {
 
 	conf := e.ok(t, "delete_records", map[string]any{"record_list_id": sandbox.SpringCampaignListID,
 		"phone_numbers": []any{"+13035550101", "+13035550105", "+19995550000"}})
-	want := "Delete 2 of 3 named records (by phone number) from record list 'Spring Campaign' (5 records). 1 identifier matches nothing. Not reversible through the API."
+	want := "Delete 2 of 3 named records (by phone number) from record list 'Spring Campaign' (5 records). 1 identifier matches nothing. Contacts: Ava Thompson (+13035550101); Ella Fischer (+13035550105). No record has +19995550000. Not reversible through the API."
 	if conf["action"] != want {
 		t.Fatalf("action = %q\nwant     %q", conf["action"], want)
 	}
@@ -443,5 +443,42 @@ func TestDeleteRecordsAccepted202(t *testing.T) {
 	res := e.ok(t, "delete_records", args)
 	if res["status"] != "accepted" || !strings.Contains(res["message"].(string), "list_records") {
 		t.Fatalf("202: %v", res)
+	}
+}
+
+// The upstream matches phone numbers as stored: a record stored as
+// "(303) 555-0199" is found by any spelling of the number, deleted by its
+// id, and the preview names the contact and the number that matched
+// nothing.
+func TestDeleteRecordsByPhoneResolvesStoredSpellings(t *testing.T) {
+	t.Parallel()
+	e := newTDEnv(t, testenv.Options{})
+	if !e.sb.AddTalkdeskRecord(sandbox.SpringCampaignListID, "Gus", "Odd", "(303) 555-0199") {
+		t.Fatal("no Spring Campaign list")
+	}
+	args := map[string]any{"record_list_id": sandbox.SpringCampaignListID, "phone_numbers": []any{"303.555.0199", "+1 999 555 0000"}}
+	conf := e.ok(t, "delete_records", args)
+	action, _ := conf["action"].(string)
+	for _, want := range []string{"Gus Odd (+13035550199)", "No record has +19995550000"} {
+		if !strings.Contains(action, want) {
+			t.Errorf("action %q does not say %q", action, want)
+		}
+	}
+	args["confirmation_token"] = e.env.Approved(t, conf)
+	e.sb.ResetCalls()
+	res := e.ok(t, "delete_records", args)
+	if res["status"] != "deleted" || res["total_deleted"] != float64(1) || !slices.Equal(res["unmatched"].([]any), []any{"+19995550000"}) {
+		t.Fatalf("delete: %v", res)
+	}
+	for _, p := range e.sb.TalkdeskPhones(sandbox.SpringCampaignListID) {
+		if p == "(303) 555-0199" {
+			t.Fatal("the record stored as (303) 555-0199 is still there")
+		}
+	}
+
+	// A number that is no phone number is refused, naming it.
+	msg := e.refused(t, "delete_records", map[string]any{"record_list_id": sandbox.SpringCampaignListID, "phone_numbers": []any{"555-0199"}})
+	if !strings.Contains(msg, "555-0199") {
+		t.Errorf("refusal %q does not name the number", msg)
 	}
 }

@@ -16,12 +16,20 @@ func routeTools() []Tool {
 			Description: "List provisioned routes (tracking number → ring_to number). Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListRoutesArgs) (*Page[convirza.Route], error) {
 				out, err := d.Convirza.Routes.List(ctx, a)
+				if err == nil {
+					e164Routes(out.Items)
+				}
 				return pageOf("provisioned_routes", a.Offset, out, err)
 			}, Names(func(a schemas.ListRoutesArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListRoutesArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "get_provisioned_route", Title: "Get provisioned route", Class: policy.Read,
 			Description: "Get one provisioned route by id: name, status, tracking number, ring_to, org unit."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
-				return d.Convirza.Routes.Get(ctx, a.ID)
+				r, err := d.Convirza.Routes.Get(ctx, a.ID)
+				if err != nil {
+					return nil, err
+				}
+				e164Route(r)
+				return r, nil
 			}, Owned(routeRecord.owner, idOf)),
 		Define(Spec{Name: "create_provisioned_route", Title: "Create provisioned route", Class: policy.Write,
 			Description: "Route a tracking number the org unit holds (list_assigned_numbers; order_phone_number buys one) to a ring_to number. Returns provisioned_route_id."},
@@ -43,10 +51,10 @@ func routeTools() []Tool {
 			}, Owned(routeRecord.owner, func(a schemas.UpdateRouteArgs) int64 { return a.ID })),
 		Define(Spec{Name: "delete_provisioned_route", Title: "Delete provisioned route", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a route: its number stops ringing ring_to but stays the account's. Not reversible through the API. Needs the user's confirmation."},
-			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
-				meta, err := d.Convirza.Routes.Delete(ctx, a.ID)
-				return deleted(ctx, "provisioned_route_id", a.ID, meta, err, routeRecord.statusOf(d, a.ID))
-			}, Confirm(previewDeleteRoute), Owned(routeRecord.owner, idOf)),
+			byIDs(func(ctx context.Context, d *Deps, id int64) (any, error) {
+				meta, err := d.Convirza.Routes.Delete(ctx, id)
+				return deleted(ctx, "provisioned_route_id", id, meta, err, routeRecord.statusOf(d, id))
+			}), Confirm(previewIDs("Delete", "deleted", "routes", previewDeleteRoute)), ownedIDs(routeRecord.owner)),
 	}
 }
 

@@ -158,7 +158,7 @@ func TestEveryToolDeclaresItsScope(t *testing.T) {
 		"list_voice_agents": "names+filters", "get_voice_agent": "resolves", "create_voice_agent": "names",
 		"replace_voice_agent": "names+resolves", "update_voice_agent": "names+resolves", "delete_voice_agent": "resolves",
 
-		"search_available_numbers": "filters", "list_assigned_numbers": "filters", "list_provisioned_numbers": "filters",
+		"search_available_numbers": "filters", "list_assigned_numbers": "names+filters", "list_provisioned_numbers": "names+filters",
 		"order_phone_number": "names", "release_phone_number": "resolves",
 
 		"list_provisioned_routes": "names+pins", "get_provisioned_route": "resolves", "create_provisioned_route": "names",

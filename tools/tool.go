@@ -40,6 +40,8 @@ type Deps struct {
 	// MediaDir is the only directory upload_media_prompt may read files
 	// from (CONVIRZA_MCP_MEDIA_DIR); empty: file paths are refused.
 	MediaDir string
+	// Spend counts the policy's daily limits (nil: none).
+	Spend *policy.Spend
 }
 
 // Spec describes a tool.

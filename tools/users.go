@@ -17,12 +17,22 @@ func userTools() []Tool {
 			Description: "List users of an org unit and its sub-groups (default the whole account). Filter by name, email, role_id, user_status; deleted users only with user_status=deleted. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListUsersArgs) (*Page[convirza.User], error) {
 				out, err := d.Convirza.Users.List(ctx, a)
+				if err == nil {
+					for i := range out.Items {
+						out.Items[i].AgentRingTo = schemas.PhoneOut(out.Items[i].AgentRingTo)
+					}
+				}
 				return pageOf("users", a.Offset, out, err)
 			}, Names(func(a schemas.ListUsersArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListUsersArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "get_user", Title: "Get user", Class: policy.Read,
 			Description: "Get one user by id: name, email, role, status, group, ring-to number and settings."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
-				return d.Convirza.Users.Get(ctx, a.ID)
+				u, err := d.Convirza.Users.Get(ctx, a.ID)
+				if err != nil {
+					return nil, err
+				}
+				u.AgentRingTo = schemas.PhoneOut(u.AgentRingTo)
+				return u, nil
 			}, Owned(userRecord.owner, idOf)),
 		Define(Spec{Name: "create_user", Title: "Create user", Class: policy.Write,
 			Description: "Create a user in a group (ct_user_ou_id); username is their email and login. Returns the new user id."},
@@ -44,10 +54,10 @@ func userTools() []Tool {
 			}, Names(func(a schemas.UpdateUserArgs) []int64 { return unitPtr(a.CTUserOUID) }), Owned(userRecord.owner, func(a schemas.UpdateUserArgs) int64 { return a.ID })),
 		Define(Spec{Name: "delete_user", Title: "Delete user", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a user (status deleted, no more login); not reversible through the API. Refused for the account this server is logged in as. Needs the user's confirmation."},
-			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
-				meta, err := d.Convirza.Users.Delete(ctx, a.ID)
-				return deleted(ctx, "ct_user_id", a.ID, meta, err, userRecord.statusOf(d, a.ID))
-			}, Confirm(previewDeleteUser), Owned(userRecord.owner, idOf)),
+			byIDs(func(ctx context.Context, d *Deps, id int64) (any, error) {
+				meta, err := d.Convirza.Users.Delete(ctx, id)
+				return deleted(ctx, "ct_user_id", id, meta, err, userRecord.statusOf(d, id))
+			}), Confirm(previewIDs("Delete", "deleted", "users", previewDeleteUser)), ownedIDs(userRecord.owner)),
 	}
 }
 

@@ -43,10 +43,10 @@ func webhookTools() []Tool {
 			}, Names(func(a schemas.UpdateWebhookArgs) []int64 { return unitPtr(a.OrgUnitID) }), Owned(webhookRecord.owner, func(a schemas.UpdateWebhookArgs) int64 { return a.ID })),
 		Define(Spec{Name: "delete_webhook", Title: "Delete webhook", Class: policy.Destructive, Idempotent: true,
 			Description: "Delete a webhook: it stops firing for its org unit and every sub-group; not reversible through the API (to pause, update status instead). Needs the user's confirmation."},
-			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
-				meta, err := d.Convirza.Webhooks.Delete(ctx, a.ID)
-				return deleted(ctx, "webhook_id", a.ID, meta, err, webhookRecord.statusOf(d, a.ID))
-			}, Confirm(previewDeleteWebhook), Owned(webhookRecord.owner, idOf)),
+			byIDs(func(ctx context.Context, d *Deps, id int64) (any, error) {
+				meta, err := d.Convirza.Webhooks.Delete(ctx, id)
+				return deleted(ctx, "webhook_id", id, meta, err, webhookRecord.statusOf(d, id))
+			}), Confirm(previewIDs("Delete", "deleted", "webhooks", previewDeleteWebhook)), ownedIDs(webhookRecord.owner)),
 	}
 }
 

@@ -347,7 +347,7 @@ func TestAuditEveryWrite(t *testing.T) {
 			t.Errorf("line %d lacks arguments: %v", i, l)
 		}
 	}
-	if a := lines[0]["arguments"].(map[string]any); a["phone_number"] != "******0123" {
+	if a := lines[0]["arguments"].(map[string]any); a["phone_number"] != "+*******0123" {
 		t.Errorf("phone number not masked: %v", a)
 	}
 	if e := fmt.Sprint(lines[7]["error"]); !strings.Contains(e, "under itself") || lines[7]["request_id"] == nil {

@@ -34,3 +34,9 @@ func (s *Server) TalkdeskPhones(listID string) []string { return s.td.Phones(lis
 // TalkdeskSnapshot renders every list and record as JSON, so a test can
 // check that a refused call changed nothing.
 func (s *Server) TalkdeskSnapshot() string { return s.td.Snapshot() }
+
+// AddTalkdeskRecord adds a record to a record list with its phone numbers
+// stored exactly as given; false for an unknown list.
+func (s *Server) AddTalkdeskRecord(listID, first, last string, phones ...string) bool {
+	return s.td.AddRecord(listID, first, last, phones...)
+}

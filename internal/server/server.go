@@ -187,6 +187,7 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 		return tools.Guards{}, nil, err
 	}
 	a.Approvals = policy.NewApprovals(a.Store)
+	a.Deps.Spend = &policy.Spend{Store: a.Store, Limits: eff.Policy.Limits}
 	a.confirm = &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode,
 		Wait: a.Config.ApprovalWait, URLWait: a.Config.ApprovalWait}
 	a.pages = newHTTPPages(a.Config.PublicURL, a.Config.Addr)

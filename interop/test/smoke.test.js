@@ -18,7 +18,7 @@ const PHOENIX = 1043;
 const JOHN = 12345; // John Smith, Inside Sales
 const DENVER_HOOK = 3; // "Denver dispatch board"
 const DENVER_AGENT = 801;
-const DENVER_ROUTE = 7001; // "Denver Google Ads", tracking 3035550100
+const DENVER_ROUTE = 7001; // "Denver Google Ads", tracking +13035550100
 const SCHEDULED_BC = 3006; // "Spring Sale Final Days"
 const SENT_BC = 3001; // "Holiday Hours Notice", already sent
 const FIRST_CALL = 900001;
@@ -86,10 +86,10 @@ const STEPS = [
     assert.ok(carrier, `no carrier number to order in ${JSON.stringify(sc)}`);
     s.carrierNumber = carrier.number;
   }),
-  read('list_assigned_numbers', { npa: '303' }, (sc) => includes(sc.numbers, 'number', '3035550100')),
-  read('list_provisioned_numbers', {}, (sc) => includes(sc.numbers, 'number', '3035550100')),
+  read('list_assigned_numbers', { npa: '303' }, (sc) => includes(sc.numbers, 'number', '+13035550100')),
+  read('list_provisioned_numbers', {}, (sc) => includes(sc.numbers, 'number', '+13035550100')),
   read('list_provisioned_routes', { org_unit_id: DENVER }, (sc) => includes(sc.provisioned_routes, 'provisioned_route_id', DENVER_ROUTE)),
-  read('get_provisioned_route', { id: DENVER_ROUTE }, (sc) => assert.equal(sc.phone_number, '3035550100')),
+  read('get_provisioned_route', { id: DENVER_ROUTE }, (sc) => assert.equal(sc.phone_number, '+13035550100')),
   read('list_broadcasts', { status: 'scheduled' }, (sc) => includes(sc.broadcasts, 'broadcast_id', SCHEDULED_BC)),
   read('get_broadcast', { id: SCHEDULED_BC }, (sc) => assert.equal(sc.broadcast_name, 'Spring Sale Final Days')),
   read('list_calls', { limit: 5 }, (sc) => assert.equal(sc.calls?.length, 5)),
@@ -268,9 +268,9 @@ const STEPS = [
     'order_phone_number',
     () => ({ number: s.carrierNumber, org_unit_id: DENVER }),
     () => new RegExp(s.carrierNumber.slice(-4)),
-    async (_, { client }) => includes((await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) })).numbers, 'number', s.carrierNumber),
+    async (_, { client }) => includes((await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(2, 5) })).numbers, 'number', s.carrierNumber),
     async ({ client }) => {
-      const l = await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) });
+      const l = await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(2, 5) });
       assert.ok(!ids(l.numbers, 'number').includes(s.carrierNumber), 'the number was bought before the confirmation');
     },
   ),
@@ -302,10 +302,10 @@ const STEPS = [
     () => ({ number: s.carrierNumber }),
     () => new RegExp(s.carrierNumber.slice(-4)),
     async (_, { client }) => {
-      const l = await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) });
+      const l = await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(2, 5) });
       assert.ok(!ids(l.numbers, 'number').includes(s.carrierNumber), 'the released number is still assigned');
     },
-    async ({ client }) => includes((await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(0, 3) })).numbers, 'number', s.carrierNumber),
+    async ({ client }) => includes((await get(client, 'list_assigned_numbers', { npa: s.carrierNumber.slice(2, 5) })).numbers, 'number', s.carrierNumber),
   ),
 
   // ---- broadcasts: schedule one, change it, cancel it ----

@@ -249,3 +249,22 @@ func (s *Sim) Snapshot() string {
 	b, _ := json.Marshal(out)
 	return string(b)
 }
+
+// AddRecord adds a record with these phone numbers, stored exactly as
+// given (a list may hold numbers in any spelling), to a list; false for an
+// unknown list.
+func (s *Sim) AddRecord(listID, first, last string, phones ...string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.st.lists[listID]
+	if l == nil {
+		return false
+	}
+	now := s.opts.Now()
+	rec := &record{id: s.st.newID("2b7f5e90"), first: first, last: last, created: now, modified: now}
+	for _, p := range phones {
+		rec.phones = append(rec.phones, phone{p, "MOBILE"})
+	}
+	l.records = append(l.records, rec)
+	return true
+}
