@@ -138,18 +138,16 @@ const MaxSummaryDays = 400
 var SummaryGroups = []string{"org_unit", "day", "hour", "disposition", "ad_source", "tracking_number"}
 
 // SummarizeCallsArgs asks for call counts over up to 400 days, grouped;
-// the filters are list_calls'.
+// the filters are list_calls' (but caller_id and ring_to: a summary of one
+// caller is a list_calls away, and the catalog is read on every turn).
 type SummarizeCallsArgs struct {
-	Start              string   `json:"start,omitempty" jsonschema:"format=date-time,description=Default 30 days before end"`
-	End                string   `json:"end,omitempty" jsonschema:"format=date-time,description=Default now; at most 400 days after start"`
-	Timezone           string   `json:"timezone,omitempty" jsonschema:"maxLength=64,description=IANA name for day and hour buckets; default UTC"`
-	GroupBy            []string `json:"group_by,omitempty" jsonschema:"uniqueItems=true,maxItems=3,enum=org_unit,enum=day,enum=hour,enum=disposition,enum=ad_source,enum=tracking_number,description=Default org_unit"`
-	OrgUnitID          int64    `json:"org_unit_id,omitempty" jsonschema:"minimum=1,description=Includes its sub-groups"`
-	CampaignID         int64    `json:"campaign_id,omitempty" jsonschema:"minimum=1"`
+	Start              string   `json:"start,omitempty" jsonschema:"format=date-time,description=Default end-30d"`
+	End                string   `json:"end,omitempty" jsonschema:"format=date-time,description=Default now"`
+	Timezone           string   `json:"timezone,omitempty" jsonschema:"maxLength=64,description=IANA"`
+	GroupBy            []string `json:"group_by,omitempty" jsonschema:"uniqueItems=true,enum=org_unit,enum=day,enum=hour,enum=disposition,enum=ad_source,enum=tracking_number,description=Default org_unit"`
+	OrgUnitID          int64    `json:"org_unit_id,omitempty" jsonschema:"minimum=1"`
 	ProvisionedRouteID int64    `json:"provisioned_route_id,omitempty" jsonschema:"minimum=1"`
-	CallerID           string   `json:"caller_id,omitempty" jsonschema:"pattern=^\\+?[0-9 ().-]{7\\,24}$"`
-	PhoneNumber        string   `json:"phone_number,omitempty" jsonschema:"pattern=^\\+?[0-9]{7\\,15}$,description=Tracking number"`
-	RingTo             string   `json:"ring_to,omitempty" jsonschema:"pattern=^\\+?[0-9]{7\\,15}$"`
+	PhoneNumber        string   `json:"phone_number,omitempty" jsonschema:"pattern=^\\+?[0-9]{7\\,15}$"`
 	Disposition        []string `json:"disposition,omitempty" jsonschema:"uniqueItems=true,enum=ANSWERED,enum=NO ANSWER,enum=BUSY,enum=FAILED,enum=VOICEMAIL,enum=ABANDONED,enum=TRANSFERRED"`
 }
 
@@ -175,12 +173,9 @@ func (a *SummarizeCallsArgs) Window(now time.Time) (start, end time.Time, loc *t
 	return start, end, loc, nil
 }
 
-// Validate checks the window (at most 400 days, end after start), the time
-// zone, and writes caller_id in E.164.
+// Validate checks the window (at most 400 days, end after start) and the
+// time zone.
 func (a *SummarizeCallsArgs) Validate() error {
-	if err := normalisePhone("caller_id", &a.CallerID); err != nil {
-		return err
-	}
 	start, end, _, err := a.Window(time.Now())
 	if err != nil {
 		return err
@@ -202,7 +197,7 @@ func (a *SummarizeCallsArgs) Validate() error {
 func (a SummarizeCallsArgs) Calls(start, end time.Time) ListCallsArgs {
 	return ListCallsArgs{
 		Start: start.UTC().Format("2006-01-02T15:04:05.000Z"), End: end.UTC().Format("2006-01-02T15:04:05.000Z"),
-		OrgUnitID: a.OrgUnitID, CampaignID: a.CampaignID, ProvisionedRouteID: a.ProvisionedRouteID,
-		CallerID: a.CallerID, PhoneNumber: a.PhoneNumber, RingTo: a.RingTo, Disposition: a.Disposition,
+		OrgUnitID: a.OrgUnitID, ProvisionedRouteID: a.ProvisionedRouteID,
+		PhoneNumber: a.PhoneNumber, Disposition: a.Disposition,
 	}
 }
