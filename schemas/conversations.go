@@ -129,3 +129,75 @@ func days(d time.Duration) string {
 	}
 	return fmt.Sprintf("%.1f days", n)
 }
+
+// MaxSummaryDays is the longest window summarize_calls walks (in 31-day
+// windows of GET /conversations/calls).
+const MaxSummaryDays = 400
+
+// SummaryGroups are the keys summarize_calls can group calls by.
+var SummaryGroups = []string{"org_unit", "day", "hour", "disposition", "ad_source", "tracking_number"}
+
+// SummarizeCallsArgs asks for call counts over up to 400 days, grouped;
+// the filters are list_calls' (but caller_id and ring_to: a summary of one
+// caller is a list_calls away, and the catalog is read on every turn).
+type SummarizeCallsArgs struct {
+	Start              string   `json:"start,omitempty" jsonschema:"format=date-time,description=Default end-30d"`
+	End                string   `json:"end,omitempty" jsonschema:"format=date-time,description=Default now"`
+	Timezone           string   `json:"timezone,omitempty" jsonschema:"maxLength=64,description=IANA"`
+	GroupBy            []string `json:"group_by,omitempty" jsonschema:"uniqueItems=true,enum=org_unit,enum=day,enum=hour,enum=disposition,enum=ad_source,enum=tracking_number,description=Default org_unit"`
+	OrgUnitID          int64    `json:"org_unit_id,omitempty" jsonschema:"minimum=1"`
+	ProvisionedRouteID int64    `json:"provisioned_route_id,omitempty" jsonschema:"minimum=1"`
+	PhoneNumber        string   `json:"phone_number,omitempty" jsonschema:"pattern=^\\+?[0-9]{7\\,15}$"`
+	Disposition        []string `json:"disposition,omitempty" jsonschema:"uniqueItems=true,enum=ANSWERED,enum=NO ANSWER,enum=BUSY,enum=FAILED,enum=VOICEMAIL,enum=ABANDONED,enum=TRANSFERRED"`
+}
+
+// Window resolves the summary's window and time zone: end defaults to now,
+// start to 30 days before end.
+func (a *SummarizeCallsArgs) Window(now time.Time) (start, end time.Time, loc *time.Location, err error) {
+	start, end, err = parseRange(a.Start, a.End)
+	if err != nil {
+		return
+	}
+	if end.IsZero() {
+		end = now
+	}
+	if start.IsZero() {
+		start = end.Add(-30 * 24 * time.Hour)
+	}
+	loc = time.UTC
+	if a.Timezone != "" {
+		if loc, err = time.LoadLocation(a.Timezone); err != nil || a.Timezone == "Local" {
+			return start, end, nil, fmt.Errorf("timezone %q is not an IANA time zone name such as America/Denver or UTC", a.Timezone)
+		}
+	}
+	return start, end, loc, nil
+}
+
+// Validate checks the window (at most 400 days, end after start) and the
+// time zone.
+func (a *SummarizeCallsArgs) Validate() error {
+	start, end, _, err := a.Window(time.Now())
+	if err != nil {
+		return err
+	}
+	if !end.After(start) {
+		return fmt.Errorf("end must be after start (start %s, end %s)", start.Format(time.RFC3339), end.Format(time.RFC3339))
+	}
+	limit := MaxSummaryDays * 24 * time.Hour
+	if a.End == "" {
+		limit += time.Minute // "now" moves on between the caller's clock and this one
+	}
+	if span := end.Sub(start); span > limit {
+		return fmt.Errorf("the window spans %s; summarize_calls covers at most %d days: narrow it or summarize consecutive windows", days(span), MaxSummaryDays)
+	}
+	return nil
+}
+
+// Calls is the list_calls query of one window of the summary.
+func (a SummarizeCallsArgs) Calls(start, end time.Time) ListCallsArgs {
+	return ListCallsArgs{
+		Start: start.UTC().Format("2006-01-02T15:04:05.000Z"), End: end.UTC().Format("2006-01-02T15:04:05.000Z"),
+		OrgUnitID: a.OrgUnitID, ProvisionedRouteID: a.ProvisionedRouteID,
+		PhoneNumber: a.PhoneNumber, Disposition: a.Disposition,
+	}
+}

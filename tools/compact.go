@@ -204,6 +204,8 @@ var synonyms = map[string][]string{
 	"find": {"list", "search"}, "show": {"list", "get"}, "who": {"call"}, "label": {"tag"}, "yesterday": {"call"},
 	"access": {"user"}, "login": {"user", "profile"}, "ring": {"route"}, "forward": {"route"}, "forwarding": {"route"},
 	"blast": {"broadcast"}, "campaign": {"broadcast", "route"}, "receptionist": {"voice", "agent"},
+	"many": {"summarize"}, "count": {"summarize"}, "report": {"summarize"}, "am": {"profile"},
+	"market": {"ad", "source"}, "channel": {"ad", "source"},
 }
 
 // toolsetWords tie a word of a request to the toolset it is about, whatever

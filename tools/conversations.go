@@ -28,6 +28,11 @@ func conversationTools() []Tool {
 				}
 				return d.Convirza.Conversations.Call(ctx, a.ID, include)
 			}, Resolves(callOwner)),
+		Define(Spec{Name: "summarize_calls", Title: "Summarize calls", Class: policy.Read,
+			Description: "Call counts by office, day, hour or source, answered rate, average duration; " +
+				"up to 400 days (31-day windows, with progress). Filters as list_calls."},
+			summarizeCalls, Names(func(a schemas.SummarizeCallsArgs) []int64 { return units(a.OrgUnitID) }),
+			Pins(func(a *schemas.SummarizeCallsArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "list_sms_conversations", Title: "List SMS conversations", Class: policy.Read,
 			Description: "SMS threads with customers: their number, tracking number, last message, status, agent, unread count, " +
 				"response times (HH:MM:SS). Default open threads, latest activity first."},

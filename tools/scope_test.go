@@ -167,7 +167,7 @@ func TestEveryToolDeclaresItsScope(t *testing.T) {
 		"list_broadcasts": "filters", "get_broadcast": "resolves", "create_broadcast": "names+resolves+pins",
 		"replace_broadcast": "resolves", "update_broadcast": "resolves", "delete_broadcast": "resolves",
 
-		"list_calls": "names+pins", "get_call": "resolves",
+		"list_calls": "names+pins", "summarize_calls": "names+pins", "get_call": "resolves",
 		"list_sms_conversations": "unscopable", // to no org unit: refused under a scope
 
 		"get_profile": "account-wide", "list_industries": "account-wide", "list_ad_sources": "filters",

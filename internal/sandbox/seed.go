@@ -94,9 +94,9 @@ func seed(now time.Time) *state {
 	}
 	st.nextUser = 20001
 	seedCRUD(st)
+	seedNumbersAndRoutes(st) // before the calls, which come in on its routes
 	seedConversations(st, now)
 	seedBroadcasts(st, now)
-	seedNumbersAndRoutes(st)
 	seedVoiceAgents(st)
 	seedMedia(st)
 	return st

@@ -7,21 +7,38 @@ import (
 	"time"
 )
 
-// demoLines are the demo account's tracking numbers (fictional 555-01xx
-// numbers). Route ids 601-612 and campaign ids 301-308 are simulator choices.
-var demoLines = []*trackingLine{
-	{601, 1010, 301, "Inside Sales - Google Ads", "+12125550141", "+12125550100", "Google Ads", 9},
-	{602, 1010, 304, "Inside Sales - Website", "+12125550142", "+12125550100", "Website", 6},
-	{603, 1011, 305, "Enterprise Sales - LinkedIn", "+13125550143", "+13125550110", "LinkedIn", 4},
-	{604, 1042, 301, "Denver Office - Google Ads", "+13035550144", "+13035550120", "Google Ads", 8},
-	{605, 1042, 306, "Denver Office - Yelp", "+17205550145", "+13035550120", "Yelp", 4},
-	{606, 1043, 303, "Phoenix Office - Direct Mail", "+14805550146", "+14805550130", "Direct Mail", 5},
-	{607, 1051, 301, "Cambridge Clinic - Google Ads", "+16175550147", "+16175550140", "Google Ads", 6},
-	{608, 1052, 302, "Quincy Clinic - Facebook", "+16175550148", "+16175550150", "Facebook", 4},
-	{609, 1053, 307, "Hartford Auto Mall - Radio", "+18605550149", "+18605550160", "Radio", 6},
-	{610, 1060, 308, "Support Line", "+15125550150", "+15125550170", "Organic", 7},
-	{611, 1002, 304, "Sales Division - Main", "+12125550151", "+12125550180", "Website", 3},
-	{612, 1050, 302, "Boston Clinic Group - Main", "+16175550152", "+16175550190", "Facebook", 2},
+// demoLineSeeds attribute the demo account's active provisioned routes
+// (seedRoutes) to campaigns and ad sources: every call of the demo account
+// comes in on one of these routes, so calls, numbers, routes and org units
+// agree across every tool. Campaign ids 301-308 are simulator choices;
+// weight is the route's share of the calls.
+var demoLineSeeds = []struct {
+	routeID, campaignID int64
+	source              string
+	weight              int
+}{
+	{7001, 301, "Google Ads", 9},
+	{7003, 303, "Direct Mail", 5},
+	{7004, 306, "Yelp", 5},
+	{7005, 304, "Website", 8},
+	{7006, 301, "Google Ads", 6},
+	{7007, 308, "Organic", 4},
+	{7011, 307, "Radio", 6},
+}
+
+// demoLines are the tracking lines of the seeded routes: the route's id,
+// name, org unit, tracking number (E.164) and ring-to number.
+func demoLines(st *state) []*trackingLine {
+	lines := make([]*trackingLine, 0, len(demoLineSeeds))
+	for _, x := range demoLineSeeds {
+		rt := st.routes[x.routeID]
+		if rt == nil {
+			continue
+		}
+		lines = append(lines, &trackingLine{routeID: rt.id, ouID: rt.ouID, campaignID: x.campaignID, name: rt.Name,
+			number: "+1" + digits(rt.Phone), ringTo: rt.RingTo, source: x.source, weight: x.weight})
+	}
+	return lines
 }
 
 var demoAreaCodes = []string{"212", "303", "617", "480", "512", "860", "312", "801", "720", "646"}
@@ -67,10 +84,11 @@ func seedConversations(st *state, now time.Time) {
 		"Compared us with a competitor; follow up Friday.",
 		"Wrong number.",
 	}
+	lines := demoLines(st)
 	midnight := now.Truncate(24 * time.Hour)
 	var calls []*call
 	for range 360 {
-		line := weighted(rng, demoLines, func(l *trackingLine) int { return l.weight })
+		line := weighted(rng, lines, func(l *trackingLine) int { return l.weight })
 		t := midnight.Add(-time.Duration(rng.IntN(29))*24*time.Hour + 13*time.Hour + time.Duration(rng.IntN(11*3600))*time.Second)
 		if !t.Before(now) {
 			t = t.Add(-24 * time.Hour)
@@ -128,7 +146,7 @@ func seedConversations(st *state, now time.Time) {
 		}
 	}
 	st.calls = calls
-	seedSMS(st, now, rng, callers)
+	seedSMS(st, now, rng, callers, lines)
 }
 
 func transcript(st *state, cl *call, rng *rand.Rand) string {
@@ -151,7 +169,7 @@ func hms(d time.Duration) string {
 }
 
 // seedSMS adds 36 SMS threads over the last 20 days.
-func seedSMS(st *state, now time.Time, rng *rand.Rand, phones []string) {
+func seedSMS(st *state, now time.Time, rng *rand.Rand, phones []string, lines []*trackingLine) {
 	agents := []int64{1, 2, 12345, 12346, 12348, 12350}
 	messages := []string{
 		"Do you have any openings tomorrow afternoon?",
@@ -168,7 +186,7 @@ func seedSMS(st *state, now time.Time, rng *rand.Rand, phones []string) {
 		"Your appointment is confirmed for Monday at 9am.",
 	}
 	for i := range 36 {
-		t := &smsThread{id: int64(4001 + i), phone: phones[rng.IntN(len(phones))], line: demoLines[rng.IntN(len(demoLines))]}
+		t := &smsThread{id: int64(4001 + i), phone: phones[rng.IntN(len(phones))], line: lines[rng.IntN(len(lines))]}
 		t.started = now.Add(-time.Duration(rng.IntN(20*24*60)+30) * time.Minute)
 		t.updated = t.started.Add(time.Duration(rng.IntN(48*60)) * time.Minute)
 		if !t.updated.Before(now) {

@@ -150,6 +150,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	a.extras(plan, g) // prompts.go: progress, prompts, resources, completions
 	return a, nil
 }
 

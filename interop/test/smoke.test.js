@@ -93,6 +93,7 @@ const STEPS = [
   read('list_broadcasts', { status: 'scheduled' }, (sc) => includes(sc.broadcasts, 'broadcast_id', SCHEDULED_BC)),
   read('get_broadcast', { id: SCHEDULED_BC }, (sc) => assert.equal(sc.broadcast_name, 'Spring Sale Final Days')),
   read('list_calls', { limit: 5 }, (sc) => assert.equal(sc.calls?.length, 5)),
+  read('summarize_calls', { group_by: ['org_unit'] }, (sc) => assert.ok(sc.total?.calls > 0 && sc.rows?.length > 0)),
   read('get_call', { id: FIRST_CALL, include: ['tags', 'call_flow'] }, (sc) => {
     assert.equal(sc.call_id, FIRST_CALL);
     assert.ok(sc.call_flow?.length > 0);
