@@ -116,6 +116,10 @@ func newApprovalPages(o pagesOptions) *approvalPages {
 	m.HandleFunc("POST "+pathApprovals+"/{id}/approve", p.decide(true))
 	m.HandleFunc("POST "+pathApprovals+"/{id}/decline", p.decide(false))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// Who may not see the pages learns nothing of which exist.
+		if _, ok := p.require(w, r); !ok {
+			return
+		}
 		p.message(w, http.StatusNotFound, "Not found", "There is no such page.")
 	})
 	p.mux = m
