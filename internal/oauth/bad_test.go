@@ -1,15 +1,18 @@
 package oauth_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/store"
 )
 
 // A wrong password and an unknown email get the same answer, and neither
@@ -182,7 +185,7 @@ func TestPKCE(t *testing.T) {
 }
 
 // A code used twice: the second use is refused and revokes what the first
-// issued (the code may have been stolen). Concurrent uses: one wins.
+// issued (the code may have been stolen).
 func TestReplayedCode(t *testing.T) {
 	e := newEnv(t, sandbox.Options{}, nil)
 	f := e.newFlow(e.register(redirectURI))
@@ -197,11 +200,46 @@ func TestReplayedCode(t *testing.T) {
 	if a := e.refresh(f, tok.Refresh); a.status != http.StatusBadRequest {
 		t.Fatalf("the first use's refresh token after a replay: %d", a.status)
 	}
+}
 
-	f = e.newFlow(e.register(redirectURI))
-	code = e.signIn(f, sandbox.ReadOnlyEmail)
+// barrierStore holds every read of a key under prefix until n reads
+// arrived (or a deadline passed), so n concurrent requests all see the
+// record as it was before any of them changes it.
+type barrierStore struct {
+	store.Store
+	prefix  string
+	n       int32
+	arrived atomic.Int32
+	release chan struct{}
+}
+
+func (b *barrierStore) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := b.Store.Get(ctx, key)
+	if strings.HasPrefix(key, b.prefix) {
+		if b.arrived.Add(1) == b.n {
+			close(b.release)
+		}
+		select {
+		case <-b.release:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	return v, err
+}
+
+// Concurrent uses of one code, all having read it unused: exactly one
+// gets tokens (the code is spent by an atomic swap, across replicas too).
+func TestConcurrentCodeUse(t *testing.T) {
+	const n = 6
+	bs := &barrierStore{prefix: "oauth/code/", n: n, release: make(chan struct{})}
+	e := newEnv(t, sandbox.Options{}, func(o *oauth.Options) {
+		bs.Store = o.Store
+		o.Store = bs
+	})
+	f := e.newFlow(e.register(redirectURI))
+	code := e.signIn(f, sandbox.ReadOnlyEmail)
 	var wg sync.WaitGroup
-	statuses := make([]int, 8)
+	statuses := make([]int, n)
 	for i := range statuses {
 		wg.Add(1)
 		go func() {
