@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,7 +124,11 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 
 // signIn is the page's form: the person's Convirza email and password. A
 // wrong password and an unknown email get the same answer; attempts are
-// limited per client address, per account, and in all.
+// limited per client address, per account, and in all. Cross-site posts
+// are refused twice over: the form must carry its page's request id (a
+// single-use secret, bound in the store to the client, its redirect URI
+// and PKCE challenge, that only the page showed), and a browser's Origin
+// must be this server's.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if o := r.Header.Get("Origin"); o != "" && o != "null" && !strings.EqualFold(o, s.origin) {
@@ -158,30 +163,26 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusOK, page)
 		return
 	}
-	if wait, err := s.admitSignIn(ctx, s.clientIP(r), email); err != nil {
-		page.Error = "The server cannot check sign-in limits right now. Try again shortly."
-		s.render(w, http.StatusServiceUnavailable, page)
-		return
-	} else if wait > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())))
-		page.Error = fmt.Sprintf("Too many sign-in attempts. Wait %d seconds and try again.", int(wait.Seconds()))
+	who, err := s.SignIn(ctx, s.clientIP(r), email, password)
+	var limited *LimitedError
+	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(int(limited.Wait.Seconds())))
+		page.Error = "Convirza refuses more sign-ins for a minute. Wait and try again."
+		if !limited.Upstream {
+			page.Error = fmt.Sprintf("Too many sign-in attempts. Wait %d seconds and try again.", int(limited.Wait.Seconds()))
+		}
 		s.render(w, http.StatusTooManyRequests, page)
 		return
-	}
-	who, toks, err := s.up.Login(ctx, email, password)
-	switch {
 	case errors.Is(err, ErrBadCredentials):
-		s.log.InfoContext(ctx, "sign-in refused: wrong email or password", "ip", s.clientIP(r))
 		page.Error = "Wrong email or password."
 		s.render(w, http.StatusOK, page)
 		return
-	case errors.Is(err, ErrUpstreamLimited):
-		w.Header().Set("Retry-After", "60")
-		page.Error = "Convirza refuses more sign-ins for a minute. Wait and try again."
-		s.render(w, http.StatusTooManyRequests, page)
+	case errors.Is(err, store.ErrUnavailable):
+		page.Error = "The server cannot reach its state store. Try again shortly."
+		s.render(w, http.StatusServiceUnavailable, page)
 		return
 	case err != nil:
-		s.log.WarnContext(ctx, "sign-in failed at Convirza", "err", err)
 		page.Error = "Convirza sign-in is not available right now. Try again shortly."
 		s.render(w, http.StatusBadGateway, page)
 		return
@@ -198,11 +199,6 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, http.StatusBadRequest, "This sign-in page was already used. Start the sign-in again from your assistant.")
 		return
 	}
-	if err := s.keepUpstream(ctx, who, toks); err != nil {
-		s.log.WarnContext(ctx, "keeping a person's Convirza tokens", "err", err)
-		s.problem(w, http.StatusServiceUnavailable, "The server cannot keep your sign-in right now. Try again shortly.")
-		return
-	}
 	code := codePrefix + random(32)
 	cr := codeRecord{ClientID: req.ClientID, Redirect: req.Redirect, Challenge: req.Challenge, Resource: req.Resource, Scope: req.Scope, Person: who}
 	cb, err := json.Marshal(cr)
@@ -215,6 +211,56 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(ctx, "signed in", "user", who.UserID, "client", req.ClientID)
 	s.redirect(w, r, req.Redirect, url.Values{"code": {code}}, req.State)
+}
+
+// LimitedError: a sign-in refused by a rate limit, before reaching Convirza.
+type LimitedError struct {
+	Wait time.Duration // retry after this
+	// Upstream: Convirza's own limit refused it, not this server's.
+	Upstream bool
+}
+
+func (e *LimitedError) Error() string {
+	if e.Upstream {
+		return "Convirza refuses more sign-ins for a minute; wait and try again"
+	}
+	return fmt.Sprintf("too many sign-in attempts; wait %d seconds and try again", int(e.Wait.Seconds()))
+}
+
+// SignIn checks a person's Convirza email and password, under the sign-in
+// limits (per client address ip, per account, in all), and keeps their
+// Convirza tokens (sealed; never the password) for the person's grants and
+// UpstreamTokens. The sign-in page uses it; so may other pages where a
+// person signs in (approvals). Errors: ErrBadCredentials (wrong password
+// and unknown email alike), *LimitedError, one wrapping
+// store.ErrUnavailable, or Convirza being unreachable.
+func (s *Server) SignIn(ctx context.Context, ip, email, password string) (Identity, error) {
+	wait, err := s.admitSignIn(ctx, ip, email)
+	if err != nil {
+		return Identity{}, fmt.Errorf("checking the sign-in limits: %w", err)
+	}
+	if wait > 0 {
+		return Identity{}, &LimitedError{Wait: wait}
+	}
+	who, toks, err := s.up.Login(ctx, email, password)
+	switch {
+	case errors.Is(err, ErrBadCredentials):
+		s.log.InfoContext(ctx, "sign-in refused: wrong email or password", "ip", ip)
+		return Identity{}, ErrBadCredentials
+	case errors.Is(err, ErrUpstreamLimited):
+		s.log.WarnContext(ctx, "Convirza refused a sign-in: its rate limit", "ip", ip)
+		return Identity{}, &LimitedError{Wait: time.Minute, Upstream: true}
+	case err != nil:
+		s.log.WarnContext(ctx, "sign-in failed at Convirza", "err", err)
+		return Identity{}, fmt.Errorf("signing in at Convirza: %w", err)
+	case who.UserID == 0:
+		return Identity{}, errors.New("signing in at Convirza: the answer did not say who signed in")
+	}
+	if err := s.keepUpstream(ctx, who, toks); err != nil {
+		s.revokeUpstreamTokens(ctx, toks)
+		return Identity{}, fmt.Errorf("keeping the person's Convirza tokens: %w", err)
+	}
+	return who, nil
 }
 
 // admitSignIn counts one sign-in attempt against the limits: per client

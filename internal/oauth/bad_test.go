@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -368,5 +369,82 @@ func TestExpiredAndRevokedTokens(t *testing.T) {
 		if a := e.postForm(e.base+"/revoke", url.Values{"token": {bad}}, nil); a.status != http.StatusOK {
 			t.Errorf("revoking %.20q: %d", bad, a.status)
 		}
+	}
+}
+
+// Sign-in pages opened are limited per client address (each may fetch a
+// metadata document and writes a pending request).
+func TestAuthorizationRequestsLimited(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, func(o *oauth.Options) { o.AuthorizationsPerIP = 2 })
+	f := e.newFlow(e.register(redirectURI))
+	for range 2 {
+		if p := e.open(e.authorizeURL(f)); p.status != http.StatusOK {
+			t.Fatalf("page within the limit: %d", p.status)
+		}
+	}
+	if p := e.open(e.authorizeURL(f)); p.status != http.StatusBadRequest || !strings.Contains(p.body, "too many sign-ins started") {
+		t.Fatalf("third page of the minute: %d\n%s", p.status, p.body)
+	}
+	if n := e.count("oauth/req/"); n != 2 {
+		t.Fatalf("%d pending requests, want 2", n)
+	}
+}
+
+// A cross-site post of the sign-in form is refused before anything else.
+func TestSignInFormRefusesOtherOrigins(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, nil)
+	f := e.newFlow(e.register(redirectURI))
+	p := e.open(e.authorizeURL(f))
+	logins := e.sb.Logins()
+	a := e.submit(p, sandbox.StandardEmail, sandbox.DemoPassword, http.Header{"Origin": {"https://evil.example"}})
+	if a.status != http.StatusForbidden || a.header.Get("Location") != "" {
+		t.Fatalf("cross-site post: %d %q", a.status, a.header.Get("Location"))
+	}
+	if e.sb.Logins() != logins {
+		t.Fatal("a cross-site post reached Convirza")
+	}
+	// The page's own origin, and a post with no request id.
+	e.code(e.submit(p, sandbox.StandardEmail, sandbox.DemoPassword, http.Header{"Origin": {e.base}}), f)
+	if a := e.postForm(e.base+"/authorize", url.Values{"email": {sandbox.StandardEmail}, "password": {sandbox.DemoPassword}}, nil); a.status != http.StatusBadRequest {
+		t.Fatalf("a post without the page's request id: %d", a.status)
+	}
+}
+
+// Convirza's own limit (10 logins a minute from one address: this server)
+// is reported as such, with nothing issued.
+func TestConvirzaRateLimitAtSignIn(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, func(o *oauth.Options) {
+		o.SignInsPerIP, o.SignInsPerAccount, o.SignInsTotal = 100, 100, 100
+	})
+	f := e.newFlow(e.register(redirectURI))
+	p := e.open(e.authorizeURL(f))
+	for range 10 {
+		e.submit(p, sandbox.StandardEmail, "wrong", nil)
+	}
+	a := e.submit(p, sandbox.StandardEmail, sandbox.DemoPassword, nil)
+	if a.status != http.StatusTooManyRequests || !strings.Contains(a.body, "Convirza refuses more sign-ins") || a.header.Get("Location") != "" {
+		t.Fatalf("11th sign-in of the minute: %d\n%s", a.status, a.body)
+	}
+	e.nothingIssued()
+}
+
+// SignIn is the sign-in other pages (approvals) use: the same limits, the
+// same answer for a wrong password and an unknown email.
+func TestSignInFunction(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, func(o *oauth.Options) { o.SignInsPerIP = 3 })
+	ctx := context.Background()
+	who, err := e.srv.SignIn(ctx, "203.0.113.1", sandbox.ReadOnlyEmail, sandbox.DemoPassword)
+	if err != nil || who.Email != sandbox.ReadOnlyEmail || who.Role != "ReadOnly" || who.UserID == 0 {
+		t.Fatalf("SignIn: %+v %v", who, err)
+	}
+	if _, err := e.srv.SignIn(ctx, "203.0.113.1", sandbox.ReadOnlyEmail, "wrong"); !errors.Is(err, oauth.ErrBadCredentials) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, err := e.srv.SignIn(ctx, "203.0.113.1", "nobody@summit-demo.example", "wrong"); !errors.Is(err, oauth.ErrBadCredentials) {
+		t.Fatalf("unknown email: %v", err)
+	}
+	var limited *oauth.LimitedError
+	if _, err := e.srv.SignIn(ctx, "203.0.113.1", sandbox.ReadOnlyEmail, sandbox.DemoPassword); !errors.As(err, &limited) || limited.Wait <= 0 || limited.Upstream {
+		t.Fatalf("fourth attempt from one address: %v", err)
 	}
 }

@@ -51,14 +51,16 @@ func clientKey(id string) string { return "oauth/client/" + digest(id) }
 // ID Metadata Document for an https URL, a registration otherwise. The
 // error is for the person's eyes (it is never sent to a redirect URI).
 func (s *Server) lookupClient(ctx context.Context, r *http.Request, id string) (*client, error) {
+	// Every authorization request may fetch a document and writes a
+	// pending request: both are limited per client address.
+	ok, err := s.allow(ctx, "authorize/"+s.clientIP(r), s.authorizations, time.Minute)
+	if err != nil {
+		return nil, fmt.Errorf("the server cannot check its limits right now (%w); try again shortly", err)
+	}
+	if !ok {
+		return nil, errors.New("too many sign-ins started from your address; wait a minute")
+	}
 	if strings.HasPrefix(id, "https://") {
-		ok, err := s.allow(ctx, "fetch/"+s.clientIP(r), s.fetches, time.Minute)
-		if err != nil {
-			return nil, fmt.Errorf("the server cannot check its limits right now (%w); try again shortly", err)
-		}
-		if !ok {
-			return nil, errors.New("too many sign-ins started from your address; wait a minute")
-		}
 		return s.fetchClient(ctx, id)
 	}
 	b, err := s.st.Get(ctx, clientKey(id))

@@ -195,10 +195,10 @@ type Options struct {
 	// (default 5), and in all (default 10: Convirza allows 10 logins a
 	// minute from one IP, and every sign-in leaves from this server).
 	SignInsPerIP, SignInsPerAccount, SignInsTotal int
-	// RegistrationsPerIP per hour (default 20); MetadataFetchesPerIP per
-	// minute (default 30): authorization requests that fetch a Client ID
-	// Metadata Document.
-	RegistrationsPerIP, MetadataFetchesPerIP int
+	// RegistrationsPerIP per hour (default 20); AuthorizationsPerIP per
+	// minute (default 30): sign-in pages opened, each of which may fetch a
+	// Client ID Metadata Document and writes a pending request.
+	RegistrationsPerIP, AuthorizationsPerIP int
 
 	// FetchTLS is the TLS configuration for fetching Client ID Metadata
 	// Documents (default: the system's roots). Tests trust their own
@@ -227,7 +227,7 @@ type Server struct {
 
 	accessTTL, grantTTL, codeTTL, requestTTL time.Duration
 	perIP, perAccount, total                 int64
-	registrations, fetches                   int64
+	registrations, authorizations            int64
 
 	fetch *http.Client
 	page  *template.Template
@@ -270,7 +270,7 @@ func New(o Options) (*Server, error) {
 	s.perAccount = orInt(o.SignInsPerAccount, 5)
 	s.total = orInt(o.SignInsTotal, 10)
 	s.registrations = orInt(o.RegistrationsPerIP, 20)
-	s.fetches = orInt(o.MetadataFetchesPerIP, 30)
+	s.authorizations = orInt(o.AuthorizationsPerIP, 30)
 	allowed := o.AddrAllowed
 	if allowed == nil {
 		allowed = PublicAddr

@@ -203,7 +203,6 @@ func (s *Server) keepUpstream(ctx context.Context, who Identity, toks Tokens) er
 			ttl = d
 		}
 	}
-	ttl = max(ttl, s.grantTTL)
 	return s.st.Put(ctx, upstreamKey(who.UserID), b, ttl)
 }
 
