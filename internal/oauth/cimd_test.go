@@ -124,6 +124,11 @@ func TestClientIDMetadataDocumentNeverFromPrivateAddresses(t *testing.T) {
 			t.Errorf("%s: %d\n%s", host, p.status, p.body)
 		}
 	}
+	// The page does not tell what a name resolves to.
+	f := e.newFlow(strings.Replace(docs.URL, "127.0.0.1", "localhost", 1) + "/client.json")
+	if p := e.open(e.authorizeURL(f)); strings.Contains(p.body, "127.0.0.1") || strings.Contains(p.body, "::1") {
+		t.Errorf("the page shows the address localhost resolves to:\n%s", p.body)
+	}
 	if n := docs.hits.Load(); n != 0 {
 		t.Fatalf("the document server was reached %d times", n)
 	}

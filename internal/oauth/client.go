@@ -227,7 +227,12 @@ func (s *Server) fetchClient(ctx context.Context, id string) (*client, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.fetch.Do(req)
 	if err != nil {
-		s.log.InfoContext(ctx, "client metadata document not fetched", "client", id, "err", err)
+		var blocked *blockedAddrError
+		if errors.As(err, &blocked) {
+			s.log.WarnContext(ctx, "client metadata document refused: not a public address", "client", id, "addr", blocked.addr.String())
+		} else {
+			s.log.InfoContext(ctx, "client metadata document not fetched", "client", id, "err", err)
+		}
 		return nil, fmt.Errorf("the application's metadata document could not be fetched from %s: %s", u.Host, fetchReason(err))
 	}
 	defer resp.Body.Close()
@@ -351,8 +356,10 @@ type blockedAddrError struct {
 	addr netip.Addr
 }
 
+// Error names the host, not the address: the page that shows it must not
+// tell a stranger what an internal name resolves to.
 func (e *blockedAddrError) Error() string {
-	return fmt.Sprintf("%s resolves to %s, which is not a public address", e.host, e.addr)
+	return e.host + " resolves to an address that is not a public address"
 }
 
 // specialNets are ranges no metadata document is fetched from, beyond what
