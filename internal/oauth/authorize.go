@@ -36,14 +36,15 @@ type authRequest struct {
 // codeRecord is an authorization code: single use (Swap from unused to
 // used); a second use revokes the grant the first one made.
 type codeRecord struct {
-	ClientID  string   `json:"client_id"`
-	Redirect  string   `json:"redirect_uri"`
-	Challenge string   `json:"code_challenge"`
-	Resource  string   `json:"resource"`
-	Scope     string   `json:"scope"`
-	Person    Identity `json:"person"`
-	Used      bool     `json:"used,omitempty"`
-	GrantID   string   `json:"grant_id,omitempty"`
+	ClientID  string    `json:"client_id"`
+	Redirect  string    `json:"redirect_uri"`
+	Challenge string    `json:"code_challenge"`
+	Resource  string    `json:"resource"`
+	Scope     string    `json:"scope"`
+	Person    Identity  `json:"person"`
+	Expires   time.Time `json:"expires"`
+	Used      bool      `json:"used,omitempty"`
+	GrantID   string    `json:"grant_id,omitempty"`
 }
 
 func requestKey(id string) string { return "oauth/req/" + digest(id) }
@@ -200,7 +201,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := codePrefix + random(32)
-	cr := codeRecord{ClientID: req.ClientID, Redirect: req.Redirect, Challenge: req.Challenge, Resource: req.Resource, Scope: req.Scope, Person: who}
+	cr := codeRecord{ClientID: req.ClientID, Redirect: req.Redirect, Challenge: req.Challenge, Resource: req.Resource, Scope: req.Scope,
+		Person: who, Expires: s.now().Add(s.codeTTL).UTC()}
 	cb, err := json.Marshal(cr)
 	if err == nil {
 		err = s.st.Create(ctx, codeKey(code), cb, s.codeTTL)
@@ -385,6 +387,9 @@ func (s *Server) redeemCode(ctx context.Context, f url.Values) (*issued, *tokenE
 	if rec.Used {
 		s.replayed(ctx, rec)
 		return nil, errGrant("the authorization code was already used: what it issued is revoked")
+	}
+	if !s.now().Before(rec.Expires) {
+		return nil, errGrant("the authorization code is unknown or expired")
 	}
 	gid := randomHex(16)
 	used := rec

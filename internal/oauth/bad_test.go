@@ -349,7 +349,13 @@ func TestExpiredAndRevokedTokens(t *testing.T) {
 	if a.status != http.StatusUnauthorized || !strings.Contains(a.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
 		t.Fatalf("expired token: %d %q", a.status, a.header.Get("WWW-Authenticate"))
 	}
-	// The refresh token outlives it.
+	// The refresh token outlives it (a code does not live that long).
+	f2 := e.newFlow(f.clientID)
+	code := e.signIn(f2, sandbox.StandardEmail)
+	e.clock.advance(2*time.Minute + time.Second)
+	if a := e.exchange(f2, code); a.status != http.StatusBadRequest || a.json(t)["error"] != "invalid_grant" {
+		t.Fatalf("expired code: %d %s", a.status, a.body)
+	}
 	tok2 := e.tokens(e.refresh(f, tok.Refresh))
 	if a := e.call("/mcp", tok2.Access); a.status != http.StatusOK {
 		t.Fatalf("refreshed token: %d", a.status)
