@@ -206,7 +206,11 @@ func (c *Confirmer) formAnswer(ctx context.Context, call Call, b Binding) (Outco
 		if errors.Is(err, ErrStoreDown) {
 			return Outcome{}, err
 		}
-		return refuse(fmt.Sprintf("The confirmation answer could not be verified (%v). Nothing was done; call %s again to be asked anew.", err, call.Tool)), nil
+		o := refuse(fmt.Sprintf("The confirmation answer could not be verified (%v). Nothing was done; call %s again to be asked anew.", err, call.Tool))
+		if errors.Is(err, ErrTokenExpired) {
+			o.Step, o.Channel = StepExpired, ChannelElicitation
+		}
+		return o, nil
 	}
 	ans := server.ElicitationResponse(p.InputResponses, elicitID)
 	switch {
@@ -360,7 +364,14 @@ func (c *Confirmer) redeem(ctx context.Context, call Call, b Binding, tok string
 		case errors.Is(err, ErrStoreDown):
 			return Outcome{}, err
 		case !errors.Is(err, ErrPending):
-			return refuse(fmt.Sprintf("Not done: %v. Nothing was executed. Call %s without confirmation_token to start again.", err, call.Tool)), nil
+			o := refuse(fmt.Sprintf("Not done: %v. Nothing was executed. Call %s without confirmation_token to start again.", err, call.Tool))
+			if errors.Is(err, ErrTokenExpired) {
+				o.Step = StepExpired
+				if ap := c.approvalOf(ctx, tok); ap != nil {
+					o.ApprovalID = ap.ID
+				}
+			}
+			return o, nil
 		}
 		if !time.Now().Before(deadline) {
 			ap := c.approvalOf(ctx, tok)
@@ -369,7 +380,7 @@ func (c *Confirmer) redeem(ctx context.Context, call Call, b Binding, tok string
 				id = " " + ap.ID
 			}
 			o := refuse(fmt.Sprintf("Not done: waiting for approval%s. Nothing was executed; the confirmation_token stays valid until it expires. Ask the user to approve it (the approval page, or `convirza-mcp approvals approve%s`), then call %s again with the same token.", id, id, call.Tool))
-			o.Decision, o.Step = DecisionPending, "waiting"
+			o.Decision, o.Step, o.Channel = DecisionPending, StepWaiting, ChannelPage
 			if ap != nil {
 				o.ApprovalID = ap.ID
 			}

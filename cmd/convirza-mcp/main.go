@@ -7,8 +7,11 @@
 //	                                    run one tool through the same policy
 //	convirza-mcp policy check FILE [flags]
 //	                                    validate a policy file, print what it serves
+//	convirza-mcp approvals list | show ID | approve ID | decline ID [flags]
+//	                                    a person decides pending confirmations
 //	convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
 //	                                    the simulator of both upstreams alone
+//	convirza-mcp logout [flags]         revoke and forget the upstream tokens the server obtained
 //
 // Every subcommand accepts --sandbox.
 package main
@@ -23,11 +26,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -38,6 +44,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/logging"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
+	"github.com/convirza/convirza-mcp/internal/version"
 	"github.com/convirza/convirza-mcp/tools"
 )
 
@@ -46,7 +53,7 @@ func main() {
 	defer stop()
 	code := run(ctx, os.Args[1:], env{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
-		lookup: envconfig.OsLookuper(), terminal: isTerminal(os.Stdin),
+		lookup: envconfig.OsLookuper(), terminal: isTerminal(os.Stdin), tty: openTTY,
 	})
 	os.Exit(code)
 }
@@ -57,6 +64,9 @@ type env struct {
 	stdout, stderr io.Writer
 	lookup         envconfig.Lookuper
 	terminal       bool
+	// tty opens the controlling terminal, where approvals approve and
+	// decline ask their question; nil: there is none.
+	tty func() (io.ReadWriteCloser, error)
 }
 
 const usage = `Usage:
@@ -64,8 +74,14 @@ const usage = `Usage:
   convirza-mcp tools [flags]               list the tools: name, toolset, class, summary
   convirza-mcp call TOOL ['JSON'] [flags]  run one tool through the same validation and policy
   convirza-mcp policy check FILE [flags]   validate a policy file and print the tools it serves
+  convirza-mcp logout [flags]              revoke and forget the upstream tokens the server obtained
+  convirza-mcp approvals list | show ID | approve ID | decline ID [flags]
+                                           pending confirmations: list, show, and decide them on
+                                           this terminal (same state store as serve; --sandbox too)
   convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
                                            serve the simulator of both upstreams alone (for replicas)
+  convirza-mcp healthcheck [--addr]        exit 0 when the HTTP server's /healthz answers (images without a shell)
+  convirza-mcp version, --version          version, commit and build date
 
 Flags:
 `
@@ -74,6 +90,10 @@ func run(ctx context.Context, args []string, e env) int {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "version" || slices.Contains(args, "--version") || slices.Contains(args, "-version") {
+		fmt.Fprintln(e.stdout, version.Get())
+		return 0
 	}
 	fs := flag.NewFlagSet("convirza-mcp", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -111,9 +131,18 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 
 	switch cmd {
-	case "serve", "tools", "call":
+	case "serve", "tools", "call", "logout":
 	case "policy":
 		return policyCommand(pos, cfg, e)
+	case "healthcheck":
+		return healthcheck(ctx, cfg.Addr, e)
+	case "approvals":
+		if *yes {
+			// A person answers on the terminal; nothing approves for them.
+			fmt.Fprintln(e.stderr, "convirza-mcp: approvals has no --yes: approve and decline ask a person on the terminal")
+			return 2
+		}
+		return approvalsCommand(ctx, pos, cfg, log, e)
 	case "sandbox":
 		addr := "127.0.0.1:9090"
 		fs.Visit(func(f *flag.Flag) {
@@ -143,6 +172,12 @@ func run(ctx context.Context, args []string, e env) int {
 	switch cmd {
 	case "tools":
 		return listTools(app, e.stdout)
+	case "logout":
+		if len(pos) > 0 {
+			fmt.Fprintf(e.stderr, "convirza-mcp: unexpected argument %q\n", pos[0])
+			return 2
+		}
+		return logout(ctx, app, e)
 	case "call":
 		if len(pos) < 1 || len(pos) > 2 {
 			fmt.Fprintln(e.stderr, "convirza-mcp: usage: convirza-mcp call TOOL ['{\"json\":\"args\"}'] [--sandbox] [--yes]")
@@ -159,6 +194,52 @@ func run(ctx context.Context, args []string, e env) int {
 		return 2
 	}
 	return serve(ctx, app, cfg, e)
+}
+
+// logout revokes the Convirza tokens the server obtained and stored, and
+// forgets them and the Talkdesk token (which Talkdesk cannot revoke). It
+// never revokes CONVIRZA_ACCESS_TOKEN or CONVIRZA_REFRESH_TOKEN: those are
+// the operator's.
+func logout(ctx context.Context, app *server.App, e env) int {
+	ctx, cancel := context.WithTimeout(ctx, 2*app.Config.UpstreamTimeout+10*time.Second)
+	defer cancel()
+	code := 0
+	cres, err := app.Deps.Convirza.Logout(ctx)
+	switch {
+	case err != nil:
+		fmt.Fprintln(e.stderr, "convirza-mcp: Convirza:", err)
+		code = 1
+	case cres.NoStore:
+		fmt.Fprintln(e.stdout, "Convirza: the sandbox's tokens live in memory and end with it: nothing stored to revoke")
+	case !cres.Stored:
+		fmt.Fprintln(e.stdout, "Convirza: no tokens stored for this account: nothing to revoke")
+	default:
+		msg := "Convirza: forgot the stored tokens"
+		switch len(cres.Revoked) {
+		case 1:
+			msg = "Convirza: revoked the stored " + cres.Revoked[0] + " token and forgot it"
+		case 2:
+			msg = "Convirza: revoked the stored " + strings.Join(cres.Revoked, " and ") + " tokens and forgot them"
+		}
+		if len(cres.Kept) > 0 {
+			msg += "; not revoked, as the environment gave them: " + strings.Join(cres.Kept, " and ")
+		}
+		fmt.Fprintln(e.stdout, msg)
+	}
+	if app.Config.Convirza.AccessToken != "" {
+		fmt.Fprintln(e.stdout, "Convirza: CONVIRZA_ACCESS_TOKEN is yours: not revoked (revoke it where you got it)")
+	}
+	stored, err := app.Deps.Talkdesk.Logout(ctx)
+	switch {
+	case err != nil:
+		fmt.Fprintln(e.stderr, "convirza-mcp: Talkdesk:", err)
+		code = 1
+	case stored:
+		fmt.Fprintln(e.stdout, "Talkdesk: forgot the stored token (Talkdesk offers no revocation; it expires within minutes)")
+	default:
+		fmt.Fprintln(e.stdout, "Talkdesk: no token stored: nothing to forget")
+	}
+	return code
 }
 
 // parseInterleaved lets flags come before or after positional arguments.
@@ -245,7 +326,7 @@ func callTool(ctx context.Context, app *server.App, name, argJSON string, yes bo
 		return 1
 	}
 	init := mcp.InitializeRequest{}
-	init.Params.ClientInfo = mcp.Implementation{Name: "convirza-mcp-cli", Version: server.Version}
+	init.Params.ClientInfo = mcp.Implementation{Name: "convirza-mcp-cli", Version: version.Get().Version}
 	init.Params.Capabilities.Elicitation = &mcp.ElicitationCapability{}
 	if _, err := c.Initialize(ctx, init); err != nil {
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
@@ -403,5 +484,36 @@ func sandboxCommand(ctx context.Context, addr string, o sandbox.Options, e env) 
 	}
 	fmt.Fprintf(e.stdout, "%s\n", line)
 	<-ctx.Done()
+	return 0
+}
+
+// healthcheck asks a running HTTP server's /healthz, for an image's
+// HEALTHCHECK: exit 0 when it answers 200, 1 otherwise.
+func healthcheck(ctx context.Context, addr string, e env) int {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: healthcheck: --addr must be host:port")
+		return 1
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1" // a server on every address answers on loopback
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: healthcheck:", err)
+		return 1
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: healthcheck:", err)
+		return 1
+	}
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		fmt.Fprintln(e.stderr, "convirza-mcp: healthcheck: /healthz answered", res.Status)
+		return 1
+	}
 	return 0
 }

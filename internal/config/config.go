@@ -83,8 +83,8 @@ type Config struct {
 	// TrustedProxies are addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string `env:"CONVIRZA_MCP_TRUSTED_PROXIES"`
 	// ApprovalWait bounds how long a redemption waits for a pending
-	// approval (default 30 s); tests shorten it.
-	ApprovalWait time.Duration
+	// approval (0: the default, 30 s); tests shorten it.
+	ApprovalWait time.Duration `env:"CONVIRZA_MCP_APPROVAL_WAIT"`
 }
 
 // Convirza is the upstream login.
@@ -248,6 +248,9 @@ func (c *Config) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_SHUTDOWN_TIMEOUT must be positive; got %s", c.ShutdownTimeout))
+	}
+	if c.ApprovalWait < 0 || c.ApprovalWait > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_APPROVAL_WAIT must be between 0 (the default, 30s) and 10m; got %s", c.ApprovalWait))
 	}
 	if c.ConfirmKey != "" && len(c.ConfirmKey) < 32 {
 		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -27,15 +28,14 @@ import (
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/talkdesk"
 	"github.com/convirza/convirza-mcp/internal/upstream"
+	"github.com/convirza/convirza-mcp/internal/version"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/tools"
 )
 
-// Name and Version identify the server to clients.
-const (
-	Name    = "convirza-mcp"
-	Version = "0.1.0"
-)
+// Name identifies the server to clients; its version is the build's
+// (internal/version).
+const Name = "convirza-mcp"
 
 // recordListsInstructions is added when the record_lists toolset is on.
 const recordListsInstructions = ` Talkdesk record lists (the outbound dialer's contact lists): start with list_record_lists to find their ids.`
@@ -96,12 +96,18 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
-	st, err := openStore(cfg, log)
+	st, sealer, err := OpenStore(cfg, log)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.Store = st
+	if !cfg.Sandbox {
+		// The upstream tokens the server obtains are kept in the store,
+		// sealed. Not the in-process simulator's: they end with it.
+		ccfg.Store, ccfg.Sealer = st, sealer
+		tcfg.Store, tcfg.Sealer = st, sealer
+	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
 	hc.Observe = a.obs.observeUpstream
 	if err := a.newOAuth(cfg, hc, ccfg.OAuthURL); err != nil {
@@ -136,7 +142,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	if g.Scope != nil {
 		instr += fmt.Sprintf(" This server is limited to org unit(s) %s and their descendants; anything else is refused.", joinIDs(g.Scope.Roots()))
 	}
-	a.MCP = server.NewMCPServer(Name, Version,
+	a.MCP = server.NewMCPServer(Name, version.Get().Version,
 		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
 		server.WithHooks(hooks),                                // one Hooks value: mcp-go keeps only the last WithHooks
 		server.WithToolCapabilities(false),
@@ -184,12 +190,13 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 		return tools.Guards{}, nil, err
 	}
 	a.Approvals = policy.NewApprovals(a.Store)
-	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode, Wait: a.Config.ApprovalWait}}
+	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode,
+		Wait: a.Config.ApprovalWait, URLWait: a.Config.ApprovalWait}}
 	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
 		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
 	}
 	if path := eff.Policy.AuditFile; path != "" {
-		log, err := policy.NewAuditLog(path)
+		log, err := OpenAuditLog(a.Config, path)
 		if err != nil {
 			return tools.Guards{}, nil, err
 		}
@@ -232,16 +239,42 @@ func (a *App) Close() {
 	}
 }
 
-// openStore opens the state store the configuration names: Redis, or the
+// OpenAuditLog opens the audit log at path for this process: its lines
+// name the replica (CONVIRZA_MCP_REPLICA, default the host name). The
+// server and the approvals command both open it so.
+func OpenAuditLog(cfg *config.Config, path string) (*policy.AuditLog, error) {
+	l, err := policy.NewAuditLog(path)
+	if err != nil {
+		return nil, err
+	}
+	l.Replica = ReplicaName(cfg)
+	return l, nil
+}
+
+// ReplicaName is the name of this process in audit lines: the configured
+// replica name, else the host name.
+func ReplicaName(cfg *config.Config) string {
+	if cfg.Replica != "" {
+		return cfg.Replica
+	}
+	if h, err := os.Hostname(); err == nil {
+		return h
+	}
+	return ""
+}
+
+// OpenStore opens the state store the configuration names: Redis, or the
 // embedded store in the state directory (its sandbox subdirectory with
-// --sandbox). A wrong URL stops the server; an unreachable Redis only
-// warns: reads keep working, and what needs the store says so.
-func openStore(cfg *config.Config, log *slog.Logger) (store.Store, error) {
+// --sandbox), and the sealer of upstream credentials kept in it. The
+// server and the approvals command open the same one so. A wrong URL or
+// key is an error; an unreachable Redis only warns: reads keep working,
+// and what needs the store says so.
+func OpenStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer, error) {
 	dir := cfg.StateDir
 	if dir == "" && cfg.Store == "" {
 		d, err := store.DefaultStateDir()
 		if err != nil {
-			return nil, fmt.Errorf("no state directory (set CONVIRZA_MCP_STATE_DIR): %w", err)
+			return nil, nil, fmt.Errorf("no state directory (set CONVIRZA_MCP_STATE_DIR): %w", err)
 		}
 		dir = d
 	}
@@ -252,12 +285,19 @@ func openStore(cfg *config.Config, log *slog.Logger) (store.Store, error) {
 	defer cancel()
 	st, err := store.Open(ctx, cfg.Store, dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// The key that seals upstream credentials at rest: a wrong one is a
+	// configuration error.
+	sealer, err := store.OpenSealer(cfg.StoreKey, cfg.Store, dir)
+	if err != nil {
+		_ = st.Close()
+		return nil, nil, err
 	}
 	if err := st.Ping(ctx); err != nil {
 		log.Warn("the state store cannot be reached: confirmable tools will refuse until it can", "err", err.Error())
 	}
-	return st, nil
+	return st, sealer, nil
 }
 
 // ServeStdio serves one client over in/out until ctx ends or in closes.
