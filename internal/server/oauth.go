@@ -1,9 +1,7 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
-	"path/filepath"
 
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/oauth"
@@ -13,26 +11,11 @@ import (
 
 // newOAuth builds the per-person sign-in (CONVIRZA_MCP_AUTH=oauth, HTTP
 // only): its records live in the app's store, each person's Convirza tokens
-// sealed with the store key, and people sign in at the Convirza OAuth
+// sealed with the store's sealer, and people sign in at the Convirza OAuth
 // service at oauthURL (the sandbox's with --sandbox).
-func (a *App) newOAuth(cfg *config.Config, hc *upstream.Client, oauthURL string) error {
+func (a *App) newOAuth(cfg *config.Config, hc *upstream.Client, oauthURL string, sealer *store.Sealer) error {
 	if cfg.Auth != config.AuthOAuth || cfg.Transport != "http" {
 		return nil
-	}
-	dir := cfg.StateDir
-	if dir == "" && cfg.Store == "" {
-		d, err := store.DefaultStateDir()
-		if err != nil {
-			return fmt.Errorf("no state directory (set CONVIRZA_MCP_STATE_DIR): %w", err)
-		}
-		dir = d
-	}
-	if cfg.Sandbox && dir != "" {
-		dir = filepath.Join(dir, "sandbox")
-	}
-	sealer, err := store.OpenSealer(cfg.StoreKey, cfg.Store, dir)
-	if err != nil {
-		return err
 	}
 	srv, err := oauth.New(oauth.Options{
 		Store: a.Store, Sealer: sealer, Upstream: oauth.ConvirzaUpstream(hc, oauthURL),

@@ -110,7 +110,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
 	hc.Observe = a.obs.observeUpstream
-	if err := a.newOAuth(cfg, hc, ccfg.OAuthURL); err != nil {
+	if err := a.newOAuth(cfg, hc, ccfg.OAuthURL, sealer); err != nil {
 		a.Close()
 		return nil, err
 	}
