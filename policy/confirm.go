@@ -63,6 +63,19 @@ type Pages interface {
 	Show(ctx context.Context, approvalID string) string
 }
 
+// SecretURLs is implemented by Pages whose URL carries a single-use secret
+// (the desktop page of a stdio server, traded for a cookie on first load):
+// such a URL is for the client's own UI (URL elicitation) and is never
+// named in a result the model reads.
+type SecretURLs interface {
+	URLsCarrySecrets() bool
+}
+
+func carriesSecrets(p Pages) bool {
+	s, ok := p.(SecretURLs)
+	return ok && s.URLsCarrySecrets()
+}
+
 // Confirmer runs the confirmation protocol: only a person approves, through
 // a channel the model does not control, except in mode token.
 type Confirmer struct {
@@ -233,7 +246,13 @@ func (c *Confirmer) request(ctx context.Context, call Call, b Binding, pv *Previ
 	if err != nil {
 		return "", time.Time{}, nil, err
 	}
-	ap = &Approval{ID: newApprovalID(), Tool: call.Tool, Action: pv.Action, Arguments: call.Masked, Preview: pv.Details,
+	args := call.Masked
+	if len(args) == 0 && len(call.Args) > 0 {
+		// What an approver sees: the call's arguments, masked as in the
+		// audit log.
+		args, _ = json.Marshal(MaskArguments(call.Args))
+	}
+	ap = &Approval{ID: newApprovalID(), Tool: call.Tool, Action: pv.Action, Arguments: args, Preview: pv.Details,
 		Requester: requesterOf(ctx), Requested: time.Now().UTC(), Expires: exp, Nonce: nonce}
 	if err := c.Approvals.open(ctx, ap); err != nil {
 		return "", time.Time{}, nil, err
@@ -255,8 +274,10 @@ func (c *Confirmer) pending(ctx context.Context, call Call, b Binding, pv *Previ
 	if c.Pages != nil {
 		if shown := c.Pages.Show(ctx, ap.ID); shown != "" {
 			how = shown + "; or " + how
-		} else if u, ok := c.Pages.URL(ctx, ap.ID); ok {
-			how = "open " + u + " and approve it (approver sign-in); or " + how
+		} else if !carriesSecrets(c.Pages) {
+			if u, ok := c.Pages.URL(ctx, ap.ID); ok {
+				how = "open " + u + " and approve it (approver sign-in); or " + how
+			}
 		}
 	}
 	approve := fmt.Sprintf("A person must approve this outside the assistant: %s.", how)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -208,6 +209,29 @@ func (c *Config) validate() error {
 			errs = append(errs, errors.New("CONVIRZA_MCP_STORE is Redis, so CONVIRZA_MCP_CONFIRMATION_KEY (32 characters or more) must be set, the same on every replica"))
 		}
 	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			errs = append(errs, fmt.Errorf("CONVIRZA_MCP_PUBLIC_URL must be the server's external base URL, http(s)://host[:port][/path], without query or credentials; got %q", c.PublicURL))
+		}
+	}
+	if c.ApprovalWebhook != "" {
+		// The value may hold a secret (Slack's webhook URLs do): never
+		// repeated in the message.
+		if u, err := url.Parse(c.ApprovalWebhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("CONVIRZA_MCP_APPROVAL_WEBHOOK must be an absolute http or https URL"))
+		}
+	}
+	if c.ApproverToken != "" && len(c.ApproverTokens()) == 0 {
+		errs = append(errs, errors.New("CONVIRZA_MCP_APPROVER_TOKEN is set but holds no token (only spaces and commas); set one, or unset it"))
+	}
+	for _, a := range c.ApproverTokens() {
+		// A token the MCP client holds would let the assistant approve its
+		// own calls: the two secrets must differ.
+		if slices.Contains(c.AuthTokens(), a) {
+			errs = append(errs, errors.New("CONVIRZA_MCP_APPROVER_TOKEN must differ from every CONVIRZA_MCP_AUTH_TOKEN: whoever holds the MCP client's token must not be able to approve"))
+			break
+		}
+	}
 	switch c.ApprovalBrowser = strings.ToLower(strings.TrimSpace(c.ApprovalBrowser)); c.ApprovalBrowser {
 	case "auto", "never":
 	default:
@@ -305,6 +329,13 @@ func (c *Config) PublicBase() string {
 // comma-separated entries, trimmed, empty ones left out.
 func (c *Config) AuthTokens() []string {
 	return splitList(c.AuthToken)
+}
+
+// ApproverTokens returns the secrets CONVIRZA_MCP_APPROVER_TOKEN accepts on
+// the approval pages: its comma-separated entries, trimmed, empty ones
+// left out.
+func (c *Config) ApproverTokens() []string {
+	return splitList(c.ApproverToken)
 }
 
 func isLoopback(host string) bool {

@@ -59,8 +59,14 @@ type App struct {
 	Store store.Store
 	// Approvals are the confirmations a person decides out of band.
 	Approvals *policy.Approvals
-	log       *slog.Logger
-	obs       *observer // metrics and HTTP session accounting
+	// confirm is the confirmation protocol; its Pages are set before
+	// serving (the HTTP listener's pages, or a stdio server's desktop page).
+	confirm *policy.Confirmer
+	// pages are the HTTP listener's approval pages (links to them).
+	pages   *httpPages
+	webhook *webhook
+	log     *slog.Logger
+	obs     *observer // metrics and HTTP session accounting
 	// clients counts what each HTTP client holds at once, for the
 	// per-client caps; in memory, per replica.
 	clients ClientCounter
@@ -190,8 +196,18 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 		return tools.Guards{}, nil, err
 	}
 	a.Approvals = policy.NewApprovals(a.Store)
-	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode,
-		Wait: a.Config.ApprovalWait, URLWait: a.Config.ApprovalWait}}
+	a.confirm = &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode,
+		Wait: a.Config.ApprovalWait, URLWait: a.Config.ApprovalWait}
+	a.pages = newHTTPPages(a.Config.PublicURL, a.Config.Addr)
+	if a.Config.Transport == "http" && len(a.Config.ApproverTokens()) > 0 {
+		// Pages nobody can sign in to are not offered.
+		a.confirm.Pages = a.pages
+	}
+	if u := a.Config.ApprovalWebhook; u != "" {
+		a.webhook = newWebhook(u, a.log, func() policy.Pages { return a.confirm.Pages })
+		a.confirm.Notify = a.webhook.notify
+	}
+	g := tools.Guards{Confirm: a.confirm}
 	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
 		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
 	}
@@ -227,8 +243,12 @@ func joinIDs(ids []int64) string {
 	return strings.Join(s, ", ")
 }
 
-// Close stops the sandbox, if any.
+// Close stops the sandbox, if any, lets approval notices in flight finish,
+// and closes the state store.
 func (a *App) Close() {
+	if a.webhook != nil {
+		a.webhook.wait()
+	}
 	if a.Sandbox != nil {
 		_ = a.Sandbox.Close()
 		a.Sandbox = nil
@@ -301,7 +321,17 @@ func OpenStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer
 }
 
 // ServeStdio serves one client over in/out until ctx ends or in closes.
+// A confirmation a person decides out of band is shown on a page of a
+// loopback listener, opened in the person's browser where one can be
+// (CONVIRZA_MCP_APPROVAL_BROWSER).
 func (a *App) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	if a.confirm != nil && a.confirm.Pages == nil {
+		d := newDesktopPages(desktopOptions{approvals: a.Approvals, store: a.Store, log: a.log,
+			approverTokens: a.Config.ApproverTokens(), browser: a.Config.ApprovalBrowser,
+			linkTTL: a.confirm.Tokens.TTL() + time.Minute})
+		a.confirm.Pages = d // before serving: every call sees it
+		defer d.Close()
+	}
 	s := server.NewStdioServer(a.MCP)
 	s.SetErrorLogger(slog.NewLogLogger(a.log.Handler(), slog.LevelError))
 	err := s.Listen(ctx, in, out)
