@@ -24,10 +24,14 @@ type Config struct {
 	Convirza Convirza
 	Talkdesk Talkdesk
 
-	Sandbox         bool          `env:"CONVIRZA_MCP_SANDBOX"`
-	Transport       string        `env:"CONVIRZA_MCP_TRANSPORT, default=stdio"`
-	Addr            string        `env:"CONVIRZA_MCP_ADDR, default=127.0.0.1:8080"`
-	AuthToken       string        `env:"CONVIRZA_MCP_AUTH_TOKEN"`
+	Sandbox   bool   `env:"CONVIRZA_MCP_SANDBOX"`
+	Transport string `env:"CONVIRZA_MCP_TRANSPORT, default=stdio"`
+	Addr      string `env:"CONVIRZA_MCP_ADDR, default=127.0.0.1:8080"`
+	AuthToken string `env:"CONVIRZA_MCP_AUTH_TOKEN"`
+	// Auth is how HTTP clients authenticate: bearer (the shared
+	// CONVIRZA_MCP_AUTH_TOKEN) or oauth (each person signs in with their
+	// Convirza account; internal/oauth).
+	Auth            string        `env:"CONVIRZA_MCP_AUTH, default=bearer"`
 	AllowedOrigins  []string      `env:"CONVIRZA_MCP_ALLOWED_ORIGINS"`
 	Toolsets        []string      `env:"CONVIRZA_MCP_TOOLSETS"`
 	ToolMode        string        `env:"CONVIRZA_MCP_TOOL_MODE, default=full"`
@@ -174,7 +178,7 @@ func (c *Config) validate() error {
 		host, _, err := net.SplitHostPort(c.Addr)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("CONVIRZA_MCP_ADDR / --addr must be host:port; got %q", c.Addr))
-		} else if !isLoopback(host) && len(c.AuthTokens()) == 0 {
+		} else if !isLoopback(host) && len(c.AuthTokens()) == 0 && c.Auth != AuthOAuth {
 			errs = append(errs, fmt.Errorf("refusing to listen on %s without CONVIRZA_MCP_AUTH_TOKEN: anyone who can reach it could operate the account", c.Addr))
 		}
 		// A variable that is set but names no token (" ", ",", or
@@ -183,6 +187,7 @@ func (c *Config) validate() error {
 			errs = append(errs, errors.New("CONVIRZA_MCP_AUTH_TOKEN is set but holds no token (only spaces and commas); set one, or unset it to serve loopback without a token"))
 		}
 	}
+	errs = append(errs, c.validateAuth()...)
 	c.ToolMode = strings.ToLower(strings.TrimSpace(c.ToolMode))
 	if c.ToolMode != "full" && c.ToolMode != "compact" {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_TOOL_MODE / --tool-mode must be full or compact; got %q", c.ToolMode))
@@ -275,6 +280,49 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))
 	}
 	return errors.Join(errs...)
+}
+
+// The values of CONVIRZA_MCP_AUTH.
+const (
+	AuthBearer = "bearer"
+	AuthOAuth  = "oauth"
+)
+
+// validateAuth checks CONVIRZA_MCP_AUTH and, for oauth over HTTP, the
+// public URL people's browsers reach the sign-in page at.
+func (c *Config) validateAuth() []error {
+	c.Auth = strings.ToLower(strings.TrimSpace(c.Auth))
+	switch c.Auth {
+	case AuthBearer:
+		return nil
+	case AuthOAuth:
+	default:
+		return []error{fmt.Errorf("CONVIRZA_MCP_AUTH must be bearer or oauth; got %q", c.Auth)}
+	}
+	if c.Transport != "http" {
+		return nil // stdio has one user, who set the credentials
+	}
+	if strings.TrimSpace(c.PublicURL) == "" {
+		if host, _, err := net.SplitHostPort(c.Addr); err == nil && !isLoopback(host) {
+			return []error{errors.New("CONVIRZA_MCP_AUTH=oauth on a non-loopback address needs CONVIRZA_MCP_PUBLIC_URL: the https URL people's browsers reach this server at")}
+		}
+		return nil
+	}
+	u, err := url.Parse(strings.TrimSpace(c.PublicURL))
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+		!(strings.EqualFold(u.Scheme, "https") || (strings.EqualFold(u.Scheme, "http") && isLoopback(u.Hostname()))) {
+		return []error{fmt.Errorf("CONVIRZA_MCP_PUBLIC_URL must be an https URL without query or fragment (http only on a loopback address): people type their Convirza password into its sign-in page; got %q", c.PublicURL)}
+	}
+	return nil
+}
+
+// PublicBase is the server's external base URL: CONVIRZA_MCP_PUBLIC_URL
+// without a trailing slash, else, on a loopback address, http://ADDR.
+func (c *Config) PublicBase() string {
+	if p := strings.TrimSpace(c.PublicURL); p != "" {
+		return strings.TrimRight(p, "/")
+	}
+	return "http://" + c.Addr
 }
 
 // AuthTokens returns the bearer tokens CONVIRZA_MCP_AUTH_TOKEN accepts: its

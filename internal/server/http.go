@@ -24,6 +24,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/policy"
 )
 
@@ -68,6 +69,9 @@ type HTTP struct {
 	publicOrigin string
 
 	tokens [][32]byte // digests of the accepted bearer tokens
+	// oauth: people sign in (CONVIRZA_MCP_AUTH=oauth) and their access
+	// tokens replace the shared bearer token on the MCP endpoints.
+	oauth *oauth.Server
 	// authRequired: CONVIRZA_MCP_AUTH_TOKEN is set. When it names no token
 	// (config refuses that; a hand-built Config might not), every request
 	// is refused rather than served without authentication.
@@ -85,7 +89,7 @@ type HTTP struct {
 func (a *App) NewHTTP() *HTTP {
 	cfg := a.Config
 	h := &HTTP{app: a, log: a.log, obs: a.obs, work: newWork(), maxBody: cfg.MaxBodyBytes, readTimeout: readTimeout,
-		newConns: map[net.Conn]struct{}{}}
+		newConns: map[net.Conn]struct{}{}, oauth: a.OAuth}
 	if h.maxBody <= 0 {
 		h.maxBody = defaultMaxRequestBody
 	}
@@ -117,6 +121,9 @@ func (a *App) NewHTTP() *HTTP {
 	trusted := a.Plan != nil && a.Plan.Policy.Policy.TrustClientElicitation
 	withPrincipal := func(ctx context.Context, r *http.Request) context.Context {
 		ctx = policy.WithPrincipal(ctx, principalOf(r))
+		if sub, ok := oauth.SubjectFrom(r.Context()); ok {
+			ctx = oauth.WithSubject(ctx, sub)
+		}
 		if !trusted {
 			// Anything holding the bearer token can declare elicitation
 			// and answer "accept" itself: its form is no person's yes.
@@ -236,6 +243,12 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			httpError(w, http.StatusForbidden, "Host not allowed: this server answers loopback names only")
 			return
 		}
+		if h.oauth != nil && h.oauth.Serves(r.URL.Path) {
+			// Sign-in, tokens, metadata: public endpoints with their own
+			// checks (the sign-in form accepts only its own origin).
+			h.oauth.ServeHTTP(w, r)
+			return
+		}
 		if o := r.Header.Get("Origin"); o != "" && !originAllowed(o, cfg.AllowedOrigins) && o != h.publicOrigin &&
 			(!isApprovalsPath(r.URL.Path) || o != selfOrigin(r)) {
 			httpError(w, http.StatusForbidden, "origin not allowed")
@@ -251,7 +264,12 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !h.authorized(r) {
+		if h.oauth != nil {
+			var ok bool
+			if r, ok = h.authenticate(w, r); !ok {
+				return
+			}
+		} else if !h.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="convirza-mcp"`)
 			httpError(w, http.StatusUnauthorized, "missing or wrong bearer token")
 			return
@@ -486,6 +504,9 @@ func bearer(r *http.Request) (string, bool) {
 // confirmation issued to one client cannot be redeemed by another, and logs
 // can tell clients apart without holding their secret.
 func principalOf(r *http.Request) string {
+	if sub, ok := oauth.SubjectFrom(r.Context()); ok {
+		return sub.Principal() // a person signed in: "user:<Convirza user id>"
+	}
 	tok, ok := bearer(r)
 	if !ok || tok == "" {
 		return ""

@@ -104,7 +104,7 @@ func (l *clientLimits) acquire(ctx context.Context, kind, client string) (*slot,
 // IP address, since a client could send a different made-up token with every
 // request to a server that ignores them.
 func (h *HTTP) clientOf(r *http.Request) string {
-	if len(h.tokens) > 0 {
+	if len(h.tokens) > 0 || h.oauth != nil {
 		if p := principalOf(r); p != "" {
 			return p
 		}

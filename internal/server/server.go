@@ -23,6 +23,7 @@ import (
 
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/talkdesk"
@@ -69,6 +70,10 @@ type App struct {
 	// clients counts what each HTTP client holds at once, for the
 	// per-client caps; in memory, per replica.
 	clients ClientCounter
+
+	// OAuth is the per-person sign-in (CONVIRZA_MCP_AUTH=oauth over HTTP;
+	// nil otherwise).
+	OAuth *oauth.Server
 }
 
 // New builds the app. It makes no upstream call: the first tool call logs in.
@@ -111,6 +116,10 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
 	hc.Observe = a.obs.observeUpstream
+	if err := a.newOAuth(cfg, hc, ccfg.OAuthURL, sealer); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log, MediaDir: cfg.MediaDir}
 	if err := a.Deps.Convirza.Configured(); err != nil {
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())

@@ -1,0 +1,253 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/convirza/convirza-mcp/internal/store"
+)
+
+const (
+	// renewBefore: a person's Convirza access token is renewed this long
+	// before it expires.
+	renewBefore = 5 * time.Minute
+	// renewTimeout bounds one renewal, and how long others wait for it.
+	renewTimeout = 30 * time.Second
+	// upstreamTTL bounds how long a person's Convirza tokens are kept when
+	// Convirza did not say when the refresh token expires.
+	upstreamTTL = 180 * 24 * time.Hour
+)
+
+// person is what the store keeps of a person's Convirza sign-in (sealed).
+type person struct {
+	Person Identity `json:"person"`
+	Tokens Tokens   `json:"tokens"`
+	// Version changes with every write, so Swap never sees two writes as
+	// the same value.
+	Version string `json:"version"`
+}
+
+// UpstreamTokens returns the Convirza tokens of the person sub speaks for,
+// renewed (once across replicas) when the access token is about to expire.
+// When Convirza refuses the person's refresh token, or the server holds no
+// tokens for them, every grant of theirs is revoked and the error wraps
+// ErrSignedOut: the caller answers 401 and the person signs in again.
+func (s *Server) UpstreamTokens(ctx context.Context, sub Subject) (Tokens, error) {
+	p, err := s.upstreamTokens(ctx, sub.Identity)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return p.Tokens, nil
+}
+
+// RenewUpstream renews the person's Convirza tokens now unless the access
+// token is no longer stale (another request renewed it already): for a
+// caller whose request Convirza answered 401 although the token looked
+// valid. Errors as UpstreamTokens.
+func (s *Server) RenewUpstream(ctx context.Context, sub Subject, stale string) (Tokens, error) {
+	p, err := s.renewUpstream(ctx, sub.Identity, stale)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return p.Tokens, nil
+}
+
+func (s *Server) upstreamTokens(ctx context.Context, who Identity) (*person, error) {
+	p, _, err := s.readUpstream(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	if s.usable(p.Tokens) {
+		return p, nil
+	}
+	return s.renewUpstream(ctx, who, p.Tokens.Access)
+}
+
+func (s *Server) usable(t Tokens) bool {
+	return t.Access != "" && (t.AccessExpiry.IsZero() || s.now().Add(renewBefore).Before(t.AccessExpiry))
+}
+
+// readUpstream returns the person's record and its sealed bytes. A missing
+// or unreadable record (the store key changed) revokes the person's grants:
+// without Convirza tokens they cannot act.
+func (s *Server) readUpstream(ctx context.Context, who Identity) (*person, []byte, error) {
+	key := upstreamKey(who.UserID)
+	sealed, err := s.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, s.signedOut(ctx, who, "no Convirza tokens held for the person")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the person's Convirza tokens: %w", err)
+	}
+	plain, err := s.seal.Open(sealed, []byte(key))
+	if err != nil {
+		s.log.WarnContext(ctx, "a person's Convirza tokens do not open", "user", who.UserID, "err", err)
+		return nil, nil, s.signedOut(ctx, who, "the person's Convirza tokens do not open")
+	}
+	var p person
+	if err := json.Unmarshal(plain, &p); err != nil {
+		return nil, nil, s.signedOut(ctx, who, "the person's Convirza tokens are damaged")
+	}
+	return &p, sealed, nil
+}
+
+func (s *Server) signedOut(ctx context.Context, who Identity, why string) error {
+	if err := s.RevokeSubject(ctx, who.UserID); err != nil {
+		s.log.WarnContext(ctx, "revoking a signed-out person's grants", "user", who.UserID, "err", err)
+	}
+	return fmt.Errorf("%w (%s)", ErrSignedOut, why)
+}
+
+// renewUpstream refreshes the person's Convirza tokens unless the access
+// token is no longer stale. One renewal runs across replicas (a store
+// lock); the others wait for its result.
+func (s *Server) renewUpstream(ctx context.Context, who Identity, stale string) (*person, error) {
+	ctx, cancel := context.WithTimeout(ctx, renewTimeout)
+	defer cancel()
+	key := upstreamKey(who.UserID)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p, _, err := s.readUpstream(ctx, who)
+		if err != nil {
+			return nil, err
+		}
+		if p.Tokens.Access != stale && s.usable(p.Tokens) {
+			return p, nil
+		}
+		unlock, ok, err := s.st.Lock(ctx, key+"/renew", renewTimeout)
+		if err != nil {
+			return nil, fmt.Errorf("renewing the person's Convirza tokens: %w", err)
+		}
+		if ok {
+			return s.renewLocked(ctx, who, stale, unlock)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for another renewal of the person's Convirza tokens: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// renewLocked renews under the lock, reading the record again first:
+// another replica may just have renewed and released the lock.
+func (s *Server) renewLocked(ctx context.Context, who Identity, stale string, unlock func()) (*person, error) {
+	defer unlock()
+	p, sealed, err := s.readUpstream(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	if p.Tokens.Access != stale && s.usable(p.Tokens) {
+		return p, nil
+	}
+	return s.refreshUpstream(ctx, who, p, sealed)
+}
+
+func (s *Server) refreshUpstream(ctx context.Context, who Identity, p *person, sealed []byte) (*person, error) {
+	if p.Tokens.Refresh == "" || (!p.Tokens.RefreshExpiry.IsZero() && !s.now().Before(p.Tokens.RefreshExpiry)) {
+		return nil, s.signedOut(ctx, who, "the Convirza refresh token expired")
+	}
+	id, toks, err := s.up.Refresh(ctx, p.Tokens.Refresh)
+	if errors.Is(err, ErrRefreshRejected) {
+		s.log.InfoContext(ctx, "Convirza refused a person's refresh token: their access ends", "user", who.UserID)
+		return nil, s.signedOut(ctx, who, "Convirza refused the refresh token")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("renewing the person's Convirza tokens: %w", err)
+	}
+	next := &person{Person: p.Person, Tokens: toks, Version: random(8)}
+	if toks.Refresh == "" {
+		next.Tokens.Refresh, next.Tokens.RefreshExpiry = p.Tokens.Refresh, p.Tokens.RefreshExpiry
+	}
+	if id.UserID == who.UserID {
+		next.Person = id
+	}
+	nb, err := s.sealPerson(who.UserID, next)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.st.Swap(ctx, upstreamKey(who.UserID), sealed, nb)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Signed out meanwhile: the fresh tokens are nobody's.
+		s.revokeUpstreamTokens(ctx, next.Tokens)
+		return nil, fmt.Errorf("%w (signed out during a renewal)", ErrSignedOut)
+	case err != nil:
+		return nil, fmt.Errorf("keeping the person's renewed Convirza tokens: %w", err)
+	case !ok:
+		// The person signed in again meanwhile: theirs is the newer sign-in.
+		cur, _, err := s.readUpstream(ctx, who)
+		if err != nil {
+			return nil, err
+		}
+		return cur, nil
+	}
+	return next, nil
+}
+
+// keepUpstream stores a fresh sign-in's tokens for the person, replacing
+// any earlier ones (which stay valid at Convirza until they expire: another
+// request may be using them).
+func (s *Server) keepUpstream(ctx context.Context, who Identity, toks Tokens) error {
+	b, err := s.sealPerson(who.UserID, &person{Person: who, Tokens: toks, Version: random(8)})
+	if err != nil {
+		return err
+	}
+	ttl := upstreamTTL
+	if !toks.RefreshExpiry.IsZero() {
+		if d := toks.RefreshExpiry.Sub(s.now()); d > 0 && d < ttl {
+			ttl = d
+		}
+	}
+	return s.st.Put(ctx, upstreamKey(who.UserID), b, ttl)
+}
+
+func (s *Server) sealPerson(uid int64, p *person) ([]byte, error) {
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return s.seal.Seal(plain, []byte(upstreamKey(uid))), nil
+}
+
+// forgetUpstream revokes the person's Convirza tokens at Convirza (best
+// effort) and deletes them.
+func (s *Server) forgetUpstream(ctx context.Context, uid int64) {
+	key := upstreamKey(uid)
+	sealed, err := s.st.Get(ctx, key)
+	if err != nil {
+		return
+	}
+	if err := s.st.Delete(ctx, key); err != nil {
+		s.log.WarnContext(ctx, "forgetting a person's Convirza tokens", "user", uid, "err", err)
+		return
+	}
+	plain, err := s.seal.Open(sealed, []byte(key))
+	if err != nil {
+		return
+	}
+	var p person
+	if json.Unmarshal(plain, &p) == nil {
+		s.revokeUpstreamTokens(ctx, p.Tokens)
+	}
+	clear(plain)
+}
+
+func (s *Server) revokeUpstreamTokens(ctx context.Context, t Tokens) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if t.Refresh != "" {
+		if err := s.up.Revoke(ctx, t.Refresh, "refresh"); err != nil {
+			s.log.WarnContext(ctx, "revoking a Convirza refresh token", "err", err)
+		}
+	}
+	if t.Access != "" {
+		if err := s.up.Revoke(ctx, t.Access, "access"); err != nil {
+			s.log.WarnContext(ctx, "revoking a Convirza access token", "err", err)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package server_test
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/convirza/convirza-mcp/internal/config"
+	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/testenv"
+)
+
+// oauthServer serves the whole server with CONVIRZA_MCP_AUTH=oauth (and
+// confirmation mode token) on a loopback port that is its public URL.
+func oauthServer(t *testing.T, log *slog.Logger) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	app := testenv.Start(t, testenv.Options{Log: log, ConfirmMode: "token", Configure: func(c *config.Config) {
+		c.Transport, c.Addr, c.Auth, c.PublicURL = "http", ln.Addr().String(), config.AuthOAuth, base
+	}})
+	if app.OAuth == nil {
+		t.Fatal("CONVIRZA_MCP_AUTH=oauth over HTTP built no sign-in")
+	}
+	srv := httptest.NewUnstartedServer(app.NewHTTP())
+	_ = srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return base
+}
+
+var (
+	hiddenRequest = regexp.MustCompile(`<input type="hidden" name="request" value="([^"]+)">`)
+	formTarget    = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
+)
+
+// personTokens signs email in through the whole flow, as a client and its
+// person's browser do, for resource, and returns the token answer.
+func personTokens(t *testing.T, base, email, resource string) map[string]any {
+	t.Helper()
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	const redirect = "http://127.0.0.1:47001/cb"
+	b, _ := json.Marshal(map[string]any{"client_name": "server test", "redirect_uris": []string{redirect}})
+	resp, err := browser.Post(base+"/register", "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&reg)
+	resp.Body.Close()
+	clientID, _ := reg["client_id"].(string)
+
+	vb := make([]byte, 32)
+	_, _ = rand.Read(vb)
+	verifier := base64.RawURLEncoding.EncodeToString(vb)
+	sum := sha256.Sum256([]byte(verifier))
+	q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirect}, "state": {"s"},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}, "resource": {resource}}
+	resp, err = browser.Get(base + "/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	req, action := hiddenRequest.FindSubmatch(pageBody), formTarget.FindSubmatch(pageBody)
+	if resp.StatusCode != http.StatusOK || req == nil || action == nil {
+		t.Fatalf("sign-in page %d:\n%s", resp.StatusCode, pageBody)
+	}
+	resp, err = browser.PostForm(html.UnescapeString(string(action[1])), url.Values{"request": {html.UnescapeString(string(req[1]))}, "email": {email}, "password": {sandbox.DemoPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Query().Get("code") == "" {
+		t.Fatalf("sign-in answered %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = browser.PostForm(base+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
+		"code_verifier": {verifier}, "redirect_uri": {redirect}, "client_id": {clientID}, "resource": {resource}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
+	if resp.StatusCode != http.StatusOK || tok["access_token"] == nil {
+		t.Fatalf("token: %d %v", resp.StatusCode, tok)
+	}
+	tok["client_id"] = clientID
+	return tok
+}
+
+// With CONVIRZA_MCP_AUTH=oauth the MCP endpoints take a person's access
+// token instead of the shared one: without one, 401 with the RFC 9728
+// challenge; with one, the MCP session works and the person is who the
+// server's confirmation tokens and logs are bound to.
+func TestOAuthGuardsTheMCPEndpoints(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	base := oauthServer(t, slog.New(slog.NewJSONHandler(&logs, nil)))
+
+	for path, meta := range map[string]string{
+		"/mcp":     "/.well-known/oauth-protected-resource",
+		"/sse":     "/.well-known/oauth-protected-resource/sse",
+		"/message": "/.well-known/oauth-protected-resource/sse",
+		"/metrics": "/.well-known/oauth-protected-resource",
+	} {
+		for _, tok := range []string{"", "some-shared-token"} {
+			req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+			if tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			want := `Bearer resource_metadata="` + base + meta + `"`
+			if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), want) {
+				t.Errorf("%s with token %q: %d %q, want 401 starting %q", path, tok, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), want)
+			}
+		}
+	}
+	resp, err := http.Get(base + "/.well-known/oauth-protected-resource")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prm map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&prm)
+	resp.Body.Close()
+	if prm["resource"] != base+"/mcp" {
+		t.Fatalf("resource metadata: %v", prm)
+	}
+
+	admin := personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
+	standard := personTokens(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string)
+	for _, proto := range []string{mcp.ProtocolVersion20250618, ""} {
+		a := dial(t, base, "http", admin, proto)
+		b := dial(t, base, "http", standard, proto)
+		if res, err := a.ListTools(t.Context(), mcp.ListToolsRequest{}); err != nil || len(res.Tools) == 0 {
+			t.Fatalf("tools/list with a person's token (%q): %v", proto, err)
+		}
+		first := structured(t, callTool(t, a, "delete_group", map[string]any{"id": 1042}))
+		tok, _ := first["confirmation_token"].(string)
+		if first["status"] != "confirmation_required" || tok == "" {
+			t.Fatalf("first call: %v", first)
+		}
+		if stolen := callTool(t, b, "delete_group", map[string]any{"id": 1042, "confirmation_token": tok}); !stolen.IsError {
+			t.Fatalf("another person redeemed the admin's confirmation (%q): %+v", proto, stolen)
+		}
+	}
+	// The SSE transport takes a token for its own resource.
+	sseTok := personTokens(t, base, sandbox.ReadOnlyEmail, base+"/sse")["access_token"].(string)
+	s := dial(t, base, "sse", sseTok, "")
+	if _, err := s.ListTools(t.Context(), mcp.ListToolsRequest{}); err != nil {
+		t.Fatalf("tools/list over SSE: %v", err)
+	}
+
+	// /metrics: a person's token (there is no shared one here).
+	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics with a person's token: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	// Access log lines name the person, never a token.
+	if !regexp.MustCompile(`"path":"/mcp","status":200,[^\n]*"principal":"user:\d+"`).MatchString(logs.String()) {
+		t.Errorf("no access log line names a person:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), admin) || strings.Contains(logs.String(), sandbox.DemoPassword) {
+		t.Error("a token or a password is in the log")
+	}
+}
+
+// A person's sign-out ends their MCP session at the next request.
+func TestOAuthSignOutEndsTheSession(t *testing.T) {
+	t.Parallel()
+	base := oauthServer(t, nil)
+	tok := personTokens(t, base, sandbox.StandardEmail, base+"/mcp")
+	c := dial(t, base, "http", tok["access_token"].(string), mcp.ProtocolVersion20250618)
+	if _, err := c.ListTools(t.Context(), mcp.ListToolsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.PostForm(base+"/revoke", url.Values{"token": {tok["refresh_token"].(string)}, "client_id": {tok["client_id"].(string)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := c.ListTools(t.Context(), mcp.ListToolsRequest{}); err == nil {
+		t.Fatal("tools/list after sign-out succeeded")
+	}
+}

@@ -1,0 +1,182 @@
+// Per-person sign-in (CONVIRZA_MCP_AUTH=oauth) driven by the official
+// TypeScript SDK's OAuth client: its auth() helper with an
+// OAuthClientProvider does discovery (RFC 9728, RFC 8414), dynamic
+// registration, PKCE and the token exchange; this test plays the person's
+// browser, posting the sign-in form as a browser would. Then a tools/list
+// with the person's token, refresh rotation, and sign-out.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { auth, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+import { TEST_TIMEOUT, startHttpServer } from '../lib/harness.js';
+
+const REDIRECT = 'http://127.0.0.1:47123/callback';
+const PASSWORD = 'sandbox-demo';
+
+/** An OAuthClientProvider that keeps everything in memory. */
+class MemoryProvider {
+  constructor() {
+    this.authorizationUrl = undefined;
+    this.lastState = undefined;
+  }
+  get redirectUrl() {
+    return REDIRECT;
+  }
+  get clientMetadata() {
+    return {
+      client_name: 'interop oauth client',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  state() {
+    this.lastState = randomBytes(12).toString('hex');
+    return this.lastState;
+  }
+  clientInformation() {
+    return this.client;
+  }
+  saveClientInformation(info) {
+    this.client = info;
+  }
+  tokens() {
+    return this.saved;
+  }
+  saveTokens(tokens) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(url) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(v) {
+    this.verifier = v;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
+/**
+ * The person's browser: opens the sign-in page, fills in the form's
+ * visible fields and sends it with its hidden ones, and returns where the
+ * server sent it back (without following: nothing listens there).
+ */
+async function signInAsBrowser(authorizationUrl, email, password) {
+  const page = await fetch(authorizationUrl, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(page.status, 200, 'the sign-in page');
+  assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+  const html = await page.text();
+  const action = html.match(/<form method="post" action="([^"]+)">/);
+  assert.ok(action, 'the page has a form');
+  const form = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.set(m[1], unescape(m[2]));
+  assert.match(html, /name="email"/);
+  assert.match(html, /name="password"/);
+  form.set('email', email);
+  form.set('password', password);
+  return fetch(new URL(unescape(action[1]), authorizationUrl), {
+    method: 'POST',
+    body: form,
+    redirect: 'manual',
+    headers: { origin: new URL(authorizationUrl).origin },
+    signal: AbortSignal.timeout(10_000),
+  });
+}
+
+function unescape(s) {
+  return s.replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&#34;', '"').replaceAll('&#39;', "'");
+}
+
+async function listTools(baseUrl, provider) {
+  const client = new Client({ name: 'interop-oauth', version: '0.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL('/mcp', baseUrl), { authProvider: provider });
+  await client.connect(transport, { timeout: 15_000 });
+  try {
+    return await client.listTools(undefined, { timeout: 15_000 });
+  } finally {
+    await client.close();
+  }
+}
+
+describe('CONVIRZA_MCP_AUTH=oauth with the SDK OAuth client', { timeout: TEST_TIMEOUT * 2 }, () => {
+  let server;
+  before(async () => {
+    server = await startHttpServer({ env: { CONVIRZA_MCP_AUTH: 'oauth' } });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('discovers, registers, signs a person in, calls tools/list, refreshes and signs out', async () => {
+    const mcpUrl = new URL('/mcp', server.baseUrl);
+    const provider = new MemoryProvider();
+
+    // Discovery starts at the 401.
+    const denied = await fetch(mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    assert.equal(denied.status, 401);
+    const { resourceMetadataUrl } = extractWWWAuthenticateParams(denied);
+    assert.equal(String(resourceMetadataUrl), new URL('/.well-known/oauth-protected-resource', server.baseUrl).href);
+
+    assert.equal(await auth(provider, { serverUrl: mcpUrl, resourceMetadataUrl }), 'REDIRECT');
+    assert.match(provider.client?.client_id ?? '', /^cmcp_c_/, 'registered dynamically');
+    const authUrl = provider.authorizationUrl;
+    assert.equal(authUrl.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(authUrl.searchParams.get('resource'), mcpUrl.href, 'the resource indicator is the MCP endpoint');
+
+    // A wrong password is refused on the page, nothing sent back.
+    const wrong = await signInAsBrowser(authUrl, 'standard@summit-demo.example', 'not-it');
+    assert.equal(wrong.status, 200);
+    assert.match(await wrong.text(), /Wrong email or password/);
+
+    const back = await signInAsBrowser(authUrl, 'standard@summit-demo.example', PASSWORD);
+    assert.equal(back.status, 303, 'the sign-in sends the browser back to the client');
+    const redirected = new URL(back.headers.get('location'));
+    assert.equal(redirected.origin + redirected.pathname, REDIRECT);
+    assert.equal(redirected.searchParams.get('state'), provider.lastState);
+    const code = redirected.searchParams.get('code');
+    assert.ok(code);
+
+    assert.equal(await auth(provider, { serverUrl: mcpUrl, resourceMetadataUrl, authorizationCode: code }), 'AUTHORIZED');
+    const first = provider.tokens();
+    assert.ok(first.access_token && first.refresh_token);
+
+    const listed = await listTools(server.baseUrl, provider);
+    assert.ok(listed.tools.length > 0, 'tools/list with the person\'s token');
+
+    // Refresh: auth() with a refresh token rotates it.
+    assert.equal(await auth(provider, { serverUrl: mcpUrl, resourceMetadataUrl }), 'AUTHORIZED');
+    const second = provider.tokens();
+    assert.notEqual(second.refresh_token, first.refresh_token, 'the refresh token rotated');
+    assert.notEqual(second.access_token, first.access_token);
+    assert.ok((await listTools(server.baseUrl, provider)).tools.length > 0, 'tools/list with the refreshed token');
+
+    // Sign-out (RFC 7009), then the next request is a clear 401.
+    const revoked = await fetch(new URL('/revoke', server.baseUrl), {
+      method: 'POST',
+      body: new URLSearchParams({ token: second.refresh_token, client_id: provider.client.client_id }),
+    });
+    assert.equal(revoked.status, 200);
+    const after = await fetch(mcpUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${second.access_token}`,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    assert.equal(after.status, 401);
+    assert.match(after.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    await assert.rejects(listTools(server.baseUrl, provider), 'the SDK client is signed out');
+  });
+});
