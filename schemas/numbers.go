@@ -11,7 +11,7 @@ type NumberFilter struct {
 	NPA   string `json:"npa,omitempty" jsonschema:"pattern=^[0-9]{3}$,description=Area code"`
 	NXX   string `json:"nxx,omitempty" jsonschema:"pattern=^[0-9]{3}$,description=Exchange code"`
 	OCN   string `json:"ocn,omitempty" jsonschema:"pattern=^[0-9]{4}$,description=Operating company number"`
-	Match string `json:"match,omitempty" jsonschema:"maxLength=20,pattern=^[0-9_*%]+$,description=Pattern over the 10 digits: _ one digit; * or % any run (e.g. 303555____)"`
+	Match string `json:"match,omitempty" jsonschema:"maxLength=20,pattern=^[0-9_*%]+$,description=10-digit pattern: _ one digit, * or % any run"`
 }
 
 // SearchNumbersArgs filters GET /phone-numbers/search.

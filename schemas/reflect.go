@@ -70,7 +70,7 @@ func WithConfirmationToken(s Schema) Schema {
 	}
 	props[ConfirmationTokenProperty] = map[string]any{
 		"type":        "string",
-		"description": "From confirmation_required; send only after the user approved.",
+		"description": "From confirmation_required, once approved",
 	}
 	out["properties"] = props
 	return out

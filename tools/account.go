@@ -14,7 +14,7 @@ import (
 func accountTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "get_profile", Title: "Get my profile", Class: policy.Read,
-			Description: "Who this server is logged in as: user id, email, role and org_unit_id (the top of what they can see), from the login answer; with given tokens, from GET /auth/profile (assumed)."},
+			Description: "Who this server is logged in as: user id, email, role and org_unit_id (the top of what they see); with given tokens, from GET /auth/profile (assumed)."},
 			func(ctx context.Context, d *Deps, _ schemas.NoArgs) (any, error) {
 				return d.Convirza.Account.Profile(ctx)
 			}, AccountWide()),

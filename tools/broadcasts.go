@@ -88,7 +88,7 @@ func broadcastTools() []Tool {
 				return senderUnit(ctx, d, a.FromNumber)
 			})),
 		Define(Spec{Name: "update_broadcast", Title: "Update SMS broadcast", Class: policy.Write, Idempotent: true,
-			Description: "Change some fields of a scheduled or pending broadcast (PATCH); a change of message, recipients, from_number or scheduled_at needs the user's confirmation. Sent or cancelled broadcasts cannot change."},
+			Description: "Change some fields of a scheduled or pending broadcast (PATCH); changing message, recipients, from_number or scheduled_at needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateBroadcastArgs) (any, error) {
 				meta, err := d.Convirza.Broadcasts.Update(ctx, a.ID, a.BroadcastPatch)
 				return written("updated", "broadcast_id", a.ID, meta, err)

@@ -58,7 +58,7 @@ const (
 // dispatchers, whose handlers Compact gives.
 func compactTools(enabled []Tool) []Tool {
 	search := Define(Spec{Name: "search_tools", Title: "Search tools", Class: policy.Read, Toolset: "compact", Local: true,
-		Description: "Find the Convirza and Talkdesk tools for a task: returns each match's name, class (R read, W write, D destructive, W$ costs money), input_schema and the dispatcher to run it with (call_read_tool or call_write_tool)."},
+		Description: "Find tools for a task: each match's name, class (R read, W write, D destructive, W$ costs money), input_schema and run_with (call_read_tool or call_write_tool)."},
 		func(_ context.Context, _ *Deps, a SearchToolsArgs) (map[string]any, error) {
 			limit := a.Limit
 			if limit == 0 {

@@ -20,7 +20,7 @@ func conversationTools() []Tool {
 			}, Names(func(a schemas.ListCallsArgs) []int64 { return units(a.OrgUnitID) }), Pins(func(a *schemas.ListCallsArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "get_call", Title: "Get call", Class: policy.Read,
 			Description: "One call by call_id, any date, with tags, comments, custom sources, call flow, recording URL " +
-				"(valid 7 days; call again for a fresh one) and transcript unless include narrows them."},
+				"(valid 7 days) and transcript unless include narrows them."},
 			func(ctx context.Context, d *Deps, a schemas.GetCallArgs) (any, error) {
 				include := a.Include
 				if len(include) == 0 {
@@ -34,8 +34,7 @@ func conversationTools() []Tool {
 			summarizeCalls, Names(func(a schemas.SummarizeCallsArgs) []int64 { return units(a.OrgUnitID) }),
 			Pins(func(a *schemas.SummarizeCallsArgs, root int64) { a.OrgUnitID = root })),
 		Define(Spec{Name: "list_sms_conversations", Title: "List SMS conversations", Class: policy.Read,
-			Description: "SMS threads with customers: their number, tracking number, last message, status, agent, unread count, " +
-				"response times (HH:MM:SS). Default open threads, latest activity first."},
+			Description: "SMS threads: customer and tracking number, last message, status, agent, unread count, response times. Default open threads, latest first."},
 			func(ctx context.Context, d *Deps, a schemas.ListSMSArgs) (*Page[convirza.SMSConversation], error) {
 				out, err := d.Convirza.Conversations.SMS(ctx, a)
 				return pageOf("conversations", a.Offset, out, err)

@@ -14,7 +14,7 @@ import (
 func groupTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_groups", Title: "List or find groups", Class: policy.Read,
-			Description: "List the immediate child groups (org units) of a unit, default the account's own; filter by status. group_name finds groups anywhere below the unit instead (deleted too unless status is given), each with its path and status. Paged."},
+			Description: "Child groups (org units) of a unit, default the account's; filter by status. group_name searches the whole tree below instead (deleted too unless status is given), with path and status. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (*Page[groupItem], error) {
 				if a.GroupName != "" {
 					return findGroups(ctx, d, a)

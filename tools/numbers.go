@@ -14,7 +14,7 @@ import (
 func numberTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "search_available_numbers", Title: "Search available phone numbers", Class: policy.Read,
-			Description: "Find tracking numbers to provision by area code, exchange, state, rate center or digit pattern. needs_order: true = the carrier's, buy it with order_phone_number first; the others are the account's, unused."},
+			Description: "Find numbers to provision by area code, exchange, state, rate center or pattern. needs_order: true = the carrier's, buy it with order_phone_number first; others are the account's unused ones."},
 			func(ctx context.Context, d *Deps, a schemas.SearchNumbersArgs) (*Page[searchedNumber], error) {
 				out, err := d.Convirza.Numbers.Search(ctx, a)
 				if err != nil {
@@ -41,7 +41,7 @@ func numberTools() []Tool {
 				return listNumbers(ctx, d, a, d.Convirza.Numbers.Provisioned)
 			}, ScopedList(numberUnit, numberPaging, 100, maxNumberLimit), Names(numberListUnit)),
 		Define(Spec{Name: "order_phone_number", Title: "Order phone number", Class: policy.Costly,
-			Description: "Buy a carrier number (needs_order: true in search_available_numbers) for an org unit; then create_provisioned_route can use it. Costs money; needs the user's confirmation. Returns number_id."},
+			Description: "Buy a carrier number (needs_order: true in search_available_numbers) for an org unit, for create_provisioned_route. Costs money; needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.NumberOrder) (any, error) {
 				type ordered struct {
 					id   int64
@@ -58,7 +58,7 @@ func numberTools() []Tool {
 				return map[string]any{"status": "ordered", "number_id": id, "number": schemas.PhoneOut(a.Number), "org_unit_id": a.OrgUnitID, "request_id": meta.RequestID}, nil
 			}, Confirm(previewOrderNumber), Names(func(a schemas.NumberOrder) []int64 { return units(a.OrgUnitID) })),
 		Define(Spec{Name: "release_phone_number", Title: "Release phone number", Class: policy.Destructive, Idempotent: true,
-			Description: "Give up a number the account holds, or up to 50 (numbers) with one confirmation; the confirmation lists routes using each. Not reversible. Needs the user's confirmation."},
+			Description: "Give up a number the account holds, or up to 50 (numbers), with one confirmation listing the routes using each. Not reversible."},
 			func(ctx context.Context, d *Deps, a schemas.NumberArgs) (any, error) {
 				if a.Number != "" {
 					return releaseNumber(ctx, d, a.Number)

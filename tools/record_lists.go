@@ -83,7 +83,7 @@ func recordListTools() []Tool {
 				return bulkOutcome(res, "created", deref(res.TotalCreated), len(a.Records)), nil
 			}, AccountWide()),
 		Define(Spec{Name: "update_records", Title: "Update records of a Talkdesk record list", Class: policy.Write, Idempotent: true,
-			Description: "Change up to 100 records of a record list: each item is a record id plus the fields to change (phone_numbers and extra_data are replaced whole). Returns total_updated and failures."},
+			Description: "Change up to 100 records of a record list: each item a record id plus the fields to change (phone_numbers and extra_data replaced whole). Returns total_updated and failures."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
 				if err != nil {
@@ -114,7 +114,7 @@ func recordListTools() []Tool {
 				return out, nil
 			}, Confirm(previewDeleteRecordList), AccountWide()),
 		Define(Spec{Name: "delete_records", Title: "Delete records from a Talkdesk record list", Class: policy.Destructive, Idempotent: true,
-			Description: "Delete up to 100 records from a Talkdesk record list, named by exactly one of ids, phone_numbers (any spelling; every record having one) or external_ids; not reversible. Needs the user's confirmation. Returns total_deleted and the identifiers that matched nothing."},
+			Description: "Delete up to 100 records of a Talkdesk record list by exactly one of ids, phone_numbers (any spelling) or external_ids; not reversible; needs the user's confirmation. Returns total_deleted and what matched nothing."},
 			func(ctx context.Context, d *Deps, a schemas.DeleteRecordsArgs) (any, error) {
 				c, err := talkdeskClient(d)
 				if err != nil {

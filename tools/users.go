@@ -14,7 +14,7 @@ import (
 func userTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_users", Title: "List users", Class: policy.Read,
-			Description: "List users of an org unit and its sub-groups (default the whole account). Filter by name, email, role_id, user_status; deleted users only with user_status=deleted. Paged."},
+			Description: "Users of an org unit and its sub-groups (default the whole account). Filter by name, email, role_id, user_status (deleted ones only with user_status=deleted). Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListUsersArgs) (*Page[convirza.User], error) {
 				out, err := d.Convirza.Users.List(ctx, a)
 				if err == nil {
