@@ -16,6 +16,10 @@ ARG DATE=unknown
 RUN CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X github.com/convirza/convirza-mcp/internal/version.version=${VERSION} -X github.com/convirza/convirza-mcp/internal/version.commit=${COMMIT} -X github.com/convirza/convirza-mcp/internal/version.date=${DATE}" \
     -o /out/convirza-mcp ./cmd/convirza-mcp
+# The state directory must exist in the image, owned by the runtime user:
+# a volume mounted there starts with this ownership (distroless has no
+# shell to fix it later).
+RUN mkdir -p /out/state
 
 FROM gcr.io/distroless/static-debian12:nonroot
 LABEL io.modelcontextprotocol.server.name="io.github.convirza/convirza-mcp" \
@@ -24,6 +28,7 @@ LABEL io.modelcontextprotocol.server.name="io.github.convirza/convirza-mcp" \
       org.opencontainers.image.source="https://github.com/convirza/convirza-mcp" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /out/convirza-mcp /usr/local/bin/convirza-mcp
+COPY --from=build --chown=65532:65532 /out/state /var/lib/convirza-mcp
 ENV CONVIRZA_MCP_TRANSPORT=http \
     CONVIRZA_MCP_ADDR=0.0.0.0:8080 \
     CONVIRZA_MCP_LOG_FORMAT=json \

@@ -44,6 +44,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/logging"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
+	"github.com/convirza/convirza-mcp/internal/tracing"
 	"github.com/convirza/convirza-mcp/internal/version"
 	"github.com/convirza/convirza-mcp/tools"
 )
@@ -159,7 +160,24 @@ func run(ctx context.Context, args []string, e env) int {
 		fs.Usage()
 		return 2
 	}
-	app, err := server.New(cfg, log)
+	tcfg, err := tracing.FromEnv(e.lookup.Lookup)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 2
+	}
+	tp, err := tracing.Start(ctx, tcfg, version.Get().Version)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	defer func() {
+		// After the call or the server: the spans still buffered are sent
+		// before the process exits.
+		if err := tp.Shutdown(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("traces were not all exported", "err", err.Error())
+		}
+	}()
+	app, err := server.New(cfg, log, server.WithTracing(tp))
 	if err != nil {
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
 		return 1

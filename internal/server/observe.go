@@ -12,6 +12,9 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/convirza/convirza-mcp/policy"
 )
@@ -31,6 +34,15 @@ type observer struct {
 	sessionsGauge   *prometheus.GaugeVec
 	sessionsRefused prometheus.Counter
 	clientRefused   *prometheus.CounterVec
+	// The OpenTelemetry MCP and HTTP semantic conventions' metrics, as
+	// Prometheus names them. The convirza_mcp_* durations above are their
+	// aliases for one release.
+	operationSeconds  *prometheus.HistogramVec
+	sessionSeconds    *prometheus.HistogramVec
+	httpClientSeconds *prometheus.HistogramVec
+
+	// classes is each served tool's class, for the tool call's span.
+	classes map[string]policy.Class
 
 	sessions *sessionGate
 }
@@ -84,8 +96,24 @@ func newObserver(maxSessions int) *observer {
 		Name: "convirza_mcp_client_limit_refusals_total",
 		Help: "Requests refused with 429 because the client was at its own cap (limit: sessions, calls).",
 	}, []string{"limit"})
+	o.operationSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "mcp_server_operation_duration_seconds",
+		Help:    "MCP request duration as the server sees it (OpenTelemetry mcp.server.operation.duration); error_type is empty on success.",
+		Buckets: latencyBuckets(),
+	}, []string{"mcp_method_name", "gen_ai_tool_name", "error_type"})
+	o.sessionSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "mcp_server_session_duration_seconds",
+		Help:    "How long HTTP sessions stayed open (OpenTelemetry mcp.server.session.duration).",
+		Buckets: []float64{1, 10, 60, 300, 900, 1800, 3600, 14400, 86400},
+	}, []string{"network_transport"})
+	o.httpClientSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "http_client_request_duration_seconds",
+		Help:    "Upstream HTTP attempt latency (OpenTelemetry http.client.request.duration); status 0 and error_type set when no answer came.",
+		Buckets: latencyBuckets(),
+	}, []string{"http_request_method", "server_address", "http_response_status_code", "error_type"})
 	o.reg.MustRegister(o.toolCalls, o.toolSeconds, o.toolsInFlight, o.upstreamCalls, o.upstreamSeconds,
 		o.httpRequests, o.sessionsGauge, o.sessionsRefused, o.clientRefused,
+		o.operationSeconds, o.sessionSeconds, o.httpClientSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, t := range []string{transportStreamable, transportSSE} {
 		o.sessionsGauge.WithLabelValues(t) // present at 0 from the start
@@ -93,7 +121,7 @@ func newObserver(maxSessions int) *observer {
 	for _, l := range []string{limitSessions, limitCalls} {
 		o.clientRefused.WithLabelValues(l)
 	}
-	o.sessions = &sessionGate{max: maxSessions, owners: map[string]sessionOwner{}, gauge: o.sessionsGauge}
+	o.sessions = &sessionGate{max: maxSessions, owners: map[string]sessionOwner{}, gauge: o.sessionsGauge, lifetimes: o.sessionSeconds}
 	return o
 }
 
@@ -105,14 +133,74 @@ func (o *observer) toolMiddleware(next server.ToolHandlerFunc) server.ToolHandle
 		o.toolsInFlight.Inc()
 		outcome := "protocol_error" // unless the handler returns normally
 		defer func() {
+			d := time.Since(start).Seconds()
 			o.toolsInFlight.Dec()
 			o.toolCalls.WithLabelValues(req.Params.Name, outcome).Inc()
-			o.toolSeconds.WithLabelValues(req.Params.Name).Observe(time.Since(start).Seconds())
+			o.toolSeconds.WithLabelValues(req.Params.Name).Observe(d)
+			errType := ""
+			if outcome == "protocol_error" || outcome == "error" {
+				errType = "tool_error"
+			}
+			o.operationSeconds.WithLabelValues("tools/call", req.Params.Name, errType).Observe(d)
 		}()
 		res, err = next(ctx, req)
 		outcome = toolOutcome(res, err)
+		o.annotate(ctx, req.Params.Name, res, outcome)
 		return res, err
 	}
+}
+
+// annotate names the tool call's span as the OpenTelemetry MCP
+// conventions do ("tools/call NAME") and records the tool, its class, the
+// outcome and the policy's decision on it (nothing when tracing is off).
+func (o *observer) annotate(ctx context.Context, name string, res *mcp.CallToolResult, outcome string) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	span.SetName("tools/call " + name)
+	class := o.classes[name]
+	attrs := []attribute.KeyValue{
+		attribute.String("mcp.method.name", "tools/call"),
+		attribute.String("gen_ai.tool.name", name),
+		attribute.String("gen_ai.operation.name", "execute_tool"),
+		attribute.String("convirza.tool.class", class.String()),
+		attribute.String("convirza.outcome", outcome),
+	}
+	if d := decision(class, res, outcome); d != "" {
+		attrs = append(attrs, attribute.String("convirza.decision", d))
+	}
+	if outcome == "error" || outcome == "protocol_error" {
+		attrs = append(attrs, attribute.String("error.type", "tool_error"))
+		span.SetStatus(codes.Error, "tool error")
+	}
+	span.SetAttributes(attrs...)
+}
+
+// decision is what the policy decided on a call: the status a result
+// carries (confirmation_required, declined, denied, out_of_scope,
+// pending), else confirmed for a confirmable class that ran, allowed for
+// any other that ran; empty when the call failed before a decision.
+func decision(class policy.Class, res *mcp.CallToolResult, outcome string) string {
+	if res != nil {
+		if sc, ok := res.StructuredContent.(map[string]any); ok {
+			switch s, _ := sc["status"].(string); s {
+			case policy.DecisionConfirmationRequired, policy.DecisionDeclined, policy.DecisionDenied,
+				policy.DecisionOutOfScope, policy.DecisionPending:
+				return s
+			}
+		}
+	}
+	switch outcome {
+	case "ok":
+		if class.NeedsConfirmation() {
+			return policy.DecisionConfirmed
+		}
+		return policy.DecisionAllowed
+	case "confirmation_required", "declined":
+		return outcome
+	}
+	return ""
 }
 
 // toolOutcome classifies a tool call's answer into a small, fixed set of
@@ -147,13 +235,21 @@ func toolOutcome(res *mcp.CallToolResult, err error) string {
 }
 
 // observeUpstream is the upstream client's Observe hook.
-func (o *observer) observeUpstream(_ string, host string, status int, d time.Duration) {
+func (o *observer) observeUpstream(method string, host string, status int, d time.Duration) {
 	code := "error"
 	if status > 0 {
 		code = strconv.Itoa(status)
 	}
 	o.upstreamCalls.WithLabelValues(host, code).Inc()
 	o.upstreamSeconds.WithLabelValues(host).Observe(d.Seconds())
+	errType := ""
+	switch {
+	case status == 0:
+		code, errType = "", "transport"
+	case status >= 400:
+		errType = code
+	}
+	o.httpClientSeconds.WithLabelValues(method, host, code, errType).Observe(d.Seconds())
 }
 
 // hooks reports session registrations to the session gate.
@@ -179,8 +275,9 @@ var errTooManySessions = errors.New("too many open sessions")
 // registration and as open from registration to unregistration. Sessions
 // created without a ticket (stdio, in-process) are not counted.
 type sessionGate struct {
-	max   int
-	gauge *prometheus.GaugeVec
+	max       int
+	gauge     *prometheus.GaugeVec
+	lifetimes *prometheus.HistogramVec // nil: not measured
 
 	mu      sync.Mutex
 	pending int
@@ -191,6 +288,7 @@ type sessionOwner struct {
 	principal string
 	transport string
 	client    *slot // the client's unit under its per-client session cap
+	opened    time.Time
 }
 
 type ticketKey struct{}
@@ -248,7 +346,7 @@ func (g *sessionGate) registered(ctx context.Context, s server.ClientSession) {
 		client.release()
 		return
 	}
-	g.owners[s.SessionID()] = sessionOwner{principal: t.principal, transport: t.transport, client: client}
+	g.owners[s.SessionID()] = sessionOwner{principal: t.principal, transport: t.transport, client: client, opened: time.Now()}
 	g.gauge.WithLabelValues(t.transport).Inc()
 	g.mu.Unlock()
 }
@@ -259,6 +357,9 @@ func (g *sessionGate) unregistered(_ context.Context, s server.ClientSession) {
 	if ok {
 		delete(g.owners, s.SessionID())
 		g.gauge.WithLabelValues(o.transport).Dec()
+		if g.lifetimes != nil {
+			g.lifetimes.WithLabelValues("tcp") // network.transport of both HTTP transports.Observe(time.Since(o.opened).Seconds())
+		}
 	}
 	g.mu.Unlock()
 	if ok {

@@ -27,6 +27,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/talkdesk"
+	"github.com/convirza/convirza-mcp/internal/tracing"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/internal/version"
 	"github.com/convirza/convirza-mcp/policy"
@@ -70,15 +71,26 @@ type App struct {
 	// clients counts what each HTTP client holds at once, for the
 	// per-client caps; in memory, per replica.
 	clients ClientCounter
+	tracing *tracing.Provider // nil: off
 
 	// OAuth is the per-person sign-in (CONVIRZA_MCP_AUTH=oauth over HTTP;
 	// nil otherwise).
 	OAuth *oauth.Server
 }
 
+// Option changes how New builds the app.
+type Option func(*App)
+
+// WithTracing traces every request, tool call and upstream attempt
+// through p (nil: tracing off).
+func WithTracing(p *tracing.Provider) Option { return func(a *App) { a.tracing = p } }
+
 // New builds the app. It makes no upstream call: the first tool call logs in.
-func New(cfg *config.Config, log *slog.Logger) (*App, error) {
+func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	a := &App{Config: cfg, log: log, obs: newObserver(cfg.MaxSessions), clients: newMemCounter()}
+	for _, o := range opts {
+		o(a)
+	}
 	ccfg := convirza.Config{
 		APIURL: cfg.Convirza.APIURL, OAuthURL: cfg.Convirza.OAuthURL,
 		Email: cfg.Convirza.Email, Password: cfg.Convirza.Password,
@@ -116,6 +128,9 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
 	hc.Observe = a.obs.observeUpstream
+	if a.tracing != nil {
+		hc.Trace = tracing.Upstream
+	}
 	if err := a.newOAuth(cfg, hc, ccfg.OAuthURL, sealer); err != nil {
 		a.Close()
 		return nil, err
@@ -148,13 +163,23 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	if g.Scope != nil {
 		instr += fmt.Sprintf(" This server is limited to org unit(s) %s and their descendants; anything else is refused.", joinIDs(g.Scope.Roots()))
 	}
-	a.MCP = server.NewMCPServer(Name, version.Get().Version,
+	a.obs.classes = make(map[string]policy.Class, len(plan.Tools))
+	for _, t := range plan.Tools {
+		a.obs.classes[t.Name] = t.Class
+	}
+	mcpOpts := []server.ServerOption{
 		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
 		server.WithHooks(hooks),                                // one Hooks value: mcp-go keeps only the last WithHooks
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
 		server.WithInstructions(instr),
-	)
+	}
+	if a.tracing != nil {
+		mcpOpts = append(mcpOpts, server.WithTracer(a.tracing.Tracer()),
+			server.WithMetaPropagator(tracing.MetaPropagator()), server.WithPropagator(tracing.HeaderPropagator()),
+			server.WithLogger(a.log)) // a line per request and per tool call, with its trace id
+	}
+	a.MCP = server.NewMCPServer(Name, version.Get().Version, mcpOpts...)
 	if err := tools.Register(a.MCP, plan, cfg.ToolMode == "compact", a.Deps, g); err != nil {
 		a.Close()
 		return nil, err

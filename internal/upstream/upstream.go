@@ -65,6 +65,9 @@ type Client struct {
 	// upstream host, the status (0 when no answer came) and how long it
 	// took. Metrics hang here, so no client needs to know about them.
 	Observe func(method, host string, status int, d time.Duration)
+	// Trace, when set, starts a span around every attempt (a child of the
+	// tool call's span in ctx) and is told its status and error.
+	Trace func(ctx context.Context, method, host string) (context.Context, func(status int, err error))
 }
 
 // New returns a Client. hc may be nil (a private client with sane transport
@@ -287,8 +290,21 @@ func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
 	for k, vs := range r.Header {
 		req.Header[k] = vs
 	}
+	var endSpan func(int, error)
+	if c.Trace != nil {
+		var tctx context.Context
+		tctx, endSpan = c.Trace(req.Context(), r.Method, req.URL.Host)
+		req = req.WithContext(tctx)
+	}
 	start := time.Now()
 	res, err := c.http.Do(req)
+	if endSpan != nil {
+		status := 0
+		if err == nil {
+			status = res.StatusCode
+		}
+		endSpan(status, err)
+	}
 	if c.Observe != nil {
 		status := 0
 		if err == nil {
