@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -63,11 +64,22 @@ type App struct {
 	// clients counts what each HTTP client holds at once, for the
 	// per-client caps; in memory, per replica.
 	clients ClientCounter
+	// fence says whether this replica's policy is the one replicas sharing
+	// the store serve (see fence.go); HTTP serving keeps it checked.
+	fence *policyFence
+	// proxies are the addresses whose X-Forwarded-For is believed
+	// (CONVIRZA_MCP_TRUSTED_PROXIES).
+	proxies []netip.Prefix
 }
 
 // New builds the app. It makes no upstream call: the first tool call logs in.
 func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, log: log, obs: newObserver(cfg.MaxSessions), clients: newMemCounter()}
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	a.proxies = proxies
 	ccfg := convirza.Config{
 		APIURL: cfg.Convirza.APIURL, OAuthURL: cfg.Convirza.OAuthURL,
 		Email: cfg.Convirza.Email, Password: cfg.Convirza.Password,
@@ -110,6 +122,12 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Plan, a.Tools = plan, plan.Tools
+	digest, err := policyDigest(cfg, plan)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.fence = newPolicyFence(st, digest, replicaName(cfg), log)
 	g, hooks, err := a.guards(plan)
 	if err != nil {
 		a.Close()
@@ -129,6 +147,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	}
 	a.MCP = server.NewMCPServer(Name, Version,
 		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
+		server.WithToolHandlerMiddleware(a.fence.middleware),   // a replica whose policy differs refuses
 		server.WithHooks(hooks),                                // one Hooks value: mcp-go keeps only the last WithHooks
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
