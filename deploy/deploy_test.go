@@ -84,7 +84,7 @@ func lookPath(name string) bool {
 
 // prerequisites fails the test, naming what is missing, unless the tests
 // are opted out.
-func prerequisites(t *testing.T) {
+func prerequisites(t testing.TB) {
 	t.Helper()
 	if os.Getenv(optOut) == "1" {
 		t.Skipf("%s=1: deployment tests opted out", optOut)
@@ -130,7 +130,7 @@ func binary(t *testing.T) string {
 }
 
 // freePorts returns n loopback ports free at the time of asking.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var lns []net.Listener
 	defer func() {

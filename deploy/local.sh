@@ -12,6 +12,7 @@
 # built when missing). Settings (environment, all optional):
 #   RUN_DIR       where pids, logs and the generated secrets go (default /tmp/convirza-mcp-deploy)
 #   FRONT_PORT    HAProxy's port (18080)
+#   REPLICAS      how many replicas to run behind HAProxy, 1 to 3 (default 3)
 #   REPLICA_PORTS the three replicas' ports, "P1 P2 P3" (default FRONT_PORT+1..3)
 #   REDIS_PORT    (16379); SANDBOX_PORT (19090)
 #   ACCESS_TTL    the simulator's access-token lifetime, e.g. 5s to watch renewals (default 7 days)
@@ -26,6 +27,8 @@ sandbox_port="${SANDBOX_PORT:-19090}"
 bin="${CONVIRZA_MCP_BIN:-$root/bin/convirza-mcp}"
 read -r -a replica_ports <<<"${REPLICA_PORTS:-$((front + 1)) $((front + 2)) $((front + 3))}"
 [ "${#replica_ports[@]}" -eq 3 ] || { echo "local.sh: REPLICA_PORTS must name three ports" >&2; exit 2; }
+replicas="${REPLICAS:-3}"
+case "$replicas" in 1 | 2 | 3) ;; *) echo "local.sh: REPLICAS must be 1, 2 or 3" >&2; exit 2 ;; esac
 
 wait_for() { # url, what
 	for _ in $(seq 100); do
@@ -64,7 +67,7 @@ start() {
 	tdapi="$(sed -E 's/.*"talkdesk_api_url":"([^"]+)".*/\1/' <<<"$urls")"
 	tdtoken="$(sed -E 's/.*"talkdesk_token_url":"([^"]+)".*/\1/' <<<"$urls")"
 
-	for i in 1 2 3; do
+	for i in $(seq "$replicas"); do
 		port="${replica_ports[$((i - 1))]}"
 		env CONVIRZA_EMAIL=admin@summit-demo.example CONVIRZA_PASSWORD=sandbox-demo \
 			CONVIRZA_API_URL="$api" CONVIRZA_OAUTH_URL="$oauth" \
@@ -79,10 +82,11 @@ start() {
 			"$bin" serve > "$run/replica$i.log" 2>&1 &
 		echo $! > "$run/replica$i.pid"
 	done
-	for i in 1 2 3; do wait_for "http://127.0.0.1:${replica_ports[$((i - 1))]}/healthz" "replica $i"; done
+	for i in $(seq "$replicas"); do wait_for "http://127.0.0.1:${replica_ports[$((i - 1))]}/healthz" "replica $i"; done
 
-	MCP_FRONT="127.0.0.1:$front" MCP_REPLICA1="127.0.0.1:${replica_ports[0]}" MCP_REPLICA2="127.0.0.1:${replica_ports[1]}" \
-		MCP_REPLICA3="127.0.0.1:${replica_ports[2]}" haproxy -D -p "$run/haproxy.pid" -f "$root/deploy/haproxy.cfg"
+	local backends=()
+	for i in $(seq "$replicas"); do backends+=("MCP_REPLICA$i=127.0.0.1:${replica_ports[$((i - 1))]}"); done
+	env MCP_FRONT="127.0.0.1:$front" "${backends[@]}" haproxy -D -p "$run/haproxy.pid" -f "$root/deploy/haproxy.cfg"
 	wait_for "http://127.0.0.1:$front/healthz" "HAProxy"
 	echo "front:   http://127.0.0.1:$front/mcp   (Authorization: Bearer $(cat "$run/auth-token" | tr -d '/+='))"
 	echo "logs:    $run/*.log"
