@@ -16,10 +16,12 @@ import (
 	"github.com/invopop/jsonschema"
 )
 
-// Compact mode exposes two tools instead of the catalog: search_tools finds
-// tools by what they do and returns their full input schemas, and call_tool
-// runs one of them. call_tool calls the very handler the tool has in full
-// mode, so validation, policy and confirmation are the same.
+// Compact mode exposes three tools instead of the catalog: search_tools
+// finds tools by what they do and returns their full input schemas, and
+// call_read_tool (the R tools) and call_write_tool (every other) run one of
+// them, each with annotations true of what it runs. A dispatcher calls the
+// very handler the tool has in full mode, so validation, policy and
+// confirmation are the same.
 
 // SearchToolsArgs are the arguments of search_tools.
 type SearchToolsArgs struct {
@@ -27,7 +29,7 @@ type SearchToolsArgs struct {
 	Limit int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=10,description=Default 5"`
 }
 
-// CallToolArgs are the arguments of call_tool.
+// CallToolArgs are the arguments of the dispatchers.
 type CallToolArgs struct {
 	Name      string         `json:"name" jsonschema:"required,pattern=^[a-z][a-z0-9_]{0\\,39}$,description=A tool name from search_tools"`
 	Arguments map[string]any `json:"arguments,omitempty" jsonschema:"description=The tool's arguments per its input_schema"`
@@ -45,11 +47,18 @@ func (CallToolArgs) JSONSchemaExtend(s *jsonschema.Schema) {
 // schema snapshots.
 func CompactTools() []Tool { return compactTools(nil) }
 
-// compactTools declares search_tools over the enabled tools, and call_tool,
-// whose handler Compact gives.
+// The compact dispatchers: reads apart from everything else, so each
+// carries annotations that are true of every tool it runs.
+const (
+	callReadTool  = "call_read_tool"
+	callWriteTool = "call_write_tool"
+)
+
+// compactTools declares search_tools over the enabled tools, and the two
+// dispatchers, whose handlers Compact gives.
 func compactTools(enabled []Tool) []Tool {
 	search := Define(Spec{Name: "search_tools", Title: "Search tools", Class: policy.Read, Toolset: "compact", Local: true,
-		Description: "Find the Convirza and Talkdesk tools for a task: returns each match's name, class (R read, W write, D destructive, W$ costs money) and input_schema. Then run one with call_tool."},
+		Description: "Find the Convirza and Talkdesk tools for a task: returns each match's name, class (R read, W write, D destructive, W$ costs money), input_schema and the dispatcher to run it with (call_read_tool or call_write_tool)."},
 		func(_ context.Context, _ *Deps, a SearchToolsArgs) (map[string]any, error) {
 			limit := a.Limit
 			if limit == 0 {
@@ -57,38 +66,65 @@ func compactTools(enabled []Tool) []Tool {
 			}
 			return searchTools(enabled, a.Query, limit), nil
 		}, AccountWide())
-	call := Define(Spec{Name: "call_tool", Title: "Call a tool", Class: policy.Write, Toolset: "compact",
-		Description: "Run a tool found with search_tools: name plus arguments. Destructive or costly tools ask the user first, exactly as when called directly."},
-		func(context.Context, *Deps, CallToolArgs) (any, error) {
-			return nil, errors.New("call_tool runs through Compact's handler")
-		}, AccountWide())
-	return []Tool{search, call}
+	unused := func(context.Context, *Deps, CallToolArgs) (any, error) {
+		return nil, errors.New("the dispatchers run through Compact's handler")
+	}
+	read := Define(Spec{Name: callReadTool, Title: "Run a read tool", Class: policy.Read, Toolset: "compact",
+		Description: "Run a read-only tool (class R) found with search_tools: name plus arguments. Changes nothing."},
+		unused, AccountWide())
+	write := Define(Spec{Name: callWriteTool, Title: "Run a write tool", Class: policy.Write, Toolset: "compact",
+		Description: "Run a tool that changes something (class W, D or W$) found with search_tools: name plus arguments. Destructive or costly ones need a person's confirmation, exactly as when called directly."},
+		unused, AccountWide())
+	return []Tool{search, read, write}
 }
 
-// Compact returns the two tools of compact mode over the planned tools and
-// their full-mode handlers; a call naming a withheld tool is audited as in
-// full mode. A nil plan serves nothing.
+// dispatcherOf names the compact dispatcher that runs t.
+func dispatcherOf(t *Tool) string {
+	if t.Class == policy.Read {
+		return callReadTool
+	}
+	return callWriteTool
+}
+
+// Compact returns compact mode's tools over the planned tools and their
+// full-mode handlers; a call naming a withheld tool is audited as in full
+// mode. A nil plan serves nothing.
 func Compact(p *Plan, handlers map[string]server.ToolHandlerFunc, d *Deps, g Guards) ([]server.ServerTool, error) {
 	if p == nil {
 		p = &Plan{}
 	}
 	decl := compactTools(p.Tools)
-	search, call := &decl[0], &decl[1]
-	searchTool, err := search.MCPTool()
-	if err != nil {
-		return nil, err
+	byName := make(map[string]*Tool, len(p.Tools))
+	for i := range p.Tools {
+		byName[p.Tools[i].Name] = &p.Tools[i]
 	}
-	callTool, err := call.MCPTool()
-	if err != nil {
-		return nil, err
-	}
-	// It can run destructive tools, and tools that are not idempotent.
-	callTool.Annotations.DestructiveHint = mcp.ToBoolPtr(true)
-	callTool.Annotations.IdempotentHint = mcp.ToBoolPtr(false)
-	callHandler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		c, err := call.newCall(rawArguments(req))
+	out := make([]server.ServerTool, 0, len(decl))
+	for i := range decl {
+		t := &decl[i]
+		mt, err := t.MCPTool()
 		if err != nil {
-			return errorResult("call_tool", err), nil
+			return nil, err
+		}
+		if t.Name == "search_tools" {
+			out = append(out, server.ServerTool{Tool: mt, Handler: t.Handler(nil, Guards{})}) // reads the catalog only
+			continue
+		}
+		if t.Name == callWriteTool {
+			// It runs destructive tools, and tools that are not idempotent.
+			mt.Annotations.DestructiveHint = mcp.ToBoolPtr(true)
+		}
+		out = append(out, server.ServerTool{Tool: mt, Handler: dispatcher(t, p, byName, handlers, d, g)})
+	}
+	return out, nil
+}
+
+// dispatcher runs the named tool of its kind through that tool's own
+// full-mode handler: the same validation, policy and confirmation.
+func dispatcher(self *Tool, p *Plan, byName map[string]*Tool, handlers map[string]server.ToolHandlerFunc, d *Deps, g Guards) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		c, err := self.newCall(rawArguments(req))
+		if err != nil {
+			return errorResult(self.Name, err), nil
 		}
 		a := c.(*typedCall[CallToolArgs, any]).args
 		h, ok := handlers[a.Name]
@@ -98,6 +134,9 @@ func Compact(p *Plan, handlers map[string]server.ToolHandlerFunc, d *Deps, g Gua
 				g.Withheld(ctx, d, a.Name, w, args)
 			}
 			return mcp.NewToolResultError(fmt.Sprintf("No tool named %q is enabled here. Use search_tools to find one.", a.Name)), nil
+		}
+		if want := dispatcherOf(byName[a.Name]); want != self.Name {
+			return mcp.NewToolResultError(fmt.Sprintf("%s is class %s: run it with %s. Nothing was done.", a.Name, byName[a.Name].Class, want)), nil
 		}
 		inner := req
 		inner.Params.Name = a.Name
@@ -110,17 +149,14 @@ func Compact(p *Plan, handlers map[string]server.ToolHandlerFunc, d *Deps, g Gua
 		if err != nil || res == nil {
 			return res, err
 		}
-		return viaCallTool(a.Name, res), nil
+		return viaDispatcher(self.Name, a.Name, res), nil
 	}
-	return []server.ServerTool{
-		{Tool: searchTool, Handler: search.Handler(nil, Guards{})}, // reads the catalog only: nothing to guard
-		{Tool: callTool, Handler: callHandler},
-	}, nil
 }
 
-// viaCallTool rewrites the retry instruction of a confirmation_required
-// answer so that it names call_tool, the only way back to the tool here.
-func viaCallTool(name string, res *mcp.CallToolResult) *mcp.CallToolResult {
+// viaDispatcher rewrites the retry instruction of a confirmation_required
+// answer so that it names the dispatcher, the only way back to the tool
+// here.
+func viaDispatcher(dispatcher, name string, res *mcp.CallToolResult) *mcp.CallToolResult {
 	body, ok := res.StructuredContent.(map[string]any)
 	if !ok || body["status"] != "confirmation_required" {
 		return res
@@ -133,8 +169,14 @@ func viaCallTool(name string, res *mcp.CallToolResult) *mcp.CallToolResult {
 	if t, err := time.Parse(time.RFC3339, exp); err == nil {
 		exp = t.UTC().Format(time.RFC3339)
 	}
-	text := fmt.Sprintf("Nothing was done yet. Show this action to the user: %q. Only if they approve, call call_tool again with name %q and the same arguments plus confirmation_token in them (valid until %s, once).\n%s",
-		body["action"], name, exp, js)
+	var text string
+	if id, pending := body["approval_id"].(string); pending {
+		text = fmt.Sprintf("Nothing was done yet. %s Tell the user: %q, approval %s. After a person approved it, call %s again with name %q and the same arguments plus confirmation_token in them (valid until %s, once); before that the call answers \"waiting for approval\".\n%s",
+			body["approve"], body["action"], id, dispatcher, name, exp, js)
+	} else {
+		text = fmt.Sprintf("Nothing was done yet. Show this action to the user: %q. Only if they approve, call %s again with name %q and the same arguments plus confirmation_token in them (valid until %s, once).\n%s",
+			body["action"], dispatcher, name, exp, js)
+	}
 	out := *res
 	out.Content = []mcp.Content{mcp.NewTextContent(text)}
 	return &out
@@ -147,6 +189,7 @@ type searchHit struct {
 	Toolset     string          `json:"toolset"`
 	Description string          `json:"description"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	RunWith     string          `json:"run_with"`
 }
 
 // synonyms widen a query word to the catalog's vocabulary.
@@ -159,7 +202,34 @@ var synonyms = map[string][]string{
 	"recording": {"call", "media"}, "audio": {"media"}, "prompt": {"media"}, "agent": {"voice", "user"},
 	"edit": {"update", "replace"}, "change": {"update"}, "rename": {"update"}, "add": {"create"}, "new": {"create"},
 	"find": {"list", "search"}, "show": {"list", "get"}, "who": {"call"}, "label": {"tag"}, "yesterday": {"call"},
+	"access": {"user"}, "login": {"user", "profile"}, "ring": {"route"}, "forward": {"route"}, "forwarding": {"route"},
+	"blast": {"broadcast"}, "campaign": {"broadcast", "route"}, "receptionist": {"voice", "agent"},
 }
+
+// toolsetWords tie a word of a request to the toolset it is about, whatever
+// other tools share its other words ("remove numbers from the dialer list"
+// is about record lists, not phone numbers).
+var toolsetWords = map[string]string{
+	"dialer": "record_lists", "contact": "record_lists", "opt": "record_lists", "out": "record_lists",
+	"ring": "routes", "forward": "routes", "forwarding": "routes", "route": "routes", "point": "routes",
+	"access": "users", "login": "users", "person": "users", "people": "users",
+	"blast": "broadcasts", "campaign": "broadcasts",
+	"office": "groups", "hierarchy": "groups", "tree": "groups",
+}
+
+// verbs tie a request's verb to the operation a tool name starts with.
+var verbs = map[string]string{
+	"remove": "delete", "delete": "delete", "drop": "delete", "cancel": "delete",
+	"release": "release", "give": "release",
+	"change": "update", "update": "update", "rename": "update", "reschedule": "update", "deactivate": "update",
+	"pause": "update", "point": "update", "move": "update", "edit": "update", "disable": "update",
+	"add": "create", "create": "create", "new": "create", "set": "create", "upload": "upload",
+	"show": "list", "list": "list", "which": "list", "who": "list", "find": "list",
+	"buy": "order", "order": "order", "send": "create",
+}
+
+// weakWords are too common in the catalog's names to tell tools apart.
+var weakWords = map[string]float64{"list": 0.3, "number": 0.5, "call": 0.7}
 
 var stopwords = map[string]bool{"the": true, "a": true, "an": true, "of": true, "to": true, "for": true, "in": true,
 	"on": true, "and": true, "or": true, "with": true, "by": true, "my": true, "me": true, "i": true, "what": true,
@@ -192,12 +262,26 @@ func words(s string) []string {
 // lists every tool name so the assistant can ask again.
 func searchTools(enabled []Tool, query string, limit int) map[string]any {
 	q := map[string]float64{}
+	about := map[string]bool{} // toolsets the request names
+	op := ""                   // the operation its first verb asks for
 	for _, w := range words(query) {
-		q[w] = 1
+		weight := 1.0
+		if ww, ok := weakWords[w]; ok {
+			weight = ww
+		}
+		if q[w] < weight {
+			q[w] = weight
+		}
 		for _, syn := range synonyms[w] {
 			if _, ok := q[syn]; !ok {
 				q[syn] = 0.5
 			}
+		}
+		if ts, ok := toolsetWords[w]; ok {
+			about[ts] = true
+		}
+		if v, ok := verbs[w]; ok && op == "" {
+			op = v
 		}
 	}
 	type scored struct {
@@ -231,6 +315,12 @@ func searchTools(enabled []Tool, query string, limit int) map[string]any {
 			}
 		}
 		if score > 0 {
+			if about[t.Toolset] {
+				score += 3
+			}
+			if op != "" && strings.HasPrefix(t.Name, op+"_") {
+				score += 2
+			}
 			hits = append(hits, scored{t, score})
 		}
 	}
@@ -247,7 +337,7 @@ func searchTools(enabled []Tool, query string, limit int) map[string]any {
 	}
 	out := make([]searchHit, 0, len(hits))
 	for _, h := range hits {
-		out = append(out, searchHit{Name: h.t.Name, Class: h.t.Class.String(), Toolset: h.t.Toolset, Description: h.t.Description, InputSchema: h.t.inputSchema()})
+		out = append(out, searchHit{Name: h.t.Name, Class: h.t.Class.String(), Toolset: h.t.Toolset, Description: h.t.Description, InputSchema: h.t.inputSchema(), RunWith: dispatcherOf(h.t)})
 	}
 	return map[string]any{"tools": out}
 }

@@ -23,11 +23,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -38,6 +41,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/logging"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
+	"github.com/convirza/convirza-mcp/internal/version"
 	"github.com/convirza/convirza-mcp/tools"
 )
 
@@ -66,6 +70,8 @@ const usage = `Usage:
   convirza-mcp policy check FILE [flags]   validate a policy file and print the tools it serves
   convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
                                            serve the simulator of both upstreams alone (for replicas)
+  convirza-mcp healthcheck [--addr]        exit 0 when the HTTP server's /healthz answers (images without a shell)
+  convirza-mcp version, --version          version, commit and build date
 
 Flags:
 `
@@ -74,6 +80,10 @@ func run(ctx context.Context, args []string, e env) int {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "version" || slices.Contains(args, "--version") || slices.Contains(args, "-version") {
+		fmt.Fprintln(e.stdout, version.Get())
+		return 0
 	}
 	fs := flag.NewFlagSet("convirza-mcp", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -114,6 +124,8 @@ func run(ctx context.Context, args []string, e env) int {
 	case "serve", "tools", "call":
 	case "policy":
 		return policyCommand(pos, cfg, e)
+	case "healthcheck":
+		return healthcheck(ctx, cfg.Addr, e)
 	case "sandbox":
 		addr := "127.0.0.1:9090"
 		fs.Visit(func(f *flag.Flag) {
@@ -245,7 +257,7 @@ func callTool(ctx context.Context, app *server.App, name, argJSON string, yes bo
 		return 1
 	}
 	init := mcp.InitializeRequest{}
-	init.Params.ClientInfo = mcp.Implementation{Name: "convirza-mcp-cli", Version: server.Version}
+	init.Params.ClientInfo = mcp.Implementation{Name: "convirza-mcp-cli", Version: version.Get().Version}
 	init.Params.Capabilities.Elicitation = &mcp.ElicitationCapability{}
 	if _, err := c.Initialize(ctx, init); err != nil {
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
@@ -403,5 +415,36 @@ func sandboxCommand(ctx context.Context, addr string, o sandbox.Options, e env) 
 	}
 	fmt.Fprintf(e.stdout, "%s\n", line)
 	<-ctx.Done()
+	return 0
+}
+
+// healthcheck asks a running HTTP server's /healthz, for an image's
+// HEALTHCHECK: exit 0 when it answers 200, 1 otherwise.
+func healthcheck(ctx context.Context, addr string, e env) int {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: healthcheck: --addr must be host:port")
+		return 1
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1" // a server on every address answers on loopback
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: healthcheck:", err)
+		return 1
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: healthcheck:", err)
+		return 1
+	}
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		fmt.Fprintln(e.stderr, "convirza-mcp: healthcheck: /healthz answered", res.Status)
+		return 1
+	}
 	return 0
 }

@@ -15,7 +15,9 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
 func runCLI(t *testing.T, stdin string, terminal bool, args ...string) (int, string, string) {
@@ -243,5 +245,30 @@ func TestSandboxCommand(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+// TestVersion: --version and version print the build's identity, a plain
+// build's as (devel), and read no configuration.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}, {"serve", "--version"}} {
+		code, out, errs := runCLI(t, "", false, args...)
+		if code != 0 || !strings.HasPrefix(out, "convirza-mcp ") || !strings.Contains(out, "(devel)") || errs != "" {
+			t.Errorf("%v: exit %d, %q %q", args, code, out, errs)
+		}
+	}
+}
+
+// TestHealthcheck: exit 0 when a running HTTP server answers /healthz,
+// 1 when nothing does.
+func TestHealthcheck(t *testing.T) {
+	app := testenv.Start(t, testenv.Options{Configure: func(c *config.Config) { c.Transport, c.Addr = "http", "127.0.0.1:0" }})
+	_, base := testenv.Listen(t, app)
+	addr := strings.TrimPrefix(base, "http://")
+	if code, _, errs := runCLI(t, "", false, "healthcheck", "--addr", addr); code != 0 {
+		t.Fatalf("healthy server: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", false, "healthcheck", "--addr", "127.0.0.1:1"); code != 1 || !strings.Contains(errs, "healthcheck") {
+		t.Fatalf("no server: exit %d: %s", code, errs)
 	}
 }

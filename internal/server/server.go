@@ -27,15 +27,14 @@ import (
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/talkdesk"
 	"github.com/convirza/convirza-mcp/internal/upstream"
+	"github.com/convirza/convirza-mcp/internal/version"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/tools"
 )
 
-// Name and Version identify the server to clients.
-const (
-	Name    = "convirza-mcp"
-	Version = "0.1.0"
-)
+// Name identifies the server to clients; its version is the build's
+// (internal/version).
+const Name = "convirza-mcp"
 
 // recordListsInstructions is added when the record_lists toolset is on.
 const recordListsInstructions = ` Talkdesk record lists (the outbound dialer's contact lists): start with list_record_lists to find their ids.`
@@ -145,7 +144,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 	if g.Scope != nil {
 		instr += fmt.Sprintf(" This server is limited to org unit(s) %s and their descendants; anything else is refused.", joinIDs(g.Scope.Roots()))
 	}
-	a.MCP = server.NewMCPServer(Name, Version,
+	a.MCP = server.NewMCPServer(Name, version.Get().Version,
 		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
 		server.WithToolHandlerMiddleware(a.fence.middleware),   // a replica whose policy differs refuses
 		server.WithHooks(hooks),                                // one Hooks value: mcp-go keeps only the last WithHooks

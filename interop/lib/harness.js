@@ -270,13 +270,23 @@ export function uniqueName(prefix) {
 /**
  * Wraps a connection to a server in compact mode (--tool-mode compact) so
  * that tests written for the full catalog run unchanged: every callTool
- * goes through call_tool, with the tool's name and arguments.
+ * goes through the dispatcher search_tools names for the tool
+ * (call_read_tool or call_write_tool), with the tool's name and arguments.
  */
 export function viaCallTool(conn) {
   const real = conn.client;
+  const dispatchers = new Map();
+  const dispatcherOf = async (name) => {
+    if (!dispatchers.has(name)) {
+      const res = await real.callTool({ name: 'search_tools', arguments: { query: name, limit: 1 } });
+      const hit = res.structuredContent?.tools?.find((t) => t.name === name);
+      dispatchers.set(name, hit?.run_with ?? 'call_write_tool');
+    }
+    return dispatchers.get(name);
+  };
   const client = {
-    callTool: (req, schema, opts) =>
-      real.callTool({ name: 'call_tool', arguments: { name: req.name, arguments: req.arguments } }, schema, opts),
+    callTool: async (req, schema, opts) =>
+      real.callTool({ name: await dispatcherOf(req.name), arguments: { name: req.name, arguments: req.arguments } }, schema, opts),
     listTools: (...a) => real.listTools(...a),
   };
   return { ...conn, client, real };

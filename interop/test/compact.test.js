@@ -1,5 +1,5 @@
-// Compact mode (--tool-mode compact): two tools, search_tools and call_tool.
-// The same flows as the full catalog, run through call_tool, confirmation
+// Compact mode (--tool-mode compact): search_tools, call_read_tool and call_write_tool.
+// The same flows as the full catalog, run through the dispatchers, confirmation
 // included, over stdio and Streamable HTTP; and its catalog fits 1,500 tokens.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -20,15 +20,25 @@ describe('compact mode over stdio', () => {
     await conn?.close();
   });
 
-  it('lists exactly search_tools and call_tool, within 1,500 tokens', { timeout: TEST_TIMEOUT }, async () => {
+  it('lists exactly search_tools and the two dispatchers, within 1,500 tokens', { timeout: TEST_TIMEOUT }, async () => {
     const { tools } = await conn.client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['call_tool', 'search_tools']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['call_read_tool', 'call_write_tool', 'search_tools']);
     const tokens = countTokens(JSON.stringify(tools));
-    console.log(`compact: 2 tools, ${tokens} tokens (budget 1500)`);
+    console.log(`compact: 3 tools, ${tokens} tokens (budget 1500)`);
     assert.ok(tokens <= 1500, `compact catalog is ${tokens} tokens`);
-    const ct = tools.find((t) => t.name === 'call_tool');
-    assert.equal(ct.annotations.readOnlyHint, false);
-    assert.equal(ct.annotations.destructiveHint, true);
+    // Each dispatcher's hints are true of every tool it runs.
+    const read = tools.find((t) => t.name === 'call_read_tool');
+    assert.equal(read.annotations.readOnlyHint, true);
+    assert.equal(read.annotations.destructiveHint, false);
+    const write = tools.find((t) => t.name === 'call_write_tool');
+    assert.equal(write.annotations.readOnlyHint, false);
+    assert.equal(write.annotations.destructiveHint, true);
+  });
+
+  it('a dispatcher runs only its own kind of tool', { timeout: TEST_TIMEOUT }, async () => {
+    const res = await call(conn.real, 'call_read_tool', { name: 'delete_group', arguments: { id: 1042 } });
+    assert.equal(res.isError, true);
+    assert.match(textOf(res), /call_write_tool/);
   });
 
   it('search_tools finds delete_group with its schema', { timeout: TEST_TIMEOUT }, async () => {
