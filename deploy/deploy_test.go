@@ -295,22 +295,46 @@ func (b withBearer) RoundTrip(r *http.Request) (*http.Response, error) {
 // the stateless 2026-07-28 protocol, its default.
 func (d *deployment) client(base string) *client.Client {
 	d.t.Helper()
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: withBearer{d.token, clientTransport}}
-	tr, err := transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPBasicClient(hc))
+	return d.dial(base, "http", "")
+}
+
+// dial connects an mcp-go client to base over kind ("http": Streamable
+// HTTP, "sse": legacy SSE), pinned to protocol ("" is the client's
+// default, the stateless 2026-07-28 revision).
+func (d *deployment) dial(base, kind, protocol string, opts ...client.ClientOption) *client.Client {
+	d.t.Helper()
+	hc := &http.Client{Transport: withBearer{d.token, clientTransport}}
+	var (
+		tr  transport.Interface
+		err error
+	)
+	switch kind {
+	case "http":
+		hc.Timeout = 30 * time.Second
+		tr, err = transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPBasicClient(hc))
+	case "sse":
+		tr, err = transport.NewSSE(base+"/sse", transport.WithHTTPClient(hc))
+	default:
+		err = fmt.Errorf("unknown transport %q", kind)
+	}
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	c := client.NewClient(tr)
+	if protocol != "" {
+		opts = append(opts, client.WithProtocolVersion(protocol))
+	}
+	c := client.NewClient(tr, opts...)
 	d.t.Cleanup(func() { _ = c.Close() })
+	if err := c.Start(d.t.Context()); err != nil {
+		d.t.Fatalf("start %s client of %s: %v", kind, base, err)
+	}
 	ctx, cancel := context.WithTimeout(d.t.Context(), 30*time.Second)
 	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		d.t.Fatalf("start client of %s: %v", base, err)
-	}
 	init := mcp.InitializeRequest{}
 	init.Params.ClientInfo = mcp.Implementation{Name: "deploy-test", Version: "1"}
+	init.Params.ProtocolVersion = protocol
 	if _, err := c.Initialize(ctx, init); err != nil {
-		d.t.Fatalf("initialize at %s: %v", base, err)
+		d.t.Fatalf("initialize %s at %s: %v", kind, base, err)
 	}
 	return c
 }
@@ -469,6 +493,61 @@ func TestTokenAcrossReplicas(t *testing.T) {
 	}
 	if n := d.stats().Writes[deleteKey(id)]; n != 1 {
 		t.Errorf("%s: %d times upstream after %d concurrent redemptions, want 1", deleteKey(id), n, racers)
+	}
+}
+
+// accept answers every question with yes, as a person would.
+type accept struct{ asked *atomic.Int64 }
+
+func (a accept) Elicit(context.Context, mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	a.asked.Add(1)
+	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{
+		Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"confirm": true}}}, nil
+}
+
+// TestSessionsThroughBalancer: every client a replica can ask gets its
+// deletions confirmed through the balancer, and every other one its calls
+// answered, round after round over the three replicas. The stateless
+// revision needs no affinity (its question and answer travel in the
+// requests); a legacy Streamable HTTP session does (its answer is a request
+// of its own that must reach the replica waiting for it: haproxy.cfg
+// sticks to the replica that issued the Mcp-Session-Id), and so does a
+// legacy SSE stream and its posts (balanced by client address).
+func TestSessionsThroughBalancer(t *testing.T) {
+	pol := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(pol, []byte("confirmation:\n  mode: elicitation\n  client_elicitation: trusted\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := start(t, options{env: []string{"CONVIRZA_MCP_POLICY=" + pol, "CONVIRZA_MCP_MAX_CALLS_PER_CLIENT=1000", "CONVIRZA_MCP_LOG_LEVEL=warn"}})
+	for _, protocol := range []string{"", mcp.ProtocolVersion20250618, mcp.ProtocolVersion20251125} {
+		var asked atomic.Int64
+		c := d.dial(d.front, "http", protocol, client.WithElicitationHandler(accept{&asked}))
+		for i := range 6 { // two rounds of the three replicas, two calls each
+			ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+			id, err := createWebhook(ctx, c, fmt.Sprintf("affinity %s %d", protocol, i))
+			var res *mcp.CallToolResult
+			if err == nil {
+				res, err = call(ctx, c, "delete_webhook", map[string]any{"id": id})
+			}
+			cancel()
+			if err != nil || !executed(res) {
+				t.Errorf("protocol %q: deletion %d confirmed through the balancer: %v %s", protocol, i, err, text(res))
+				break
+			}
+		}
+		if n := asked.Load(); n != 6 {
+			t.Errorf("protocol %q: %d questions for 6 deletions", protocol, n)
+		}
+	}
+	c := d.dial(d.front, "sse", mcp.ProtocolVersion20250618)
+	for i := range 12 {
+		ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+		res, err := call(ctx, c, "get_group", map[string]any{"id": 1042})
+		cancel()
+		if err != nil || res.IsError {
+			t.Errorf("SSE: call %d through the balancer: %v %s", i, err, text(res))
+			break
+		}
 	}
 }
 
