@@ -3,7 +3,8 @@
 # with 1, then 3 replicas behind HAProxy, and drives the front with
 # cmd/loadtest on the stateless 2026-07-28 protocol (64 concurrent clients
 # by default), printing calls/s and latency percentiles per round. Not part
-# of CI. Settings (environment): RUN_DIR, FRONT_PORT, REDIS_PORT,
+# of CI. With 1 replica it also drives that replica directly, which
+# shows what the balancer adds. Settings (environment): RUN_DIR, FRONT_PORT, REDIS_PORT,
 # SANDBOX_PORT as for local.sh; CLIENTS (64), CALLS per client per round
 # (200), ROUNDS (3), COUNTS (the replica counts to try, "1 3").
 set -euo pipefail
@@ -16,6 +17,7 @@ fi
 export PATH="$PATH:/usr/sbin:/sbin"
 export RUN_DIR="${RUN_DIR:-/tmp/convirza-mcp-bench}"
 front="${FRONT_PORT:-18080}"
+read -r first_replica _ <<<"${REPLICA_PORTS:-$((front + 1))}"
 
 go build -o bin/convirza-mcp ./cmd/convirza-mcp
 go build -o bin/loadtest ./cmd/loadtest
@@ -28,7 +30,13 @@ trap 'deploy/local.sh stop >/dev/null' EXIT
 for n in ${COUNTS:-1 3}; do
 	echo "== $n replica(s) behind HAProxy"
 	REPLICAS="$n" deploy/local.sh start >/dev/null
-	CONVIRZA_MCP_AUTH_TOKEN="$(tr -d '/+=\n' <"$RUN_DIR/auth-token")" \
-		bin/loadtest -url "http://127.0.0.1:$front" -modern -sessions "${CLIENTS:-64}" -calls "${CALLS:-200}" -rounds "${ROUNDS:-3}"
+	token="$(tr -d '/+=\n' <"$RUN_DIR/auth-token")"
+	CONVIRZA_MCP_AUTH_TOKEN="$token" bin/loadtest -url "http://127.0.0.1:$front" -modern \
+		-sessions "${CLIENTS:-64}" -calls "${CALLS:-200}" -rounds "${ROUNDS:-3}"
+	if [ "$n" = 1 ]; then
+		echo "== the same replica, directly (no balancer)"
+		CONVIRZA_MCP_AUTH_TOKEN="$token" bin/loadtest -url "http://127.0.0.1:$first_replica" -modern \
+			-sessions "${CLIENTS:-64}" -calls "${CALLS:-200}" -rounds "${ROUNDS:-3}"
+	fi
 	deploy/local.sh stop >/dev/null
 done

@@ -20,6 +20,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$PATH:/usr/sbin:/sbin" # Debian's haproxy, for a non-root PATH
 run="${RUN_DIR:-/tmp/convirza-mcp-deploy}"
 front="${FRONT_PORT:-18080}"
 redis_port="${REDIS_PORT:-16379}"
