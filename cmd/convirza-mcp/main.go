@@ -9,6 +9,7 @@
 //	                                    validate a policy file, print what it serves
 //	convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
 //	                                    the simulator of both upstreams alone
+//	convirza-mcp logout [flags]         revoke and forget the upstream tokens the server obtained
 //
 // Every subcommand accepts --sandbox.
 package main
@@ -68,6 +69,7 @@ const usage = `Usage:
   convirza-mcp tools [flags]               list the tools: name, toolset, class, summary
   convirza-mcp call TOOL ['JSON'] [flags]  run one tool through the same validation and policy
   convirza-mcp policy check FILE [flags]   validate a policy file and print the tools it serves
+  convirza-mcp logout [flags]              revoke and forget the upstream tokens the server obtained
   convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
                                            serve the simulator of both upstreams alone (for replicas)
   convirza-mcp healthcheck [--addr]        exit 0 when the HTTP server's /healthz answers (images without a shell)
@@ -121,7 +123,7 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 
 	switch cmd {
-	case "serve", "tools", "call":
+	case "serve", "tools", "call", "logout":
 	case "policy":
 		return policyCommand(pos, cfg, e)
 	case "healthcheck":
@@ -155,6 +157,12 @@ func run(ctx context.Context, args []string, e env) int {
 	switch cmd {
 	case "tools":
 		return listTools(app, e.stdout)
+	case "logout":
+		if len(pos) > 0 {
+			fmt.Fprintf(e.stderr, "convirza-mcp: unexpected argument %q\n", pos[0])
+			return 2
+		}
+		return logout(ctx, app, e)
 	case "call":
 		if len(pos) < 1 || len(pos) > 2 {
 			fmt.Fprintln(e.stderr, "convirza-mcp: usage: convirza-mcp call TOOL ['{\"json\":\"args\"}'] [--sandbox] [--yes]")
@@ -171,6 +179,52 @@ func run(ctx context.Context, args []string, e env) int {
 		return 2
 	}
 	return serve(ctx, app, cfg, e)
+}
+
+// logout revokes the Convirza tokens the server obtained and stored, and
+// forgets them and the Talkdesk token (which Talkdesk cannot revoke). It
+// never revokes CONVIRZA_ACCESS_TOKEN or CONVIRZA_REFRESH_TOKEN: those are
+// the operator's.
+func logout(ctx context.Context, app *server.App, e env) int {
+	ctx, cancel := context.WithTimeout(ctx, 2*app.Config.UpstreamTimeout+10*time.Second)
+	defer cancel()
+	code := 0
+	cres, err := app.Deps.Convirza.Logout(ctx)
+	switch {
+	case err != nil:
+		fmt.Fprintln(e.stderr, "convirza-mcp: Convirza:", err)
+		code = 1
+	case cres.NoStore:
+		fmt.Fprintln(e.stdout, "Convirza: the sandbox's tokens live in memory and end with it: nothing stored to revoke")
+	case !cres.Stored:
+		fmt.Fprintln(e.stdout, "Convirza: no tokens stored for this account: nothing to revoke")
+	default:
+		msg := "Convirza: forgot the stored tokens"
+		switch len(cres.Revoked) {
+		case 1:
+			msg = "Convirza: revoked the stored " + cres.Revoked[0] + " token and forgot it"
+		case 2:
+			msg = "Convirza: revoked the stored " + strings.Join(cres.Revoked, " and ") + " tokens and forgot them"
+		}
+		if len(cres.Kept) > 0 {
+			msg += "; not revoked, as the environment gave them: " + strings.Join(cres.Kept, " and ")
+		}
+		fmt.Fprintln(e.stdout, msg)
+	}
+	if app.Config.Convirza.AccessToken != "" {
+		fmt.Fprintln(e.stdout, "Convirza: CONVIRZA_ACCESS_TOKEN is yours: not revoked (revoke it where you got it)")
+	}
+	stored, err := app.Deps.Talkdesk.Logout(ctx)
+	switch {
+	case err != nil:
+		fmt.Fprintln(e.stderr, "convirza-mcp: Talkdesk:", err)
+		code = 1
+	case stored:
+		fmt.Fprintln(e.stdout, "Talkdesk: forgot the stored token (Talkdesk offers no revocation; it expires within minutes)")
+	default:
+		fmt.Fprintln(e.stdout, "Talkdesk: no token stored: nothing to forget")
+	}
+	return code
 }
 
 // parseInterleaved lets flags come before or after positional arguments.

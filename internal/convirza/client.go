@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 )
 
@@ -32,6 +33,12 @@ type Config struct {
 	Password     string
 	AccessToken  string
 	RefreshToken string
+	// Store and Sealer, when both are set, keep the tokens the client
+	// obtains in the state store, sealed: they survive restarts, and every
+	// process using the store shares them and renews them once. Unset:
+	// in memory only.
+	Store  store.Store
+	Sealer *store.Sealer
 }
 
 // Client is a Convirza v3 API client. It is safe for concurrent use.
@@ -99,6 +106,13 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 // Configured reports whether the client has any way to authenticate, and if
 // not, what to set.
 func (c *Client) Configured() error { return c.tokens.configured() }
+
+// Logout revokes the tokens the client obtained and stored (never one the
+// environment gave) and forgets them. Nothing else revokes them: not a
+// shutdown, since other processes and replicas share them.
+func (c *Client) Logout(ctx context.Context) (LogoutResult, error) {
+	return c.tokens.logout(ctx)
+}
 
 // upstreamName names the API in errors.
 const upstreamName = "Convirza"

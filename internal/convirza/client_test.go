@@ -180,15 +180,15 @@ func TestBadPasswordIsClearAndNotRetried(t *testing.T) {
 func TestLoginRateLimitRespected(t *testing.T) {
 	ts := &tokenSource{now: time.Now}
 	for i := 0; i < loginLimit; i++ {
-		if err := ts.allowLogin(); err != nil {
+		if err := ts.allowLogin(context.Background()); err != nil {
 			t.Fatalf("login %d refused: %v", i+1, err)
 		}
 	}
-	if err := ts.allowLogin(); err == nil || !strings.Contains(err.Error(), "limit") {
+	if err := ts.allowLogin(context.Background()); err == nil || !strings.Contains(err.Error(), "allows 10 logins a minute") {
 		t.Fatalf("11th login in a minute allowed: %v", err)
 	}
 	ts.now = func() time.Time { return time.Now().Add(61 * time.Second) }
-	if err := ts.allowLogin(); err != nil {
+	if err := ts.allowLogin(context.Background()); err != nil {
 		t.Fatalf("after a minute: %v", err)
 	}
 }

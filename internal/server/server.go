@@ -102,12 +102,18 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
-	st, err := openStore(cfg, log)
+	st, sealer, err := openStore(cfg, log)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.Store = st
+	if !cfg.Sandbox {
+		// The upstream tokens the server obtains are kept in the store,
+		// sealed. Not the in-process simulator's: they end with it.
+		ccfg.Store, ccfg.Sealer = st, sealer
+		tcfg.Store, tcfg.Sealer = st, sealer
+	}
 	hc := upstream.New(nil, upstream.Policy{Timeout: cfg.UpstreamTimeout}, log)
 	hc.Observe = a.obs.observeUpstream
 	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log, MediaDir: cfg.MediaDir}
@@ -245,12 +251,12 @@ func (a *App) Close() {
 // embedded store in the state directory (its sandbox subdirectory with
 // --sandbox). A wrong URL stops the server; an unreachable Redis only
 // warns: reads keep working, and what needs the store says so.
-func openStore(cfg *config.Config, log *slog.Logger) (store.Store, error) {
+func openStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer, error) {
 	dir := cfg.StateDir
 	if dir == "" && cfg.Store == "" {
 		d, err := store.DefaultStateDir()
 		if err != nil {
-			return nil, fmt.Errorf("no state directory (set CONVIRZA_MCP_STATE_DIR): %w", err)
+			return nil, nil, fmt.Errorf("no state directory (set CONVIRZA_MCP_STATE_DIR): %w", err)
 		}
 		dir = d
 	}
@@ -261,12 +267,19 @@ func openStore(cfg *config.Config, log *slog.Logger) (store.Store, error) {
 	defer cancel()
 	st, err := store.Open(ctx, cfg.Store, dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// The key that seals upstream credentials at rest: a wrong one is a
+	// configuration error.
+	sealer, err := store.OpenSealer(cfg.StoreKey, cfg.Store, dir)
+	if err != nil {
+		_ = st.Close()
+		return nil, nil, err
 	}
 	if err := st.Ping(ctx); err != nil {
 		log.Warn("the state store cannot be reached: confirmable tools will refuse until it can", "err", err.Error())
 	}
-	return st, nil
+	return st, sealer, nil
 }
 
 // ServeStdio serves one client over in/out until ctx ends or in closes.

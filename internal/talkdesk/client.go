@@ -15,8 +15,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
+	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 )
 
@@ -50,6 +50,11 @@ type Config struct {
 	ClientSecret string
 	APIURL       string
 	TokenURL     string
+	// Store and Sealer, when both are set, keep the access token in the
+	// state store, sealed: every process using the store shares it and
+	// renews it once. Unset: in memory only.
+	Store  store.Store
+	Sealer *store.Sealer
 }
 
 // Client is a Record Lists API client. It is safe for concurrent use.
@@ -121,11 +126,15 @@ func New(cfg Config, hc *upstream.Client, log *slog.Logger) *Client {
 		base = &url.URL{}
 	}
 	c.base = base
-	c.tokens = &tokenSource{
-		http: hc, tokenURL: tokenURL, clientID: cfg.ClientID, secret: cfg.ClientSecret,
-		log: log, now: time.Now, renewal: upstream.Renewal{Timeout: renewTimeout},
-	}
+	c.tokens = newTokenSource(cfg, tokenURL, hc, log)
 	return c
+}
+
+// Logout forgets the stored access token. Talkdesk documents no way to
+// revoke one; it expires by itself (within 10 minutes). It reports whether
+// one was stored.
+func (c *Client) Logout(ctx context.Context) (stored bool, err error) {
+	return c.tokens.forget(ctx)
 }
 
 // Configured reports whether the client can authenticate, and if not, what

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/store"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
+)
+
+func runWithEnv(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, env{
+		stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+		lookup: envconfig.MapLookuper(vars),
+	})
+	return code, out.String(), errb.String()
+}
+
+// upstreamEnv points the server at a simulator the test started, as an
+// operator points it at the real APIs.
+func upstreamEnv(sb *sandbox.Running, stateDir string) map[string]string {
+	return map[string]string{
+		"CONVIRZA_API_URL": sb.APIURL, "CONVIRZA_OAUTH_URL": sb.OAuthURL,
+		"CONVIRZA_EMAIL": sandbox.DemoEmail, "CONVIRZA_PASSWORD": sandbox.DemoPassword,
+		"TALKDESK_ACCOUNT": sandbox.TalkdeskAccount, "TALKDESK_CLIENT_ID": sandbox.TalkdeskClientID,
+		"TALKDESK_CLIENT_SECRET": sandbox.TalkdeskClientSecret,
+		"TALKDESK_API_URL":       sb.TalkdeskAPIURL, "TALKDESK_TOKEN_URL": sb.TalkdeskTokenURL,
+		"CONVIRZA_MCP_STATE_DIR": stateDir, "CONVIRZA_MCP_TOOLSETS": "all",
+	}
+}
+
+// storedConvirzaTokens opens what the store in dir keeps for Convirza.
+func storedConvirzaTokens(t *testing.T, dir string) []map[string]any {
+	t.Helper()
+	st, err := store.Open(context.Background(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sealer, err := store.OpenSealer("", "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := st.List(context.Background(), "upstream/convirza/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for k, v := range recs {
+		plain, err := sealer.Open(v, []byte(k))
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(plain, &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func storedCount(t *testing.T, dir, prefix string) int {
+	t.Helper()
+	st, err := store.Open(context.Background(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs, err := st.List(context.Background(), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(recs)
+}
+
+func post(t *testing.T, url string, body any, bearer string) int {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	method := http.MethodPost
+	if body == nil {
+		method = http.MethodGet
+	}
+	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestLogoutRevokesAndForgetsTheStoredTokens: logout revokes the Convirza
+// tokens the server obtained (the simulator refuses them afterwards),
+// forgets them and the Talkdesk token, and says so.
+func TestLogoutRevokesAndForgetsTheStoredTokens(t *testing.T) {
+	sb := sandboxenv.Start(t, sandbox.Options{})
+	dir := t.TempDir()
+	vars := upstreamEnv(sb, dir)
+	for _, tool := range []string{"get_group_tree", "list_record_lists"} {
+		if code, _, errs := runWithEnv(t, vars, "call", tool); code != 0 {
+			t.Fatalf("%s: exit %d: %s", tool, code, errs)
+		}
+	}
+	if sb.Logins() != 1 {
+		t.Fatalf("%d logins for two commands, want 1 (the second uses the stored token)", sb.Logins())
+	}
+	recs := storedConvirzaTokens(t, dir)
+	if len(recs) != 1 {
+		t.Fatalf("%d stored Convirza records, want 1", len(recs))
+	}
+	access, _ := recs[0]["access"].(string)
+	refresh, _ := recs[0]["refresh"].(string)
+	if access == "" || refresh == "" {
+		t.Fatalf("stored: %v", recs[0])
+	}
+
+	code, out, errs := runWithEnv(t, vars, "logout")
+	if code != 0 {
+		t.Fatalf("logout: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Convirza: revoked the stored access and refresh tokens and forgot them", "Talkdesk: forgot the stored token"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logout output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out+errs, access) || strings.Contains(out+errs, refresh) {
+		t.Fatal("logout printed a token")
+	}
+	if s := post(t, sb.APIURL+"/groups/1002", nil, access); s != http.StatusUnauthorized {
+		t.Fatalf("the revoked access token answers %d", s)
+	}
+	if s := post(t, sb.OAuthURL+"/oauth/refresh-token", map[string]string{"refresh_token": refresh}, ""); s != http.StatusUnauthorized {
+		t.Fatalf("the revoked refresh token answers %d", s)
+	}
+	if n := storedCount(t, dir, "upstream/"); n != 0 {
+		t.Fatalf("%d upstream records left", n)
+	}
+	code, out, _ = runWithEnv(t, vars, "logout")
+	if code != 0 || !strings.Contains(out, "Convirza: no tokens stored") || !strings.Contains(out, "Talkdesk: no token stored") {
+		t.Fatalf("second logout: %d\n%s", code, out)
+	}
+}
+
+// TestLogoutNeverRevokesTheOperatorsAccessToken: CONVIRZA_ACCESS_TOKEN is
+// the operator's: logout leaves it working and says so.
+func TestLogoutNeverRevokesTheOperatorsAccessToken(t *testing.T) {
+	sb := sandboxenv.Start(t, sandbox.Options{})
+	body, _ := json.Marshal(map[string]string{"email": sandbox.DemoEmail, "password": sandbox.DemoPassword})
+	resp, err := http.Post(sb.OAuthURL+"/oauth/token", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct {
+		Data struct {
+			AccessToken string `json:"access_token"`
+		} `json:"data"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&login)
+	_ = resp.Body.Close()
+	given := login.Data.AccessToken
+	vars := upstreamEnv(sb, t.TempDir())
+	vars["CONVIRZA_ACCESS_TOKEN"] = given
+	if code, _, errs := runWithEnv(t, vars, "call", "get_group_tree"); code != 0 {
+		t.Fatalf("call: %d %s", code, errs)
+	}
+	code, out, errs := runWithEnv(t, vars, "logout")
+	if code != 0 || !strings.Contains(out, "CONVIRZA_ACCESS_TOKEN is yours: not revoked") {
+		t.Fatalf("logout: %d\n%s%s", code, out, errs)
+	}
+	if s := post(t, sb.APIURL+"/groups/1002", nil, given); s != http.StatusOK {
+		t.Fatalf("the operator's access token answers %d after logout", s)
+	}
+}
+
+// TestLogoutWithSandbox: the in-process simulator's tokens end with it;
+// logout --sandbox says there is nothing to revoke.
+func TestLogoutWithSandbox(t *testing.T) {
+	code, out, errs := runWithEnv(t, map[string]string{"CONVIRZA_MCP_STATE_DIR": t.TempDir()}, "logout", "--sandbox")
+	if code != 0 || !strings.Contains(out, "nothing stored to revoke") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := runWithEnv(t, map[string]string{"CONVIRZA_MCP_STATE_DIR": t.TempDir()}, "logout", "extra"); code != 2 || !strings.Contains(errs, "unexpected argument") {
+		t.Fatalf("extra argument: %d %s", code, errs)
+	}
+}
