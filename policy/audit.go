@@ -17,11 +17,23 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-// Audit events: a decision about a call (written before anything runs), and
-// the outcome of a call that ran.
+// Audit events: a decision about a call (written before anything runs), the
+// outcome of a call that ran, and a person's decision on a pending approval
+// (written by whoever took it: the approvals command, the approval pages).
 const (
 	EventDecision = "decision"
 	EventOutcome  = "outcome"
+	EventApproval = "approval"
+)
+
+// Steps of a confirmation, as the audit records them (AuditEntry.Step).
+const (
+	StepRequested = "requested" // a person was asked, or an approval opened
+	StepWaiting   = "waiting"   // a redemption refused: the approval is still pending
+	StepApproved  = "approved"  // a person said yes (or, in mode token, the token came back)
+	StepDeclined  = "declined"  // a person said no
+	StepExpired   = "expired"   // the confirmation ran out before it was used
+	StepExecuted  = "executed"  // the confirmed call ran (its outcome line)
 )
 
 // Auditor records what was decided about tool calls and what came of them.
@@ -46,6 +58,13 @@ type AuditEntry struct {
 	Outcome   string // on outcome lines: ok or error
 	Error     string // the error message when Outcome is error
 	RequestID string // the upstream request id, when the result has one
+	// Step is the confirmation step (StepRequested...) of a confirmable
+	// call, with the Channel it went through (ChannelElicitation...), the
+	// Approver who decided and the ApprovalID of an out-of-band approval.
+	Step, Channel, Approver, ApprovalID string
+	// Snapshot is the object a deletion removed, as read just before (JSON
+	// encodable; masked like the arguments when written).
+	Snapshot any
 }
 
 // NewCallID returns a fresh id linking the lines of one call.
@@ -61,7 +80,11 @@ func NewCallID() string {
 // logrotate) is followed without a signal.
 type AuditLog struct {
 	path string
-	mu   sync.Mutex
+	// Replica names this process on every line, so the logs of several
+	// replicas (or of a server and the approvals command) merge; set it
+	// before the first Record.
+	Replica string
+	mu      sync.Mutex
 }
 
 // NewAuditLog checks that path can be appended to (creating it, mode 0600,
@@ -86,21 +109,27 @@ func (l *AuditLog) open() (*os.File, error) {
 }
 
 type auditLine struct {
-	Time      string `json:"time"`
-	CallID    string `json:"call_id,omitempty"`
-	Event     string `json:"event"`
-	Tool      string `json:"tool"`
-	Class     string `json:"class,omitempty"`
-	Decision  string `json:"decision,omitempty"`
-	Arguments any    `json:"arguments,omitempty"`
-	Action    string `json:"action,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-	Outcome   string `json:"outcome,omitempty"`
-	Error     string `json:"error,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
-	Client    string `json:"client,omitempty"`
-	Session   string `json:"session,omitempty"`
-	Principal string `json:"principal,omitempty"`
+	Time       string `json:"time"`
+	CallID     string `json:"call_id,omitempty"`
+	Event      string `json:"event"`
+	Tool       string `json:"tool"`
+	Class      string `json:"class,omitempty"`
+	Decision   string `json:"decision,omitempty"`
+	Arguments  any    `json:"arguments,omitempty"`
+	Action     string `json:"action,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	Outcome    string `json:"outcome,omitempty"`
+	Error      string `json:"error,omitempty"`
+	RequestID  string `json:"request_id,omitempty"`
+	Step       string `json:"step,omitempty"`
+	Channel    string `json:"channel,omitempty"`
+	Approver   string `json:"approver,omitempty"`
+	ApprovalID string `json:"approval_id,omitempty"`
+	Snapshot   any    `json:"snapshot,omitempty"`
+	Client     string `json:"client,omitempty"`
+	Session    string `json:"session,omitempty"`
+	Principal  string `json:"principal,omitempty"`
+	Replica    string `json:"replica,omitempty"`
 }
 
 // Record appends e as one line.
@@ -113,13 +142,17 @@ func (l *AuditLog) Record(ctx context.Context, e AuditEntry) error {
 		Time: e.Time.UTC().Format(time.RFC3339Nano), CallID: e.CallID, Event: e.Event, Tool: e.Tool,
 		Decision: e.Decision, Action: MaskText(e.Action), Reason: MaskText(e.Reason),
 		Outcome: e.Outcome, Error: MaskText(e.Error), RequestID: e.RequestID,
-		Client: client, Session: session, Principal: PrincipalFrom(ctx),
+		Step: e.Step, Channel: e.Channel, Approver: MaskText(e.Approver), ApprovalID: e.ApprovalID,
+		Client: client, Session: session, Principal: PrincipalFrom(ctx), Replica: l.Replica,
 	}
 	if e.Tool != "" {
 		line.Class = e.Class.String()
 	}
 	if len(e.Arguments) > 0 {
 		line.Arguments = MaskArguments(e.Arguments)
+	}
+	if e.Snapshot != nil {
+		line.Snapshot = maskValue(e.Snapshot)
 	}
 	b, err := json.Marshal(line)
 	if err != nil {
@@ -198,6 +231,17 @@ func MaskArguments(raw []byte) any {
 		return redacted
 	}
 	return mask(v)
+}
+
+// maskValue masks any JSON-encodable value as MaskArguments masks
+// arguments: a snapshot of a deleted object holds phone numbers and, for a
+// webhook, its static parameters.
+func maskValue(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return redacted
+	}
+	return MaskArguments(b)
 }
 
 func mask(v any) any {

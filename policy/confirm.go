@@ -63,6 +63,19 @@ type Pages interface {
 	Show(ctx context.Context, approvalID string) string
 }
 
+// SecretURLs is implemented by Pages whose URL carries a single-use secret
+// (the desktop page of a stdio server, traded for a cookie on first load):
+// such a URL is for the client's own UI (URL elicitation) and is never
+// named in a result the model reads.
+type SecretURLs interface {
+	URLsCarrySecrets() bool
+}
+
+func carriesSecrets(p Pages) bool {
+	s, ok := p.(SecretURLs)
+	return ok && s.URLsCarrySecrets()
+}
+
 // Confirmer runs the confirmation protocol: only a person approves, through
 // a channel the model does not control, except in mode token.
 type Confirmer struct {
@@ -206,7 +219,11 @@ func (c *Confirmer) formAnswer(ctx context.Context, call Call, b Binding) (Outco
 		if errors.Is(err, ErrStoreDown) {
 			return Outcome{}, err
 		}
-		return refuse(fmt.Sprintf("The confirmation answer could not be verified (%v). Nothing was done; call %s again to be asked anew.", err, call.Tool)), nil
+		o := refuse(fmt.Sprintf("The confirmation answer could not be verified (%v). Nothing was done; call %s again to be asked anew.", err, call.Tool))
+		if errors.Is(err, ErrTokenExpired) {
+			o.Step, o.Channel = StepExpired, ChannelElicitation
+		}
+		return o, nil
 	}
 	ans := server.ElicitationResponse(p.InputResponses, elicitID)
 	switch {
@@ -229,7 +246,13 @@ func (c *Confirmer) request(ctx context.Context, call Call, b Binding, pv *Previ
 	if err != nil {
 		return "", time.Time{}, nil, err
 	}
-	ap = &Approval{ID: newApprovalID(), Tool: call.Tool, Action: pv.Action, Arguments: call.Masked, Preview: pv.Details,
+	args := call.Masked
+	if len(args) == 0 && len(call.Args) > 0 {
+		// What an approver sees: the call's arguments, masked as in the
+		// audit log.
+		args, _ = json.Marshal(MaskArguments(call.Args))
+	}
+	ap = &Approval{ID: newApprovalID(), Tool: call.Tool, Action: pv.Action, Arguments: args, Preview: pv.Details,
 		Requester: requesterOf(ctx), Requested: time.Now().UTC(), Expires: exp, Nonce: nonce}
 	if err := c.Approvals.open(ctx, ap); err != nil {
 		return "", time.Time{}, nil, err
@@ -251,8 +274,10 @@ func (c *Confirmer) pending(ctx context.Context, call Call, b Binding, pv *Previ
 	if c.Pages != nil {
 		if shown := c.Pages.Show(ctx, ap.ID); shown != "" {
 			how = shown + "; or " + how
-		} else if u, ok := c.Pages.URL(ctx, ap.ID); ok {
-			how = "open " + u + " and approve it (approver sign-in); or " + how
+		} else if !carriesSecrets(c.Pages) {
+			if u, ok := c.Pages.URL(ctx, ap.ID); ok {
+				how = "open " + u + " and approve it (approver sign-in); or " + how
+			}
 		}
 	}
 	approve := fmt.Sprintf("A person must approve this outside the assistant: %s.", how)
@@ -360,7 +385,14 @@ func (c *Confirmer) redeem(ctx context.Context, call Call, b Binding, tok string
 		case errors.Is(err, ErrStoreDown):
 			return Outcome{}, err
 		case !errors.Is(err, ErrPending):
-			return refuse(fmt.Sprintf("Not done: %v. Nothing was executed. Call %s without confirmation_token to start again.", err, call.Tool)), nil
+			o := refuse(fmt.Sprintf("Not done: %v. Nothing was executed. Call %s without confirmation_token to start again.", err, call.Tool))
+			if errors.Is(err, ErrTokenExpired) {
+				o.Step = StepExpired
+				if ap := c.approvalOf(ctx, tok); ap != nil {
+					o.ApprovalID = ap.ID
+				}
+			}
+			return o, nil
 		}
 		if !time.Now().Before(deadline) {
 			ap := c.approvalOf(ctx, tok)
@@ -369,7 +401,7 @@ func (c *Confirmer) redeem(ctx context.Context, call Call, b Binding, tok string
 				id = " " + ap.ID
 			}
 			o := refuse(fmt.Sprintf("Not done: waiting for approval%s. Nothing was executed; the confirmation_token stays valid until it expires. Ask the user to approve it (the approval page, or `convirza-mcp approvals approve%s`), then call %s again with the same token.", id, id, call.Tool))
-			o.Decision, o.Step = DecisionPending, "waiting"
+			o.Decision, o.Step, o.Channel = DecisionPending, StepWaiting, ChannelPage
 			if ap != nil {
 				o.ApprovalID = ap.ID
 			}

@@ -140,6 +140,7 @@ func previewDeleteTags(ctx context.Context, d *Deps, a schemas.DeleteTagsArgs) (
 	}
 	var missing, system, listed []string
 	var items []map[string]any
+	var gone []convirza.Tag // the tags as they are, for the audit record
 	calls := 0
 	for _, id := range a.TagIDs {
 		t, ok := tags[id]
@@ -150,6 +151,7 @@ func previewDeleteTags(ctx context.Context, d *Deps, a schemas.DeleteTagsArgs) (
 			system = append(system, fmt.Sprintf("%d %q", id, t.TagName))
 		default:
 			calls += t.CallCount
+			gone = append(gone, t)
 			items = append(items, map[string]any{"tag_id": id, "tag_name": t.TagName, "status": t.Status, "call_count": t.CallCount})
 			if len(listed) < 10 {
 				listed = append(listed, fmt.Sprintf("%q (%d calls)", t.TagName, t.CallCount))
@@ -168,6 +170,7 @@ func previewDeleteTags(ctx context.Context, d *Deps, a schemas.DeleteTagsArgs) (
 	return &policy.Preview{
 		Action: fmt.Sprintf("Delete %d tag(s) of %s: %s; permanent, and the %d call(s) tagged lose these tags.",
 			len(items), unit, strings.Join(listed, ", "), calls),
-		Details: map[string]any{"org_unit_id": a.OrgUnitID, "tags": items, "total_calls": calls},
+		Details:  map[string]any{"org_unit_id": a.OrgUnitID, "tags": items, "total_calls": calls},
+		Snapshot: map[string]any{"org_unit_id": a.OrgUnitID, "tags": gone},
 	}, nil
 }

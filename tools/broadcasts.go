@@ -262,7 +262,8 @@ func previewCancelBroadcast(ctx context.Context, d *Deps, a schemas.ID) (*policy
 	return &policy.Preview{
 		Action: fmt.Sprintf("Cancel %s to %s%s, %s. It will not be sent and cannot be reactivated through the API.",
 			label, plural(b.RecipientCount, "recipient", "recipients"), who, when),
-		Details: details,
+		Details:  details,
+		Snapshot: b,
 	}, nil
 }
 

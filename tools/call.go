@@ -270,8 +270,9 @@ func (t *Tool) Handler(d *Deps, g Guards) server.ToolHandlerFunc {
 			return refused, nil
 		}
 		decision := policy.DecisionAllowed
+		var conf *policy.Outcome // the confirmation that lets the call run, if it needed one
 		if t.Confirmable() || c.needsConfirmation() {
-			out, err := g.Confirm.Check(ctx, policy.Call{Tool: t.Name, Args: c.canonical(), Token: c.token(), Request: req},
+			out, err := g.Confirm.Check(ctx, policy.Call{Tool: t.Name, Args: c.canonical(), Token: c.token(), Request: req, Masked: masked(c.canonical())},
 				func(ctx context.Context) (*policy.Preview, error) { return c.preview(ctx, d) })
 			if err != nil {
 				return errorResult(t.Name, err), nil
@@ -280,13 +281,14 @@ func (t *Tool) Handler(d *Deps, g Guards) server.ToolHandlerFunc {
 				run.confirmStep(out)
 				return out.Result, nil
 			}
-			decision = out.Decision
+			decision, conf = out.Decision, &out
 		}
-		if refused := run.beforeRun(decision); refused != nil {
+		if refused := run.beforeRun(decision, conf); refused != nil {
 			return refused, nil
 		}
+		snap, note := run.snapshot(conf)
 		v, err := run.execute(c)
-		run.afterRun(v, err)
+		run.afterRun(v, err, conf, snap, note)
 		if err == nil {
 			v, err = run.filter(v)
 		}
@@ -295,6 +297,16 @@ func (t *Tool) Handler(d *Deps, g Guards) server.ToolHandlerFunc {
 		}
 		return Result(v)
 	}
+}
+
+// masked is canonical arguments as an approver may see them: secrets and
+// phone numbers masked as the audit log masks them.
+func masked(canonical []byte) json.RawMessage {
+	b, err := json.Marshal(policy.MaskArguments(canonical))
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // rawArguments are the arguments as the client sent them.

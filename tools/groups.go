@@ -165,8 +165,9 @@ func previewDeleteGroup(ctx context.Context, d *Deps, a schemas.ID) (*policy.Pre
 		where = fmt.Sprintf(" (parent %q)", parent)
 	}
 	return &policy.Preview{
-		Action:  fmt.Sprintf("Delete group %d %q%s, 0 sub-groups, 0 users. Soft delete, not reversible through the API.", a.ID, g.OrgUnitName, where),
-		Details: details,
+		Action:   fmt.Sprintf("Delete group %d %q%s, 0 sub-groups, 0 users. Soft delete, not reversible through the API.", a.ID, g.OrgUnitName, where),
+		Details:  details,
+		Snapshot: g,
 	}, nil
 }
 

@@ -98,34 +98,73 @@ func (c *guarded) confirmStep(out policy.Outcome) {
 	if out.Decision != policy.DecisionConfirmationRequired && out.Result != nil {
 		e.Reason = resultText(out.Result)
 	}
+	withStep(&e, &out, out.Step)
 	_ = c.record(e)
 }
 
-// beforeRun puts a call that writes on record before it executes; when that
+// withStep adds a confirmation's step, channel, approver and approval to
+// an audit entry; conf is nil for a call that needed no confirmation.
+func withStep(e *policy.AuditEntry, conf *policy.Outcome, step string) {
+	if conf == nil {
+		return
+	}
+	e.Step, e.Channel, e.Approver, e.ApprovalID = step, conf.Channel, conf.Approver, conf.ApprovalID
+}
+
+// beforeRun puts a call that writes on record before it executes, with the
+// confirmation that let it (conf, nil when none was needed); when that
 // fails, the call is refused and nothing is executed.
-func (c *guarded) beforeRun(decision string) *mcp.CallToolResult {
+func (c *guarded) beforeRun(decision string, conf *policy.Outcome) *mcp.CallToolResult {
 	if !c.writes() {
 		return nil
 	}
-	if err := c.record(policy.AuditEntry{Event: policy.EventDecision, Arguments: c.c.canonical(), Decision: decision}); err != nil {
+	e := policy.AuditEntry{Event: policy.EventDecision, Arguments: c.c.canonical(), Decision: decision}
+	if conf != nil {
+		withStep(&e, conf, conf.Step)
+	}
+	if err := c.record(e); err != nil {
 		return mcp.NewToolResultError(fmt.Sprintf("%s: refused: the audit log could not be written (%v). Nothing was executed; ask the operator to fix the audit log.", c.t.Name, err))
 	}
 	return nil
 }
 
-// afterRun records the outcome of a call that writes, and makes the scope
-// forget hierarchies the write may have changed.
-func (c *guarded) afterRun(v any, err error) {
+// snapshot reads, for the audit record, the object a confirmed deletion is
+// about to remove, as it is now: the tool's preview read again (the one
+// the person saw may be minutes old). Only with an audit log, the one
+// place it goes; a failed read is noted there and does not stop the call
+// a person approved.
+func (c *guarded) snapshot(conf *policy.Outcome) (snap any, note string) {
+	if c.g.Audit == nil || conf == nil || c.t.Class != policy.Destructive {
+		return nil, ""
+	}
+	if conf.Snapshot != nil {
+		return conf.Snapshot, ""
+	}
+	pv, err := c.c.preview(c.ctx, c.d)
+	switch {
+	case err != nil:
+		return nil, fmt.Sprintf("no snapshot: the object could not be read before it was deleted (%v)", err)
+	case pv.Snapshot == nil:
+		return nil, "no snapshot: the object could not be found before it was deleted"
+	}
+	return pv.Snapshot, ""
+}
+
+// afterRun records the outcome of a call that writes (with the step
+// executed and the snapshot of a deletion, for a confirmed call), and makes
+// the scope forget hierarchies the write may have changed.
+func (c *guarded) afterRun(v any, err error, conf *policy.Outcome, snap any, note string) {
 	if !c.writes() {
 		return
 	}
 	if c.g.Scope != nil && c.t.Class != policy.Read {
 		c.g.Scope.Forget()
 	}
-	e := policy.AuditEntry{Event: policy.EventOutcome, Outcome: "ok", RequestID: requestID(v, err)}
+	e := policy.AuditEntry{Event: policy.EventOutcome, Outcome: "ok", RequestID: requestID(v, err), Snapshot: snap, Reason: note}
 	if err != nil {
 		e.Outcome, e.Error = "error", resultText(errorResult(c.t.Name, err))
 	}
+	withStep(&e, conf, policy.StepExecuted)
 	_ = c.record(e)
 }
 

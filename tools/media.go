@@ -283,8 +283,9 @@ func previewDeleteMedia(ctx context.Context, d *Deps, a schemas.ID) (*policy.Pre
 			file = ", " + p.Filename
 		}
 		return &policy.Preview{
-			Action:  fmt.Sprintf("Delete media prompt %d %q (%s%s, org unit %d): calls stop playing it. Soft delete, not reversible through the API.", a.ID, p.Name, p.Type, file, p.OrgUnitID),
-			Details: p,
+			Action:   fmt.Sprintf("Delete media prompt %d %q (%s%s, org unit %d): calls stop playing it. Soft delete, not reversible through the API.", a.ID, p.Name, p.Type, file, p.OrgUnitID),
+			Details:  p,
+			Snapshot: p,
 		}, nil
 	}
 	return &policy.Preview{Blocked: fmt.Sprintf("Media prompt %d does not exist or is already deleted (list_media_prompts lists the others).", a.ID)}, nil

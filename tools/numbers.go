@@ -250,5 +250,5 @@ func previewReleaseNumber(ctx context.Context, d *Deps, a schemas.NumberArgs) (*
 		action = fmt.Sprintf("Release %s (%s), used by %d route(s) (%s), which then have no number to track calls on; it cannot be got back through the API.",
 			label, unit, len(using), strings.Join(names, ", "))
 	}
-	return &policy.Preview{Action: action, Details: details}, nil
+	return &policy.Preview{Action: action, Details: details, Snapshot: map[string]any{"number": n, "routes": using}}, nil
 }

@@ -200,6 +200,9 @@ func previewDeleteRecordList(ctx context.Context, d *Deps, a schemas.RecordListI
 		Action: fmt.Sprintf("Delete record list '%s' (%s, id %s) and all its records. Not reversible through the API.",
 			l.Name, plural(l.RecordsCount, "record", "records"), l.ID),
 		Details: map[string]any{"id": l.ID, "name": l.Name, "status": l.Status, "records_count": l.RecordsCount},
+		// The list as it was; its records are not read (there may be
+		// thousands).
+		Snapshot: l,
 	}, nil
 }
 
@@ -221,6 +224,7 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 	keys := identifierKeys(a)
 	hits := make(map[string]int, len(keys)) // identifier -> records it matches
 	affected := 0                           // records matched by any identifier
+	var matchedRecords []talkdesk.Record    // as they are, for the audit record
 	complete, err := c.Records.Walk(ctx, a.RecordListID, previewRecordLimit, func(r talkdesk.Record) {
 		matched := false
 		for _, k := range recordKeys(a.Kind(), r) {
@@ -231,6 +235,7 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 		}
 		if matched {
 			affected++
+			matchedRecords = append(matchedRecords, r)
 		}
 	})
 	if err != nil {
@@ -261,11 +266,13 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 		}
 		details["unmatched"] = shown
 	}
+	snapshot := map[string]any{"record_list_id": l.ID, "record_list_name": l.Name, "records": matchedRecords}
 	if !complete {
 		return &policy.Preview{
 			Action: fmt.Sprintf("Delete up to %d named records (by %s) from %s. Only the first %d records were checked, where %d of the %d identifiers were found. Not reversible through the API.",
 				named, a.Kind(), listLabel, previewRecordLimit, found, named),
-			Details: details,
+			Details:  details,
+			Snapshot: snapshot,
 		}, nil
 	}
 	if found == 0 {
@@ -288,7 +295,7 @@ func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsA
 		action += fmt.Sprintf(" They are on %s in all.", plural(affected, "record", "records"))
 	}
 	action += " Not reversible through the API."
-	return &policy.Preview{Action: action, Details: details}, nil
+	return &policy.Preview{Action: action, Details: details, Snapshot: snapshot}, nil
 }
 
 // identifierKeys are the named identifiers as comparable strings.

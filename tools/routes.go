@@ -70,6 +70,7 @@ func previewDeleteRoute(ctx context.Context, d *Deps, a schemas.ID) (*policy.Pre
 	return &policy.Preview{
 		Action: fmt.Sprintf("Delete %s (%s, %s, ringing %s): calls to the number will no longer be routed there. Soft delete, not reversible through the API.",
 			label, r.ProvisionedRouteStatus, number, r.RingTo),
-		Details: r,
+		Details:  r,
+		Snapshot: r,
 	}, nil
 }

@@ -88,5 +88,6 @@ func previewDeleteUser(ctx context.Context, d *Deps, a schemas.ID) (*policy.Prev
 			"group_org_unit_id": u.GroupOrgUnitID,
 			"group":             u.Group,
 		},
+		Snapshot: u,
 	}, nil
 }

@@ -65,7 +65,8 @@ func previewDeleteVoiceAgent(ctx context.Context, d *Deps, a schemas.ID) (*polic
 		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is already deleted.", label)}, nil
 	}
 	return &policy.Preview{
-		Action:  fmt.Sprintf("Delete %s (org unit %d, %s): it stops answering calls. Soft delete, not reversible through the API.", label, v.OrgUnitID, v.Status),
-		Details: v,
+		Action:   fmt.Sprintf("Delete %s (org unit %d, %s): it stops answering calls. Soft delete, not reversible through the API.", label, v.OrgUnitID, v.Status),
+		Details:  v,
+		Snapshot: v,
 	}, nil
 }

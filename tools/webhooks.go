@@ -89,6 +89,7 @@ func previewDeleteWebhook(ctx context.Context, d *Deps, a schemas.ID) (*policy.P
 	return &policy.Preview{
 		Action: fmt.Sprintf("Delete %s (%s %s %s) of group %d %q and %s; soft delete, not reversible through the API.",
 			label, w.WebhookType, w.Method, w.WebhookURL, w.OrgUnitID, unit, inherit),
-		Details: details,
+		Details:  details,
+		Snapshot: w,
 	}, nil
 }

@@ -7,6 +7,8 @@
 //	                                    run one tool through the same policy
 //	convirza-mcp policy check FILE [flags]
 //	                                    validate a policy file, print what it serves
+//	convirza-mcp approvals list | show ID | approve ID | decline ID [flags]
+//	                                    a person decides pending confirmations
 //	convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
 //	                                    the simulator of both upstreams alone
 //	convirza-mcp logout [flags]         revoke and forget the upstream tokens the server obtained
@@ -51,7 +53,7 @@ func main() {
 	defer stop()
 	code := run(ctx, os.Args[1:], env{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
-		lookup: envconfig.OsLookuper(), terminal: isTerminal(os.Stdin),
+		lookup: envconfig.OsLookuper(), terminal: isTerminal(os.Stdin), tty: openTTY,
 	})
 	os.Exit(code)
 }
@@ -62,6 +64,9 @@ type env struct {
 	stdout, stderr io.Writer
 	lookup         envconfig.Lookuper
 	terminal       bool
+	// tty opens the controlling terminal, where approvals approve and
+	// decline ask their question; nil: there is none.
+	tty func() (io.ReadWriteCloser, error)
 }
 
 const usage = `Usage:
@@ -70,6 +75,9 @@ const usage = `Usage:
   convirza-mcp call TOOL ['JSON'] [flags]  run one tool through the same validation and policy
   convirza-mcp policy check FILE [flags]   validate a policy file and print the tools it serves
   convirza-mcp logout [flags]              revoke and forget the upstream tokens the server obtained
+  convirza-mcp approvals list | show ID | approve ID | decline ID [flags]
+                                           pending confirmations: list, show, and decide them on
+                                           this terminal (same state store as serve; --sandbox too)
   convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
                                            serve the simulator of both upstreams alone (for replicas)
   convirza-mcp healthcheck [--addr]        exit 0 when the HTTP server's /healthz answers (images without a shell)
@@ -128,6 +136,13 @@ func run(ctx context.Context, args []string, e env) int {
 		return policyCommand(pos, cfg, e)
 	case "healthcheck":
 		return healthcheck(ctx, cfg.Addr, e)
+	case "approvals":
+		if *yes {
+			// A person answers on the terminal; nothing approves for them.
+			fmt.Fprintln(e.stderr, "convirza-mcp: approvals has no --yes: approve and decline ask a person on the terminal")
+			return 2
+		}
+		return approvalsCommand(ctx, pos, cfg, log, e)
 	case "sandbox":
 		addr := "127.0.0.1:9090"
 		fs.Visit(func(f *flag.Flag) {

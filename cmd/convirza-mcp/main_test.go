@@ -25,7 +25,7 @@ func runCLI(t *testing.T, stdin string, terminal bool, args ...string) (int, str
 	var out, errb bytes.Buffer
 	code := run(context.Background(), args, env{
 		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
-		lookup: envconfig.MapLookuper(map[string]string{}), terminal: terminal,
+		lookup: envconfig.MapLookuper(map[string]string{"CONVIRZA_MCP_STATE_DIR": t.TempDir()}), terminal: terminal,
 	})
 	return code, out.String(), errb.String()
 }

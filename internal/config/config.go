@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,8 +80,8 @@ type Config struct {
 	// TrustedProxies are addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string `env:"CONVIRZA_MCP_TRUSTED_PROXIES"`
 	// ApprovalWait bounds how long a redemption waits for a pending
-	// approval (default 30 s); tests shorten it.
-	ApprovalWait time.Duration
+	// approval (0: the default, 30 s); tests shorten it.
+	ApprovalWait time.Duration `env:"CONVIRZA_MCP_APPROVAL_WAIT"`
 }
 
 // Convirza is the upstream login.
@@ -202,6 +204,29 @@ func (c *Config) validate() error {
 			errs = append(errs, errors.New("CONVIRZA_MCP_STORE is Redis, so CONVIRZA_MCP_CONFIRMATION_KEY (32 characters or more) must be set, the same on every replica"))
 		}
 	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			errs = append(errs, fmt.Errorf("CONVIRZA_MCP_PUBLIC_URL must be the server's external base URL, http(s)://host[:port][/path], without query or credentials; got %q", c.PublicURL))
+		}
+	}
+	if c.ApprovalWebhook != "" {
+		// The value may hold a secret (Slack's webhook URLs do): never
+		// repeated in the message.
+		if u, err := url.Parse(c.ApprovalWebhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("CONVIRZA_MCP_APPROVAL_WEBHOOK must be an absolute http or https URL"))
+		}
+	}
+	if c.ApproverToken != "" && len(c.ApproverTokens()) == 0 {
+		errs = append(errs, errors.New("CONVIRZA_MCP_APPROVER_TOKEN is set but holds no token (only spaces and commas); set one, or unset it"))
+	}
+	for _, a := range c.ApproverTokens() {
+		// A token the MCP client holds would let the assistant approve its
+		// own calls: the two secrets must differ.
+		if slices.Contains(c.AuthTokens(), a) {
+			errs = append(errs, errors.New("CONVIRZA_MCP_APPROVER_TOKEN must differ from every CONVIRZA_MCP_AUTH_TOKEN: whoever holds the MCP client's token must not be able to approve"))
+			break
+		}
+	}
 	switch c.ApprovalBrowser = strings.ToLower(strings.TrimSpace(c.ApprovalBrowser)); c.ApprovalBrowser {
 	case "auto", "never":
 	default:
@@ -243,6 +268,9 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_SHUTDOWN_TIMEOUT must be positive; got %s", c.ShutdownTimeout))
 	}
+	if c.ApprovalWait < 0 || c.ApprovalWait > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_APPROVAL_WAIT must be between 0 (the default, 30s) and 10m; got %s", c.ApprovalWait))
+	}
 	if c.ConfirmKey != "" && len(c.ConfirmKey) < 32 {
 		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))
 	}
@@ -253,6 +281,13 @@ func (c *Config) validate() error {
 // comma-separated entries, trimmed, empty ones left out.
 func (c *Config) AuthTokens() []string {
 	return splitList(c.AuthToken)
+}
+
+// ApproverTokens returns the secrets CONVIRZA_MCP_APPROVER_TOKEN accepts on
+// the approval pages: its comma-separated entries, trimmed, empty ones
+// left out.
+func (c *Config) ApproverTokens() []string {
+	return splitList(c.ApproverToken)
 }
 
 func isLoopback(host string) bool {

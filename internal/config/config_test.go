@@ -127,3 +127,45 @@ func TestPerClientLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestApprovalSettings: the approver token never equals an MCP client's
+// token (the client could approve its own calls), a webhook or public URL
+// that is not one stops the server, and the webhook's value (which may
+// hold a secret) is never repeated in the message.
+func TestApprovalSettings(t *testing.T) {
+	c, err := load(t, map[string]string{"CONVIRZA_MCP_APPROVER_TOKEN": " appr-1, ,appr-2", "CONVIRZA_MCP_AUTH_TOKEN": "mcp-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.ApproverTokens(), "|"); got != "appr-1|appr-2" {
+		t.Errorf("approver tokens %q", got)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"CONVIRZA_MCP_APPROVER_TOKEN": "same", "CONVIRZA_MCP_AUTH_TOKEN": "other,same"}, "must differ"},
+		{map[string]string{"CONVIRZA_MCP_APPROVER_TOKEN": " , "}, "CONVIRZA_MCP_APPROVER_TOKEN is set but holds no token"},
+		{map[string]string{"CONVIRZA_MCP_APPROVAL_WEBHOOK": "hooks.example/T0/secret-part"}, "CONVIRZA_MCP_APPROVAL_WEBHOOK must be"},
+		{map[string]string{"CONVIRZA_MCP_APPROVAL_WEBHOOK": "ftp://hooks.example/secret-part"}, "CONVIRZA_MCP_APPROVAL_WEBHOOK must be"},
+		{map[string]string{"CONVIRZA_MCP_PUBLIC_URL": "mcp.example.com"}, "CONVIRZA_MCP_PUBLIC_URL"},
+		{map[string]string{"CONVIRZA_MCP_PUBLIC_URL": "https://mcp.example.com/?a=b"}, "CONVIRZA_MCP_PUBLIC_URL"},
+	} {
+		_, err := load(t, tc.env)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.env, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret-part") {
+			t.Errorf("the webhook URL was repeated: %v", err)
+		}
+	}
+	for _, ok := range []map[string]string{
+		{"CONVIRZA_MCP_PUBLIC_URL": "https://mcp.example.com"},
+		{"CONVIRZA_MCP_PUBLIC_URL": "http://127.0.0.1:8080/base"},
+		{"CONVIRZA_MCP_APPROVAL_WEBHOOK": "https://hooks.example/T0/secret-part"},
+	} {
+		if _, err := load(t, ok); err != nil {
+			t.Errorf("%v: %v", ok, err)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -241,15 +240,4 @@ func policyDigest(cfg *config.Config, plan *Plan) (string, error) {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
-}
-
-// replicaName is CONVIRZA_MCP_REPLICA, else the host name.
-func replicaName(cfg *config.Config) string {
-	if cfg.Replica != "" {
-		return cfg.Replica
-	}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		return h
-	}
-	return "unnamed"
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -60,6 +61,11 @@ type HTTP struct {
 	ready      *readiness
 	work       *work
 	handler    http.Handler
+	// approvals are the approval pages (/approvals), with their own
+	// authentication: an approver, never an MCP client's token.
+	approvals *approvalPages
+	// publicOrigin is the origin of CONVIRZA_MCP_PUBLIC_URL, always allowed.
+	publicOrigin string
 
 	tokens [][32]byte // digests of the accepted bearer tokens
 	// authRequired: CONVIRZA_MCP_AUTH_TOKEN is set. When it names no token
@@ -97,6 +103,17 @@ func (a *App) NewHTTP() *HTTP {
 	if h.limits.calls <= 0 {
 		h.limits.calls = defaultMaxCallsPerClient
 	}
+	if a.confirm != nil && a.confirm.Pages == nil && len(cfg.ApproverTokens()) > 0 {
+		// Before serving: every call sees it. Pages nobody can sign in
+		// to are not offered.
+		a.confirm.Pages = a.pages
+	}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" {
+		h.publicOrigin = u.Scheme + "://" + u.Host
+	}
+	h.approvals = newApprovalPages(pagesOptions{approvals: a.Approvals, store: a.Store, log: a.log,
+		approverTokens: cfg.ApproverTokens(), secure: strings.HasPrefix(cfg.PublicURL, "https://"),
+		cookie: "convirza-approver", trusted: h.publicOrigin})
 	trusted := a.Plan != nil && a.Plan.Policy.Policy.TrustClientElicitation
 	withPrincipal := func(ctx context.Context, r *http.Request) context.Context {
 		ctx = policy.WithPrincipal(ctx, principalOf(r))
@@ -135,6 +152,8 @@ func (a *App) NewHTTP() *HTTP {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET "+pathReady, h.serveReady)
+	mux.Handle(pathApprovals, h.approvals)
+	mux.Handle(pathApprovals+"/", h.approvals)
 	mux.Handle("GET "+pathMetrics, promhttp.HandlerFor(a.obs.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelError)}))
 	h.handler = h.accessLog(h.guard(mux))
 	return h
@@ -228,11 +247,18 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			httpError(w, http.StatusForbidden, "Host not allowed: this server answers loopback names only")
 			return
 		}
-		if o := r.Header.Get("Origin"); o != "" && !originAllowed(o, cfg.AllowedOrigins) {
+		if o := r.Header.Get("Origin"); o != "" && !originAllowed(o, cfg.AllowedOrigins) && o != h.publicOrigin &&
+			(!isApprovalsPath(r.URL.Path) || o != selfOrigin(r)) {
 			httpError(w, http.StatusForbidden, "origin not allowed")
 			return
 		}
 		if r.URL.Path == pathHealth || r.URL.Path == pathReady {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if isApprovalsPath(r.URL.Path) {
+			// The approval pages authenticate approvers themselves: an MCP
+			// client's bearer token is no approver.
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -479,6 +505,15 @@ func principalOf(r *http.Request) string {
 	return fmt.Sprintf("bearer:%x", sum[:8])
 }
 
+// selfOrigin is the origin of a page this server served for r's Host (a
+// form on the approval pages posts with it).
+func selfOrigin(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
+}
+
 // originAllowed accepts listed origins, and loopback origins when none are
 // listed.
 func originAllowed(origin string, allowed []string) bool {
@@ -529,6 +564,9 @@ func routeOf(path string) string {
 	switch path {
 	case pathMCP, pathSSE, pathMessage, pathHealth, pathReady, pathMetrics:
 		return path
+	}
+	if isApprovalsPath(path) {
+		return pathApprovals
 	}
 	return "other"
 }
@@ -595,6 +633,12 @@ func (h *HTTP) Serve(ctx context.Context, ln net.Listener, grace time.Duration) 
 		MaxHeaderBytes:    64 << 10,
 		ConnState:         h.connState,
 		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
+	}
+	if h.app.pages != nil {
+		h.app.pages.listening(ln.Addr().String())
+	}
+	if h.app.Config.PublicURL == "" && !loopbackName(ln.Addr().String()) {
+		h.log.Warn("approval links name the listen address; set CONVIRZA_MCP_PUBLIC_URL to the address people reach this server at", "addr", ln.Addr().String())
 	}
 	// Replicas sharing a store serve one policy: check before the first
 	// request is taken, then keep the record renewed while serving.

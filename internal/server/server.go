@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -58,8 +59,14 @@ type App struct {
 	Store store.Store
 	// Approvals are the confirmations a person decides out of band.
 	Approvals *policy.Approvals
-	log       *slog.Logger
-	obs       *observer // metrics and HTTP session accounting
+	// confirm is the confirmation protocol; its Pages are set before
+	// serving (the HTTP listener's pages, or a stdio server's desktop page).
+	confirm *policy.Confirmer
+	// pages are the HTTP listener's approval pages (links to them).
+	pages   *httpPages
+	webhook *webhook
+	log     *slog.Logger
+	obs     *observer // metrics and HTTP session accounting
 	// clients counts what each HTTP client holds at once, for the
 	// per-client caps; in memory, per replica.
 	clients ClientCounter
@@ -102,7 +109,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		}
 		log.Info("sandbox started: demo account, no real upstream", "url", sb.URL)
 	}
-	st, sealer, err := openStore(cfg, log)
+	st, sealer, err := OpenStore(cfg, log)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -132,7 +139,7 @@ func New(cfg *config.Config, log *slog.Logger) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	a.fence = newPolicyFence(st, digest, replicaName(cfg), log)
+	a.fence = newPolicyFence(st, digest, ReplicaName(cfg), log)
 	g, hooks, err := a.guards(plan)
 	if err != nil {
 		a.Close()
@@ -199,12 +206,23 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 		return tools.Guards{}, nil, err
 	}
 	a.Approvals = policy.NewApprovals(a.Store)
-	g := tools.Guards{Confirm: &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode, Wait: a.Config.ApprovalWait}}
+	a.confirm = &policy.Confirmer{Tokens: toks, Approvals: a.Approvals, Mode: eff.ConfirmMode,
+		Wait: a.Config.ApprovalWait, URLWait: a.Config.ApprovalWait}
+	a.pages = newHTTPPages(a.Config.PublicURL, a.Config.Addr)
+	if a.Config.Transport == "http" && len(a.Config.ApproverTokens()) > 0 {
+		// Pages nobody can sign in to are not offered.
+		a.confirm.Pages = a.pages
+	}
+	if u := a.Config.ApprovalWebhook; u != "" {
+		a.webhook = newWebhook(u, a.log, func() policy.Pages { return a.confirm.Pages })
+		a.confirm.Notify = a.webhook.notify
+	}
+	g := tools.Guards{Confirm: a.confirm}
 	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
 		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
 	}
 	if path := eff.Policy.AuditFile; path != "" {
-		log, err := policy.NewAuditLog(path)
+		log, err := OpenAuditLog(a.Config, path)
 		if err != nil {
 			return tools.Guards{}, nil, err
 		}
@@ -235,8 +253,12 @@ func joinIDs(ids []int64) string {
 	return strings.Join(s, ", ")
 }
 
-// Close stops the sandbox, if any.
+// Close stops the sandbox, if any, lets approval notices in flight finish,
+// and closes the state store.
 func (a *App) Close() {
+	if a.webhook != nil {
+		a.webhook.wait()
+	}
 	if a.Sandbox != nil {
 		_ = a.Sandbox.Close()
 		a.Sandbox = nil
@@ -247,11 +269,37 @@ func (a *App) Close() {
 	}
 }
 
-// openStore opens the state store the configuration names: Redis, or the
+// OpenAuditLog opens the audit log at path for this process: its lines
+// name the replica (CONVIRZA_MCP_REPLICA, default the host name). The
+// server and the approvals command both open it so.
+func OpenAuditLog(cfg *config.Config, path string) (*policy.AuditLog, error) {
+	l, err := policy.NewAuditLog(path)
+	if err != nil {
+		return nil, err
+	}
+	l.Replica = ReplicaName(cfg)
+	return l, nil
+}
+
+// ReplicaName is the name of this process in audit lines: the configured
+// replica name, else the host name.
+func ReplicaName(cfg *config.Config) string {
+	if cfg.Replica != "" {
+		return cfg.Replica
+	}
+	if h, err := os.Hostname(); err == nil {
+		return h
+	}
+	return ""
+}
+
+// OpenStore opens the state store the configuration names: Redis, or the
 // embedded store in the state directory (its sandbox subdirectory with
-// --sandbox). A wrong URL stops the server; an unreachable Redis only
-// warns: reads keep working, and what needs the store says so.
-func openStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer, error) {
+// --sandbox), and the sealer of upstream credentials kept in it. The
+// server and the approvals command open the same one so. A wrong URL or
+// key is an error; an unreachable Redis only warns: reads keep working,
+// and what needs the store says so.
+func OpenStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer, error) {
 	dir := cfg.StateDir
 	if dir == "" && cfg.Store == "" {
 		d, err := store.DefaultStateDir()
@@ -283,7 +331,17 @@ func openStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer
 }
 
 // ServeStdio serves one client over in/out until ctx ends or in closes.
+// A confirmation a person decides out of band is shown on a page of a
+// loopback listener, opened in the person's browser where one can be
+// (CONVIRZA_MCP_APPROVAL_BROWSER).
 func (a *App) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	if a.confirm != nil && a.confirm.Pages == nil {
+		d := newDesktopPages(desktopOptions{approvals: a.Approvals, store: a.Store, log: a.log,
+			approverTokens: a.Config.ApproverTokens(), browser: a.Config.ApprovalBrowser,
+			linkTTL: a.confirm.Tokens.TTL() + time.Minute})
+		a.confirm.Pages = d // before serving: every call sees it
+		defer d.Close()
+	}
 	s := server.NewStdioServer(a.MCP)
 	s.SetErrorLogger(slog.NewLogLogger(a.log.Handler(), slog.LevelError))
 	err := s.Listen(ctx, in, out)
