@@ -11,18 +11,25 @@
 # haproxy), and the binary (CONVIRZA_MCP_BIN, default bin/convirza-mcp,
 # built when missing). Settings (environment, all optional):
 #   RUN_DIR       where pids, logs and the generated secrets go (default /tmp/convirza-mcp-deploy)
-#   FRONT_PORT    HAProxy's port (18080); replicas use FRONT_PORT+1..3
+#   FRONT_PORT    HAProxy's port (18080)
+#   REPLICAS      how many replicas to run behind HAProxy, 1 to 3 (default 3)
+#   REPLICA_PORTS the three replicas' ports, "P1 P2 P3" (default FRONT_PORT+1..3)
 #   REDIS_PORT    (16379); SANDBOX_PORT (19090)
 #   ACCESS_TTL    the simulator's access-token lifetime, e.g. 5s to watch renewals (default 7 days)
 #   REPLICA_ENV   extra "NAME=value ..." for every replica
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$PATH:/usr/sbin:/sbin" # Debian's haproxy, for a non-root PATH
 run="${RUN_DIR:-/tmp/convirza-mcp-deploy}"
 front="${FRONT_PORT:-18080}"
 redis_port="${REDIS_PORT:-16379}"
 sandbox_port="${SANDBOX_PORT:-19090}"
 bin="${CONVIRZA_MCP_BIN:-$root/bin/convirza-mcp}"
+read -r -a replica_ports <<<"${REPLICA_PORTS:-$((front + 1)) $((front + 2)) $((front + 3))}"
+[ "${#replica_ports[@]}" -eq 3 ] || { echo "local.sh: REPLICA_PORTS must name three ports" >&2; exit 2; }
+replicas="${REPLICAS:-3}"
+case "$replicas" in 1 | 2 | 3) ;; *) echo "local.sh: REPLICAS must be 1, 2 or 3" >&2; exit 2 ;; esac
 
 wait_for() { # url, what
 	for _ in $(seq 100); do
@@ -36,6 +43,7 @@ wait_for() { # url, what
 start() {
 	command -v redis-server >/dev/null || { echo "local.sh: redis-server missing (apt-get install redis-server)" >&2; exit 1; }
 	command -v haproxy >/dev/null || { echo "local.sh: haproxy missing (apt-get install haproxy)" >&2; exit 1; }
+	command -v curl >/dev/null || { echo "local.sh: curl missing (apt-get install curl)" >&2; exit 1; }
 	[ -x "$bin" ] || (cd "$root" && go build -o "$bin" ./cmd/convirza-mcp)
 	mkdir -p "$run"
 	chmod 700 "$run"
@@ -60,8 +68,8 @@ start() {
 	tdapi="$(sed -E 's/.*"talkdesk_api_url":"([^"]+)".*/\1/' <<<"$urls")"
 	tdtoken="$(sed -E 's/.*"talkdesk_token_url":"([^"]+)".*/\1/' <<<"$urls")"
 
-	for i in 1 2 3; do
-		port=$((front + i))
+	for i in $(seq "$replicas"); do
+		port="${replica_ports[$((i - 1))]}"
 		env CONVIRZA_EMAIL=admin@summit-demo.example CONVIRZA_PASSWORD=sandbox-demo \
 			CONVIRZA_API_URL="$api" CONVIRZA_OAUTH_URL="$oauth" \
 			TALKDESK_ACCOUNT=summit-demo TALKDESK_CLIENT_ID=sbx-talkdesk-client TALKDESK_CLIENT_SECRET='sbx-talkdesk+secret/0=' \
@@ -75,26 +83,43 @@ start() {
 			"$bin" serve > "$run/replica$i.log" 2>&1 &
 		echo $! > "$run/replica$i.pid"
 	done
-	for i in 1 2 3; do wait_for "http://127.0.0.1:$((front + i))/healthz" "replica $i"; done
+	for i in $(seq "$replicas"); do wait_for "http://127.0.0.1:${replica_ports[$((i - 1))]}/healthz" "replica $i"; done
 
-	MCP_FRONT="127.0.0.1:$front" MCP_REPLICA1="127.0.0.1:$((front + 1))" MCP_REPLICA2="127.0.0.1:$((front + 2))" \
-		MCP_REPLICA3="127.0.0.1:$((front + 3))" haproxy -D -p "$run/haproxy.pid" -f "$root/deploy/haproxy.cfg"
+	local backends=()
+	for i in $(seq "$replicas"); do backends+=("MCP_REPLICA$i=127.0.0.1:${replica_ports[$((i - 1))]}"); done
+	env MCP_FRONT="127.0.0.1:$front" "${backends[@]}" haproxy -D -p "$run/haproxy.pid" -f "$root/deploy/haproxy.cfg"
 	wait_for "http://127.0.0.1:$front/healthz" "HAProxy"
 	echo "front:   http://127.0.0.1:$front/mcp   (Authorization: Bearer $(cat "$run/auth-token" | tr -d '/+='))"
 	echo "logs:    $run/*.log"
 }
 
+# alive: the process exists and is not a zombie waiting for its parent.
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	[ ! -r "/proc/$1/stat" ] || ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"
+}
+
+# stop_one sends SIGTERM to the process named by a pid file and waits for
+# it to end (SIGKILL after 15 s: replicas finish in-flight calls first).
+stop_one() {
+	local f="$run/$1.pid" pid
+	[ -s "$f" ] || return 0
+	pid="$(cat "$f")"
+	if kill "$pid" 2>/dev/null; then
+		for _ in $(seq 150); do alive "$pid" || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	rm -f "$f"
+}
+
 stop() {
-	for p in haproxy replica1 replica2 replica3 sandbox; do
-		if [ -s "$run/$p.pid" ]; then kill "$(cat "$run/$p.pid")" 2>/dev/null || true; rm -f "$run/$p.pid"; fi
-	done
-	if [ -s "$run/redis.pid" ]; then kill "$(cat "$run/redis.pid")" 2>/dev/null || true; rm -f "$run/redis.pid"; fi
+	for p in haproxy replica1 replica2 replica3 sandbox redis; do stop_one "$p"; done
 	echo "stopped"
 }
 
 status() {
 	for p in redis sandbox replica1 replica2 replica3 haproxy; do
-		if [ -s "$run/$p.pid" ] && kill -0 "$(cat "$run/$p.pid")" 2>/dev/null; then echo "$p: running"; else echo "$p: stopped"; fi
+		if [ -s "$run/$p.pid" ] && alive "$(cat "$run/$p.pid")"; then echo "$p: running"; else echo "$p: stopped"; fi
 	done
 }
 

@@ -9,8 +9,13 @@
 // server's RSS is its own), and the report adds the server's memory per
 // upload in flight.
 //
-// It only ever talks to the server it started, on 127.0.0.1, and stops by
-// itself: at the end of the calls or at -timeout, whichever comes first.
+// With -url, it drives a server that is already running instead (a
+// deployment behind a balancer: deploy/bench.sh), with the bearer token in
+// CONVIRZA_MCP_AUTH_TOKEN, and reports the client's side only.
+//
+// It only ever talks to the server it started on 127.0.0.1, or the one
+// -url names, and stops by itself: at the end of the calls or at -timeout,
+// whichever comes first.
 package main
 
 import (
@@ -52,6 +57,7 @@ type options struct {
 	rounds   int
 	modern   bool
 	upload   bool
+	url      string
 }
 
 func main() {
@@ -63,8 +69,13 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 0, "simulated upstream latency per request (CONVIRZA_MCP_SANDBOX_LATENCY)")
 	flag.IntVar(&o.rounds, "rounds", 1, "rounds of sessions x calls against the same server (memory should stay flat)")
 	flag.BoolVar(&o.modern, "modern", false, "use the stateless 2026-07-28 protocol instead of sessions (2025-06-18)")
+	flag.StringVar(&o.url, "url", "", "drive this running server (base URL, e.g. http://127.0.0.1:18080) instead of starting one; the token is CONVIRZA_MCP_AUTH_TOKEN")
 	flag.BoolVar(&o.upload, "upload", false, "every call is an upload_media_prompt of the largest body the server accepts by default (4 MiB), to a simulator in this process, so the server's RSS is its own")
 	flag.Parse()
+	if o.url != "" && (o.upload || o.latency != 0) {
+		fmt.Fprintln(os.Stderr, "loadtest: -upload and -latency start a server of their own: not with -url")
+		os.Exit(2)
+	}
 	if o.sessions < 1 || o.calls < 1 || o.timeout <= 0 || o.rounds < 1 {
 		fmt.Fprintln(os.Stderr, "loadtest: -sessions, -calls, -rounds and -timeout must be positive")
 		os.Exit(2)
@@ -116,6 +127,9 @@ func run(o options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 
+	if o.url != "" {
+		return runExternal(ctx, o)
+	}
 	srv, err := startServer(ctx, o)
 	if err != nil {
 		return err
@@ -187,6 +201,29 @@ func run(o options) error {
 
 	if connectErrs > 0 || callErrs > 0 || toolErrs > 0 || abandoned > 0 {
 		return errors.New("the run had errors")
+	}
+	return nil
+}
+
+// runExternal drives the server at o.url: the client's figures only (the
+// server's memory and shutdown are not this program's to see).
+func runExternal(ctx context.Context, o options) error {
+	srv := &server{base: strings.TrimRight(o.url, "/"), token: os.Getenv("CONVIRZA_MCP_AUTH_TOKEN")}
+	fmt.Printf("server:   %s (running), protocol %s\n", srv.base, protocolName(o.modern))
+	fmt.Printf("machine:  %s/%s, %d CPUs (GOMAXPROCS %d)\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Printf("load:     %d sessions x %d calls, bounded by %s\n", o.sessions, o.calls, o.timeout)
+	for r := 1; r <= o.rounds; r++ {
+		res := round(ctx, srv, o, mix)
+		slices.Sort(res.latencies)
+		fmt.Printf("round %d:  %d calls in %s: %.0f calls/s, p50 %s p90 %s p99 %s, %d errors\n", r, len(res.latencies), res.elapsed.Round(time.Millisecond),
+			float64(len(res.latencies))/res.elapsed.Seconds(), pct(res.latencies, 50), pct(res.latencies, 90), pct(res.latencies, 99),
+			res.connectErrs+res.callErrs+res.toolErrs+res.abandoned)
+		if res.firstErr != "" {
+			fmt.Printf("first error: %s\n", trim(res.firstErr, 300))
+		}
+		if res.connectErrs+res.callErrs+res.toolErrs+res.abandoned > 0 {
+			return errors.New("the run had errors")
+		}
 	}
 	return nil
 }
@@ -460,7 +497,10 @@ func round(ctx context.Context, srv *server, o options, mix []call) roundResult 
 	}
 	wg.Wait()
 	connectTime := time.Since(connectStart)
-	_, rssConnected := memOf(srv.cmd.Process.Pid)
+	rssConnected := int64(-1)
+	if srv.cmd != nil {
+		_, rssConnected = memOf(srv.cmd.Process.Pid)
+	}
 	defer func() {
 		for _, c := range clients {
 			if c != nil {

@@ -1,6 +1,10 @@
 package server
 
-import "time"
+import (
+	"context"
+	"net/http"
+	"time"
+)
 
 // What the package's external tests (package server_test, which start the
 // server through testenv) need to see of its insides.
@@ -34,3 +38,16 @@ func (a *App) ClientsHolding(kind, client string) int {
 
 // InFlight is how many calls the HTTP service counts as running.
 func (h *HTTP) InFlight() int { return h.work.inFlight() }
+
+// CheckPolicy compares the policy record in the store with the app's own
+// once, now (HTTP serving does it periodically).
+func (a *App) CheckPolicy(ctx context.Context) error { return a.fence.check(ctx) }
+
+// SetPolicyTTL shortens the life of the policy record the app writes.
+func (a *App) SetPolicyTTL(d time.Duration) { a.fence.ttl = d }
+
+// PolicyRefusal is why the app refuses to serve, or "".
+func (a *App) PolicyRefusal() string { return a.fence.refusing() }
+
+// ClientAddr is the client address per-IP limits and the access log use.
+func (h *HTTP) ClientAddr(r *http.Request) string { return h.clientAddr(r) }

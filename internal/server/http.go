@@ -174,6 +174,10 @@ func (h *HTTP) serveReady(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "shutting down"})
 		return
 	}
+	if why := h.app.fence.refusing(); why != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "policy differs from the other replicas'", "reason": why})
+		return
+	}
 	if down := h.ready.check(r.Context()); len(down) > 0 {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "upstream unreachable", "unreachable": down})
 		return
@@ -183,7 +187,9 @@ func (h *HTTP) serveReady(w http.ResponseWriter, r *http.Request) {
 
 // accessLog writes one line per request at info level, and counts it. It
 // never logs the Authorization header or the query string: only who (a
-// digest of the token, once it was accepted), what path, and how it went.
+// digest of the token, once it was accepted, and the client's address:
+// behind a trusted proxy, the one it forwarded, with the proxy's beside
+// it), what path, and how it went.
 func (h *HTTP) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -214,7 +220,8 @@ func (h *HTTP) accessLog(next http.Handler) http.Handler {
 		if principal == "" {
 			principal = "-"
 		}
-		h.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+		remote := h.clientAddr(r)
+		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", status),
@@ -222,8 +229,12 @@ func (h *HTTP) accessLog(next http.Handler) http.Handler {
 			slog.Duration("duration", time.Since(start)),
 			slog.String("session", session),
 			slog.String("principal", principal),
-			slog.String("remote", remoteHost(r)),
-		)
+			slog.String("remote", remote),
+		}
+		if peer := remoteHost(r); peer != remote {
+			attrs = append(attrs, slog.String("proxy", peer)) // remote came from its X-Forwarded-For
+		}
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "http", attrs...)
 	})
 }
 
@@ -650,6 +661,26 @@ func (h *HTTP) Serve(ctx context.Context, ln net.Listener, grace time.Duration) 
 	if h.app.Config.PublicURL == "" && !loopbackName(ln.Addr().String()) {
 		h.log.Warn("approval links name the listen address; set CONVIRZA_MCP_PUBLIC_URL to the address people reach this server at", "addr", ln.Addr().String())
 	}
+	// Replicas sharing a store serve one policy: check before the first
+	// request is taken, then keep the record renewed while serving.
+	fctx, stopFence := context.WithCancel(ctx)
+	fenceDone := make(chan struct{})
+	defer func() {
+		stopFence()
+		<-fenceDone
+	}()
+	if f := h.app.fence; f != nil {
+		first, cancel := context.WithTimeout(fctx, fenceLockTTL)
+		_ = f.check(first) // logged by check
+		cancel()
+		go func() {
+			defer close(fenceDone)
+			f.run(fctx, fenceEvery)
+		}()
+	} else {
+		close(fenceDone)
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -101,13 +101,14 @@ func (l *clientLimits) acquire(ctx context.Context, kind, client string) (*slot,
 
 // clientOf is the key per-client limits count under: the caller's principal
 // (a digest of its bearer token) when the server checks tokens, otherwise its
-// IP address, since a client could send a different made-up token with every
-// request to a server that ignores them.
+// IP address (behind a trusted proxy, the address it forwarded: see
+// clientAddr), since a client could send a different made-up token with
+// every request to a server that ignores them.
 func (h *HTTP) clientOf(r *http.Request) string {
 	if len(h.tokens) > 0 || h.oauth != nil {
 		if p := principalOf(r); p != "" {
 			return p
 		}
 	}
-	return "ip:" + remoteHost(r)
+	return "ip:" + h.clientAddr(r)
 }

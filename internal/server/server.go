@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,6 +77,12 @@ type App struct {
 	// OAuth is the per-person sign-in (CONVIRZA_MCP_AUTH=oauth over HTTP;
 	// nil otherwise).
 	OAuth *oauth.Server
+	// fence says whether this replica's policy is the one replicas sharing
+	// the store serve (see fence.go); HTTP serving keeps it checked.
+	fence *policyFence
+	// proxies are the addresses whose X-Forwarded-For is believed
+	// (CONVIRZA_MCP_TRUSTED_PROXIES).
+	proxies []netip.Prefix
 }
 
 // Option changes how New builds the app.
@@ -91,6 +98,11 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	for _, o := range opts {
 		o(a)
 	}
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	a.proxies = proxies
 	ccfg := convirza.Config{
 		APIURL: cfg.Convirza.APIURL, OAuthURL: cfg.Convirza.OAuthURL,
 		Email: cfg.Convirza.Email, Password: cfg.Convirza.Password,
@@ -146,6 +158,12 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	a.Plan, a.Tools = plan, plan.Tools
+	digest, err := policyDigest(cfg, plan)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.fence = newPolicyFence(st, digest, ReplicaName(cfg), log)
 	g, hooks, err := a.guards(plan)
 	if err != nil {
 		a.Close()
@@ -169,6 +187,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	}
 	mcpOpts := []server.ServerOption{
 		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
+		server.WithToolHandlerMiddleware(a.fence.middleware),   // a replica whose policy differs refuses
 		server.WithHooks(hooks),                                // one Hooks value: mcp-go keeps only the last WithHooks
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
