@@ -1,0 +1,65 @@
+package server_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/convirza/convirza-mcp/internal/sandbox"
+)
+
+func resultText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if t, ok := c.(mcp.TextContent); ok {
+			b.WriteString(t.Text)
+		}
+	}
+	return b.String()
+}
+
+// Under CONVIRZA_MCP_AUTH=oauth each call acts as its person: two people at
+// once each get their own profile, and Convirza's roles apply to each (a
+// Standard user's Admin-only write is refused upstream, and says why, while
+// the Admin's goes through).
+func TestOAuthCallsActAsTheirPerson(t *testing.T) {
+	t.Parallel()
+	base := oauthServer(t, nil)
+	people := []string{sandbox.DemoEmail, sandbox.StandardEmail, sandbox.ReadOnlyEmail}
+	var wg sync.WaitGroup
+	for _, email := range people {
+		tok := personTokens(t, base, email, base+"/mcp")["access_token"].(string)
+		c := dial(t, base, "http", tok, mcp.ProtocolVersion20250618)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				req := mcp.CallToolRequest{}
+				req.Params.Name = "get_profile"
+				res, err := c.CallTool(t.Context(), req)
+				if err != nil || res.IsError {
+					t.Errorf("%s: get_profile: %v %+v", email, err, res)
+					return
+				}
+				if got := resultText(res); !strings.Contains(got, `"email":"`+email+`"`) {
+					t.Errorf("%s's get_profile answered %s", email, got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	admin := dial(t, base, "http", personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+	standard := dial(t, base, "http", personTokens(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+	args := map[string]any{"id": 1042, "city": "Boulder"}
+	res := callTool(t, standard, "update_group", args)
+	if msg := resultText(res); !res.IsError || !strings.Contains(msg, "Your role (Standard) may not do this") {
+		t.Errorf("a Standard user's Admin-only write: %v %s", res.IsError, msg)
+	}
+	if res := callTool(t, admin, "update_group", args); res.IsError {
+		t.Errorf("the Admin's write: %s", resultText(res))
+	}
+}
