@@ -90,3 +90,25 @@ func (p *personCredentials) Invalidate(tok string) bool {
 	p.stale = tok
 	return true
 }
+
+// personTools lists the tools a person may use under
+// CONVIRZA_MCP_AUTH=oauth: a ReadOnly Convirza user gets only the tools
+// that read (readOnlyHint true). The list varies by who is asking, never by
+// earlier calls; mcp-go applies it to tools/call too, where a tool left out
+// answers "not found".
+func (a *App) personTools(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
+	if a.OAuth == nil {
+		return tools
+	}
+	sub, ok := oauth.SubjectFrom(ctx)
+	if !ok || sub.RoleID != roleReadOnly {
+		return tools
+	}
+	out := make([]mcp.Tool, 0, len(tools))
+	for _, t := range tools {
+		if ro := t.Annotations.ReadOnlyHint; ro != nil && *ro {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -63,3 +63,48 @@ func TestOAuthCallsActAsTheirPerson(t *testing.T) {
 		t.Errorf("the Admin's write: %s", resultText(res))
 	}
 }
+
+// A ReadOnly Convirza user's session lists only the tools that read, and a
+// write is "not found" for them; an Admin's lists the writes too.
+func TestOAuthReadOnlyPersonListsReadTools(t *testing.T) {
+	t.Parallel()
+	base := oauthServer(t, nil)
+	list := func(email string) (*mcp.ListToolsResult, func(string, map[string]any) error) {
+		c := dial(t, base, "http", personTokens(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+		res, err := c.ListTools(t.Context(), mcp.ListToolsRequest{})
+		if err != nil {
+			t.Fatalf("%s: tools/list: %v", email, err)
+		}
+		return res, func(name string, args map[string]any) error {
+			req := mcp.CallToolRequest{}
+			req.Params.Name, req.Params.Arguments = name, args
+			_, err := c.CallTool(t.Context(), req)
+			return err
+		}
+	}
+	ro, roCall := list(sandbox.ReadOnlyEmail)
+	adm, _ := list(sandbox.DemoEmail)
+	writes := 0
+	for _, tool := range adm.Tools {
+		if h := tool.Annotations.ReadOnlyHint; h != nil && !*h {
+			writes++
+		}
+	}
+	if writes == 0 {
+		t.Fatal("the Admin is offered no write tool")
+	}
+	for _, tool := range ro.Tools {
+		if h := tool.Annotations.ReadOnlyHint; h == nil || !*h {
+			t.Errorf("a ReadOnly person is offered %s", tool.Name)
+		}
+	}
+	if len(ro.Tools) == 0 || len(ro.Tools) != len(adm.Tools)-writes {
+		t.Errorf("ReadOnly lists %d tools, Admin %d of which %d write", len(ro.Tools), len(adm.Tools), writes)
+	}
+	if err := roCall("update_group", map[string]any{"id": 1042, "city": "Boulder"}); err == nil || !strings.Contains(strings.ToLower(err.Error()), "not found") {
+		t.Errorf("a ReadOnly person's write: %v, want not found", err)
+	}
+	if err := roCall("get_profile", nil); err != nil {
+		t.Errorf("a ReadOnly person's read: %v", err)
+	}
+}

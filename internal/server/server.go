@@ -189,6 +189,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
 		server.WithToolHandlerMiddleware(a.fence.middleware),   // a replica whose policy differs refuses
 		server.WithToolHandlerMiddleware(a.personMiddleware),   // CONVIRZA_MCP_AUTH=oauth: the call acts as its person
+		server.WithToolFilter(a.personTools),                   // and sees the tools its Convirza role may use
 		server.WithHooks(hooks),                                // one Hooks value: mcp-go keeps only the last WithHooks
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
