@@ -572,6 +572,9 @@ func requesterOf(ctx context.Context) string {
 	client, session := ClientOf(ctx)
 	parts := []string{}
 	if p := PrincipalFrom(ctx); p != "" {
+		if name := PersonNameFrom(ctx); name != "" {
+			p = name + " (" + p + ")"
+		}
 		parts = append(parts, p)
 	}
 	if client != "" {

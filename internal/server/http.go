@@ -123,6 +123,7 @@ func (a *App) NewHTTP() *HTTP {
 		ctx = policy.WithPrincipal(ctx, principalOf(r))
 		if sub, ok := oauth.SubjectFrom(r.Context()); ok {
 			ctx = oauth.WithSubject(ctx, sub)
+			ctx = policy.WithPersonName(ctx, sub.Email)
 		}
 		if !trusted {
 			// Anything holding the bearer token can declare elicitation

@@ -108,3 +108,23 @@ func TestOAuthReadOnlyPersonListsReadTools(t *testing.T) {
 		t.Errorf("a ReadOnly person's read: %v", err)
 	}
 }
+
+// An approval a person's assistant asks for names the person (their
+// email) as its requester, so an approver sees who asked.
+func TestOAuthApprovalNamesItsPerson(t *testing.T) {
+	t.Parallel()
+	base, app := oauthApp(t, nil, "approval")
+	c := dial(t, base, "http", personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+	first := structured(t, callTool(t, c, "delete_group", map[string]any{"id": 1042}))
+	id, _ := first["approval_id"].(string)
+	if id == "" {
+		t.Fatalf("first call: %v", first)
+	}
+	ap, err := app.Approvals.Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ap.Requester, sandbox.DemoEmail+" (user:") {
+		t.Errorf("requester %q does not name the person", ap.Requester)
+	}
+}
