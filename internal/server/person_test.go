@@ -1,6 +1,11 @@
 package server_test
 
 import (
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -113,7 +118,7 @@ func TestOAuthReadOnlyPersonListsReadTools(t *testing.T) {
 // email) as its requester, so an approver sees who asked.
 func TestOAuthApprovalNamesItsPerson(t *testing.T) {
 	t.Parallel()
-	base, app := oauthApp(t, nil, "approval")
+	base, app := oauthApp(t, nil, "approval", "")
 	c := dial(t, base, "http", personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
 	first := structured(t, callTool(t, c, "delete_group", map[string]any{"id": 1042}))
 	id, _ := first["approval_id"].(string)
@@ -126,5 +131,101 @@ func TestOAuthApprovalNamesItsPerson(t *testing.T) {
 	}
 	if !strings.HasPrefix(ap.Requester, sandbox.DemoEmail+" (user:") {
 		t.Errorf("requester %q does not name the person", ap.Requester)
+	}
+}
+
+// approverBrowser signs email in on the approval pages with their Convirza
+// password and returns a client holding the session cookie, and the page's
+// answer.
+func approverBrowser(t *testing.T, base, email string) (*http.Client, int) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/approvals/signin",
+		strings.NewReader(url.Values{"email": {email}, "password": {sandbox.DemoPassword}, "next": {"/approvals"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return b, resp.StatusCode
+}
+
+// decideAs posts approve on approval id as the signed-in browser b.
+func decideAs(t *testing.T, b *http.Client, base, id string) (int, string) {
+	t.Helper()
+	resp, err := b.Get(base + "/approvals/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfField.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("approval page %d has no form:\n%s", resp.StatusCode, page)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/approvals/"+id+"/approve",
+		strings.NewReader(url.Values{"csrf": {html.UnescapeString(string(m[1]))}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err = b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(body)
+}
+
+// Under CONVIRZA_MCP_AUTH=oauth approvers are people: they sign in on the
+// approval pages with their Convirza account (an MCP access token is never
+// accepted there); with confirmation.approver: other, the person whose
+// assistant asked cannot approve it, another person can, and a ReadOnly
+// user cannot approve anything.
+func TestOAuthApproversArePeople(t *testing.T) {
+	t.Parallel()
+	base, app := oauthApp(t, nil, "approval", "confirmation:\n  approver: other\n")
+	adminTok := personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
+	c := dial(t, base, "http", adminTok, mcp.ProtocolVersion20250618)
+	first := structured(t, callTool(t, c, "delete_group", map[string]any{"id": 1042}))
+	id, _ := first["approval_id"].(string)
+	if id == "" {
+		t.Fatalf("first call: %v", first)
+	}
+
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/approvals/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+adminTok)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the approval page with an MCP access token: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if _, code := approverBrowser(t, base, "nobody@summit-demo.example"); code != http.StatusUnauthorized {
+		t.Errorf("a wrong sign-in answered %d", code)
+	}
+
+	self, code := approverBrowser(t, base, sandbox.DemoEmail)
+	if code != http.StatusSeeOther {
+		t.Fatalf("the admin's sign-in answered %d", code)
+	}
+	if code, body := decideAs(t, self, base, id); code != http.StatusForbidden || !strings.Contains(body, "four eyes") {
+		t.Errorf("the asker approving their own: %d %s", code, body)
+	}
+	ro, _ := approverBrowser(t, base, sandbox.ReadOnlyEmail)
+	if code, body := decideAs(t, ro, base, id); code != http.StatusForbidden || !strings.Contains(body, "ReadOnly") {
+		t.Errorf("a ReadOnly approver: %d %s", code, body)
+	}
+	if ap, err := app.Approvals.Get(t.Context(), id); err != nil || ap.State != "pending" {
+		t.Fatalf("after two refusals: %+v %v", ap, err)
+	}
+	other, _ := approverBrowser(t, base, sandbox.StandardEmail)
+	if code, body := decideAs(t, other, base, id); code != http.StatusSeeOther {
+		t.Errorf("another person approving: %d %s", code, body)
+	}
+	ap, err := app.Approvals.Get(t.Context(), id)
+	if err != nil || ap.State != "approved" || ap.Approver != sandbox.StandardEmail {
+		t.Fatalf("approved: %+v %v", ap, err)
 	}
 }
