@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"html"
 	"io"
 	"net/http"
@@ -8,8 +9,10 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/convirza/convirza-mcp/internal/sandbox"
@@ -227,5 +230,50 @@ func TestOAuthApproversArePeople(t *testing.T) {
 	ap, err := app.Approvals.Get(t.Context(), id)
 	if err != nil || ap.State != "approved" || ap.Approver != sandbox.StandardEmail {
 		t.Fatalf("approved: %+v %v", ap, err)
+	}
+}
+
+// formAnswer accepts every form question, counting them.
+type formAnswer struct{ asked *atomic.Int64 }
+
+func (f formAnswer) Elicit(context.Context, mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	f.asked.Add(1)
+	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{
+		Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"confirm": true}}}, nil
+}
+
+// Under the four-eyes rule the client's own form is never the approval,
+// even where the policy trusts client elicitation: the person asking would
+// be the one answering. Without the rule, the same form confirms.
+func TestOAuthFourEyesTurnsFormElicitationOff(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		policy string
+		asked  int64
+	}{
+		{"confirmation:\n  mode: elicitation\n  client_elicitation: trusted\n", 1},
+		{"confirmation:\n  mode: elicitation\n  client_elicitation: trusted\n  approver: other\n", 0},
+	} {
+		base, _ := oauthApp(t, nil, "elicitation", tc.policy)
+		tr, err := transportFor(base, personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var asked atomic.Int64
+		c := client.NewClient(tr, client.WithElicitationHandler(formAnswer{&asked}), client.WithProtocolVersion(mcp.ProtocolVersion20250618))
+		t.Cleanup(func() { _ = c.Close() })
+		if err := c.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		init := mcp.InitializeRequest{}
+		init.Params.ClientInfo = mcp.Implementation{Name: "four-eyes-test", Version: "1"}
+		init.Params.ProtocolVersion = mcp.ProtocolVersion20250618
+		if _, err := c.Initialize(t.Context(), init); err != nil {
+			t.Fatal(err)
+		}
+		res := callTool(t, c, "delete_group", map[string]any{"id": 1042})
+		if got := asked.Load(); got != tc.asked {
+			t.Errorf("policy %q: the form was asked %d times, want %d (answer %s)", tc.policy, got, tc.asked, resultText(res))
+		}
 	}
 }
