@@ -277,3 +277,22 @@ func TestOAuthFourEyesTurnsFormElicitationOff(t *testing.T) {
 		}
 	}
 }
+
+// Resources read as their person too: the org tree, Admin-only at
+// Convirza, is refused to a Standard user and given to the Admin.
+func TestOAuthResourcesReadAsTheirPerson(t *testing.T) {
+	t.Parallel()
+	base := oauthServer(t, nil)
+	read := func(email string) (*mcp.ReadResourceResult, error) {
+		c := dial(t, base, "http", personTokens(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+		req := mcp.ReadResourceRequest{}
+		req.Params.URI = "convirza://org-tree"
+		return c.ReadResource(t.Context(), req)
+	}
+	if _, err := read(sandbox.StandardEmail); err == nil || !strings.Contains(err.Error(), "Standard") {
+		t.Errorf("a Standard user read the Admin-only org tree: %v", err)
+	}
+	if res, err := read(sandbox.DemoEmail); err != nil || len(res.Contents) == 0 {
+		t.Errorf("the Admin's org tree: %v", err)
+	}
+}
