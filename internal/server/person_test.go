@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -294,5 +295,28 @@ func TestOAuthResourcesReadAsTheirPerson(t *testing.T) {
 	}
 	if res, err := read(sandbox.DemoEmail); err != nil || len(res.Contents) == 0 {
 		t.Errorf("the Admin's org tree: %v", err)
+	}
+}
+
+// A person whose Convirza tokens the server no longer holds (an operator
+// removed them, the store key changed) is told to sign in again, and
+// nothing is done with anyone else's login.
+func TestOAuthSignedOutPersonIsToldToSignIn(t *testing.T) {
+	t.Parallel()
+	base, app := oauthApp(t, nil, "token", "")
+	c := dial(t, base, "http", personTokens(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+	var uid float64
+	if p := structured(t, callTool(t, c, "get_profile", nil)); p["user"] != nil {
+		uid, _ = p["user"].(map[string]any)["user_id"].(float64)
+	}
+	if uid == 0 {
+		t.Fatal("get_profile names nobody")
+	}
+	if err := app.Store.Delete(t.Context(), "oauth/person/"+strconv.Itoa(int(uid))+"/convirza"); err != nil {
+		t.Fatal(err)
+	}
+	res := callTool(t, c, "get_profile", nil)
+	if msg := resultText(res); !res.IsError || !strings.Contains(msg, "sign in again") || strings.Contains(msg, sandbox.StandardEmail) {
+		t.Errorf("a signed-out person's call: %v %s", res.IsError, msg)
 	}
 }

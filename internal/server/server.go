@@ -148,7 +148,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log, MediaDir: cfg.MediaDir}
-	if err := a.Deps.Convirza.Configured(); err != nil {
+	if err := a.Deps.Convirza.Configured(); err != nil && a.OAuth == nil { // under oauth, calls use each person's login
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())
 	}
 
