@@ -51,8 +51,11 @@ type Approval struct {
 	Arguments json.RawMessage `json:"arguments,omitempty"` // masked as in the audit log
 	Preview   any             `json:"preview,omitempty"`
 	Requester string          `json:"requester,omitempty"`
-	Requested time.Time       `json:"requested"`
-	Expires   time.Time       `json:"expires"`
+	// Principal is who asked, as tokens are bound ("user:<id>" for a
+	// signed-in person): the four-eyes rule compares approvers with it.
+	Principal string    `json:"principal,omitempty"`
+	Requested time.Time `json:"requested"`
+	Expires   time.Time `json:"expires"`
 	// State is pending, approved, declined, or redeemed (executed).
 	State    string    `json:"state"`
 	Approver string    `json:"approver,omitempty"`

@@ -253,7 +253,7 @@ func (c *Confirmer) request(ctx context.Context, call Call, b Binding, pv *Previ
 		args, _ = json.Marshal(MaskArguments(call.Args))
 	}
 	ap = &Approval{ID: newApprovalID(), Tool: call.Tool, Action: pv.Action, Arguments: args, Preview: pv.Details,
-		Requester: requesterOf(ctx), Requested: time.Now().UTC(), Expires: exp, Nonce: nonce}
+		Requester: requesterOf(ctx), Principal: PrincipalFrom(ctx), Requested: time.Now().UTC(), Expires: exp, Nonce: nonce}
 	if err := c.Approvals.open(ctx, ap); err != nil {
 		return "", time.Time{}, nil, err
 	}
@@ -572,6 +572,9 @@ func requesterOf(ctx context.Context) string {
 	client, session := ClientOf(ctx)
 	parts := []string{}
 	if p := PrincipalFrom(ctx); p != "" {
+		if name := PersonNameFrom(ctx); name != "" {
+			p = name + " (" + p + ")"
+		}
 		parts = append(parts, p)
 	}
 	if client != "" {

@@ -85,6 +85,21 @@ func WithPrincipal(ctx context.Context, p string) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
+type personNameKey struct{}
+
+// WithPersonName records the name of the person the principal is (their
+// email, under per-person sign-in), for the approval record's requester:
+// an approver sees who asked, not a user id.
+func WithPersonName(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, personNameKey{}, name)
+}
+
+// PersonNameFrom returns the name WithPersonName recorded, or "".
+func PersonNameFrom(ctx context.Context) string {
+	n, _ := ctx.Value(personNameKey{}).(string)
+	return n
+}
+
 // PrincipalFrom returns the caller recorded by WithPrincipal, or "".
 func PrincipalFrom(ctx context.Context) string {
 	p, _ := ctx.Value(principalKey{}).(string)

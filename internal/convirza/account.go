@@ -19,6 +19,13 @@ type AccountService struct{ c *Client }
 // such answer was seen, is GET /auth/profile asked: an endpoint the API
 // docs do not list (assumed).
 func (s *AccountService) Profile(ctx context.Context) (*Profile, error) {
+	if p, ok := CallerFrom(ctx); ok && p.User.UserID != 0 {
+		u := p.User
+		if u.Role == "" {
+			u.Role = roleName(u.RoleID)
+		}
+		return &Profile{User: u}, nil
+	}
 	if _, err := s.c.tokens.Token(ctx); err != nil {
 		return nil, err
 	}

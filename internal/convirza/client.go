@@ -205,7 +205,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		h.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload}, c.tokens)
+	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: u, Header: h, Body: payload}, c.credentials(ctx))
 	if err != nil {
 		return Meta{}, err
 	}
@@ -215,7 +215,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // doStream is do for a streamed body that is not JSON (multipart uploads).
 func (c *Client) doStream(ctx context.Context, method, path, contentType string, body *upstream.Stream, out any) (Meta, error) {
 	h := http.Header{"Accept": {"application/json"}, "Content-Type": {contentType}}
-	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: c.api + path, Header: h, Stream: body}, c.tokens)
+	resp, err := c.http.DoAuthorized(ctx, upstream.Request{Method: method, URL: c.api + path, Header: h, Stream: body}, c.credentials(ctx))
 	if err != nil {
 		return Meta{}, err
 	}

@@ -20,9 +20,11 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/policy"
 )
@@ -65,10 +67,18 @@ type approvalPages struct {
 	links *oneTimeLinks
 	// off, when set, is why nobody can sign in (no approver token on the
 	// HTTP listener): every page answers 401 saying so.
-	off   string
-	cross *http.CrossOriginProtection
-	mux   *http.ServeMux
-	now   func() time.Time
+	off string
+	// people, under CONVIRZA_MCP_AUTH=oauth, signs approvers in with
+	// their Convirza email and password (nil: approver tokens only);
+	// clientIP names the address their sign-in limits count.
+	people   personSignIn
+	clientIP func(*http.Request) string
+	// otherApprover is the policy's four-eyes rule (confirmation.approver:
+	// other): a person may not approve what their own assistant asked.
+	otherApprover bool
+	cross         *http.CrossOriginProtection
+	mux           *http.ServeMux
+	now           func() time.Time
 }
 
 // pagesOptions configure approvalPages.
@@ -82,16 +92,28 @@ type pagesOptions struct {
 	links          *oneTimeLinks
 	// trusted is an origin whose posts are the pages' own (the public
 	// URL's, when a proxy rewrites Host); "" for none.
-	trusted string
+	trusted       string
+	people        personSignIn
+	clientIP      func(*http.Request) string
+	otherApprover bool
+}
+
+// personSignIn checks a person's Convirza email and password
+// (oauth.Server.SignIn).
+type personSignIn interface {
+	SignIn(ctx context.Context, ip, email, password string) (oauth.Identity, error)
 }
 
 func newApprovalPages(o pagesOptions) *approvalPages {
 	p := &approvalPages{approvals: o.approvals, store: o.store, log: o.log, secure: o.secure, cookie: o.cookie,
-		links: o.links, now: time.Now}
+		links: o.links, now: time.Now, people: o.people, clientIP: o.clientIP, otherApprover: o.otherApprover}
+	if p.clientIP == nil {
+		p.clientIP = remoteHost
+	}
 	for _, t := range o.approverTokens {
 		p.tokens = append(p.tokens, sha256.Sum256([]byte(t)))
 	}
-	if len(p.tokens) == 0 && p.links == nil {
+	if len(p.tokens) == 0 && p.links == nil && p.people == nil {
 		p.off = "The approval pages are off: no approver token is set. Set CONVIRZA_MCP_APPROVER_TOKEN on the server " +
 			"(a secret for the people who approve, never the MCP client's CONVIRZA_MCP_AUTH_TOKEN) to sign in here, " +
 			"or approve from a terminal with `convirza-mcp approvals approve ID` against the same state store."
@@ -146,6 +168,10 @@ type approver struct {
 	// Authorization header (no cookie, so no cross-site forgery to fear).
 	csrf   string
 	bearer bool
+	// userID and roleID: a person signed in with their Convirza account
+	// (0: an approver token or the desktop page).
+	userID int64
+	roleID int
 }
 
 // approverSession is a signed-in approver, kept in the store under a
@@ -154,6 +180,8 @@ type approverSession struct {
 	Approver string    `json:"approver"`
 	CSRF     string    `json:"csrf"`
 	Expires  time.Time `json:"expires"`
+	UserID   int64     `json:"user_id,omitempty"`
+	RoleID   int       `json:"role_id,omitempty"`
 }
 
 func sessionKey(id string) string {
@@ -199,7 +227,7 @@ func (p *approvalPages) who(r *http.Request) (approver, bool, error) {
 	if err != nil || s == nil {
 		return approver{}, false, err
 	}
-	return approver{name: s.Approver, csrf: s.CSRF}, true, nil
+	return approver{name: s.Approver, csrf: s.CSRF, userID: s.UserID, roleID: s.RoleID}, true, nil
 }
 
 func (p *approvalPages) session(ctx context.Context, id string) (*approverSession, error) {
@@ -219,8 +247,14 @@ func (p *approvalPages) session(ctx context.Context, id string) (*approverSessio
 
 // signIn opens a session for name and sets its cookie.
 func (p *approvalPages) signIn(w http.ResponseWriter, r *http.Request, name string) error {
+	return p.openSession(w, r, approverSession{Approver: name})
+}
+
+// openSession opens the session s (its secrets and expiry filled in here)
+// and sets its cookie.
+func (p *approvalPages) openSession(w http.ResponseWriter, r *http.Request, s approverSession) error {
 	id, csrf := randomToken(), randomToken()
-	s := approverSession{Approver: name, CSRF: csrf, Expires: p.now().Add(approverSessionTTL)}
+	s.CSRF, s.Expires = csrf, p.now().Add(approverSessionTTL)
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -330,6 +364,15 @@ func (p *approvalPages) decide(approve bool) http.HandlerFunc {
 			p.message(w, http.StatusForbidden, "Refused", "This form is stale or did not come from this page. Reload the approval page and decide again.")
 			return
 		}
+		if approve {
+			if why, err := p.mayApprove(r.Context(), a, id); err != nil {
+				p.unavailable(w, err)
+				return
+			} else if why != "" {
+				p.answer(w, r, a, id, http.StatusForbidden, why, nil)
+				return
+			}
+		}
 		ap, err := p.approvals.Decide(r.Context(), id, approve, a.name, policy.ChannelPage)
 		status := http.StatusOK
 		note := ""
@@ -398,6 +441,10 @@ func (p *approvalPages) serveSignin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := r.PostFormValue("next")
+	if p.people != nil && r.PostFormValue("email") != "" {
+		p.personSignin(w, r, next)
+		return
+	}
 	tok := strings.TrimSpace(r.PostFormValue("token"))
 	if !p.matchToken(tok) {
 		p.log.Warn("approval pages: a sign-in with a wrong token was refused", "remote", remoteHost(r))
@@ -460,7 +507,8 @@ func (p *approvalPages) signinPage(w http.ResponseWriter, r *http.Request, statu
 			"(each approval opens a new one), or approve from a terminal with `convirza-mcp approvals approve ID`.")
 		return
 	}
-	p.render(w, status, "signin", pageData{Title: "Approver sign-in", Next: safeNext(next), Problem: problem})
+	p.render(w, status, "signin", pageData{Title: "Approver sign-in", Next: safeNext(next), Problem: problem,
+		People: p.people != nil, Tokens: len(p.tokens) > 0})
 }
 
 func (p *approvalPages) message(w http.ResponseWriter, status int, title, text string) {
@@ -498,9 +546,12 @@ type pageData struct {
 	Title, Who, CSRF, Next, Problem, Text, Note string
 	// Cookie: the approver is signed in with a cookie (a sign-out button).
 	Cookie bool
-	List   []policy.Approval
-	A      *policy.Approval
-	Now    time.Time
+	// People and Tokens: the sign-in form takes a Convirza email and
+	// password, an approver token.
+	People, Tokens bool
+	List           []policy.Approval
+	A              *policy.Approval
+	Now            time.Time
 }
 
 func (p *approvalPages) render(w http.ResponseWriter, status int, name string, d pageData) {
@@ -568,11 +619,16 @@ var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{define "message"}}{{template "head" .}}<h1>{{.Title}}</h1><p>{{.Text}}</p>{{template "foot" .}}{{end}}
 
 {{define "signin"}}{{template "head" .}}<h1>Approver sign-in</h1>
-<p>Sign in with the approver token (CONVIRZA_MCP_APPROVER_TOKEN) to see and decide the actions an assistant asked for.</p>
 {{if .Problem}}<p class="note">{{.Problem}}</p>{{end}}
+{{if .People}}<p>Sign in with your Convirza email and password to see and decide the actions an assistant asked for.</p>
 <form method="post" action="/approvals/signin"><input type="hidden" name="next" value="{{.Next}}">
-<p><label>Approver token <input type="password" name="token" autocomplete="current-password" required autofocus></label></p>
-<p><button type="submit" name="signin">Sign in</button></p></form>{{template "foot" .}}{{end}}
+<p><label>Email <input type="email" name="email" autocomplete="username" required autofocus></label></p>
+<p><label>Password <input type="password" name="password" autocomplete="current-password" required></label></p>
+<p><button type="submit" name="signin">Sign in</button></p></form>{{end}}
+{{if or .Tokens (not .People)}}<p>Sign in with the approver token (CONVIRZA_MCP_APPROVER_TOKEN) to see and decide the actions an assistant asked for.</p>
+<form method="post" action="/approvals/signin"><input type="hidden" name="next" value="{{.Next}}">
+<p><label>Approver token <input type="password" name="token" autocomplete="current-password" required{{if not .People}} autofocus{{end}}></label></p>
+<p><button type="submit" name="signin">Sign in</button></p></form>{{end}}{{template "foot" .}}{{end}}
 
 {{define "list"}}{{template "head" .}}<h1>Approvals</h1>
 {{if .List}}<table><tr><th>Approval</th><th>Action</th><th>State</th><th>Expires</th></tr>
@@ -598,3 +654,61 @@ var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{
 </p>{{else if eq .State "expired"}}<p>This approval has expired: nothing will be executed. The assistant must ask again.</p>{{end}}
 {{end}}{{template "foot" .}}{{end}}
 `))
+
+// personSignin signs an approver in with their Convirza email and password
+// (CONVIRZA_MCP_AUTH=oauth): the approver is then named by their email. A
+// ReadOnly Convirza user may sign in (to see, and decline) but never
+// approve.
+func (p *approvalPages) personSignin(w http.ResponseWriter, r *http.Request, next string) {
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	id, err := p.people.SignIn(r.Context(), p.clientIP(r), email, r.PostFormValue("password"))
+	var limited *oauth.LimitedError
+	switch {
+	case errors.Is(err, oauth.ErrBadCredentials):
+		p.log.Warn("approval pages: a person's sign-in was refused", "remote", remoteHost(r))
+		w.Header().Set("WWW-Authenticate", `Bearer realm="convirza-mcp approvals"`)
+		p.signinPage(w, r, http.StatusUnauthorized, next, "Wrong email or password.")
+		return
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", fmt.Sprint(int(limited.Wait.Seconds())+1))
+		p.signinPage(w, r, http.StatusTooManyRequests, next, "Too many sign-ins just now: wait a minute and try again.")
+		return
+	case err != nil:
+		p.log.Warn("approval pages: a person's sign-in failed", "err", err)
+		p.message(w, http.StatusServiceUnavailable, "Unavailable", "Convirza or the server's state store cannot be reached just now; try again shortly.")
+		return
+	}
+	if err := p.openSession(w, r, approverSession{Approver: id.Email, UserID: id.UserID, RoleID: id.RoleID}); err != nil {
+		p.unavailable(w, err)
+		return
+	}
+	p.log.Info("approver signed in", "approver", id.Email, "user", id.UserID)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+}
+
+// mayApprove says why the approver a may not approve approval id ("" when
+// they may): a ReadOnly Convirza user could not do the action themselves,
+// and under the four-eyes rule nobody approves what their own assistant
+// asked.
+func (p *approvalPages) mayApprove(ctx context.Context, a approver, id string) (string, error) {
+	if a.userID == 0 {
+		return "", nil
+	}
+	if a.roleID == roleReadOnly {
+		return "Your Convirza role (ReadOnly) could not do this action, so you cannot approve it. Nothing was decided.", nil
+	}
+	if !p.otherApprover {
+		return "", nil
+	}
+	ap, err := p.approvals.Get(ctx, id)
+	if errors.Is(err, policy.ErrNoApproval) {
+		return "", nil // Decide answers it
+	}
+	if err != nil {
+		return "", err
+	}
+	if ap.Principal == "user:"+strconv.FormatInt(a.userID, 10) {
+		return "Your own assistant asked for this, and this server's policy wants another person to approve it (four eyes). Nothing was decided.", nil
+	}
+	return "", nil
+}

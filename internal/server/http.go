@@ -115,14 +115,22 @@ func (a *App) NewHTTP() *HTTP {
 	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" {
 		h.publicOrigin = u.Scheme + "://" + u.Host
 	}
-	h.approvals = newApprovalPages(pagesOptions{approvals: a.Approvals, store: a.Store, log: a.log,
+	otherApprover := a.Plan != nil && a.Plan.Policy.Policy.OtherApprover
+	po := pagesOptions{approvals: a.Approvals, store: a.Store, log: a.log,
 		approverTokens: cfg.ApproverTokens(), secure: strings.HasPrefix(cfg.PublicURL, "https://"),
-		cookie: "convirza-approver", trusted: h.publicOrigin})
-	trusted := a.Plan != nil && a.Plan.Policy.Policy.TrustClientElicitation
+		cookie: "convirza-approver", trusted: h.publicOrigin, clientIP: h.clientAddr, otherApprover: otherApprover}
+	if a.OAuth != nil {
+		po.people = a.OAuth // approvers sign in as people, with their Convirza account
+	}
+	h.approvals = newApprovalPages(po)
+	// Under the four-eyes rule the client's own form is never an approval:
+	// the person asking would be the one answering.
+	trusted := a.Plan != nil && a.Plan.Policy.Policy.TrustClientElicitation && !otherApprover
 	withPrincipal := func(ctx context.Context, r *http.Request) context.Context {
 		ctx = policy.WithPrincipal(ctx, principalOf(r))
 		if sub, ok := oauth.SubjectFrom(r.Context()); ok {
 			ctx = oauth.WithSubject(ctx, sub)
+			ctx = policy.WithPersonName(ctx, sub.Email)
 		}
 		if !trusted {
 			// Anything holding the bearer token can declare elicitation

@@ -20,6 +20,7 @@ import (
 
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
@@ -27,12 +28,20 @@ import (
 // confirmation mode token) on a loopback port that is its public URL.
 func oauthServer(t *testing.T, log *slog.Logger) string {
 	t.Helper()
+	base, _ := oauthApp(t, log, "token", "")
+	return base
+}
+
+// oauthApp is oauthServer in a confirmation mode and under a policy file
+// (YAML; "" for none), with its App.
+func oauthApp(t *testing.T, log *slog.Logger, mode, policy string) (string, *server.App) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	app := testenv.Start(t, testenv.Options{Log: log, ConfirmMode: "token", Configure: func(c *config.Config) {
+	app := testenv.Start(t, testenv.Options{Log: log, ConfirmMode: mode, Policy: policy, Configure: func(c *config.Config) {
 		c.Transport, c.Addr, c.Auth, c.PublicURL = "http", ln.Addr().String(), config.AuthOAuth, base
 	}})
 	if app.OAuth == nil {
@@ -43,7 +52,7 @@ func oauthServer(t *testing.T, log *slog.Logger) string {
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return base
+	return base, app
 }
 
 var (

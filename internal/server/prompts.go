@@ -32,7 +32,7 @@ const (
 // extras registers the progress middleware, prompts, resources and
 // completions of the tools the plan serves.
 func (a *App) extras(plan *Plan, g tools.Guards) {
-	x := &extras{served: map[string]tools.Tool{}, deps: a.Deps, guards: g}
+	x := &extras{served: map[string]tools.Tool{}, deps: a.Deps, guards: g, asPerson: a.personMiddleware}
 	for _, t := range plan.Tools {
 		x.served[t.Name] = t
 	}
@@ -55,6 +55,9 @@ type extras struct {
 	served map[string]tools.Tool
 	deps   *tools.Deps
 	guards tools.Guards
+	// asPerson makes a call act as the request's person, as tool calls do
+	// (CONVIRZA_MCP_AUTH=oauth; a no-op otherwise).
+	asPerson func(server.ToolHandlerFunc) server.ToolHandlerFunc
 }
 
 // has reports whether every named tool is served.
@@ -76,7 +79,11 @@ func (x *extras) call(ctx context.Context, name string, args map[string]any) (ma
 	}
 	req := mcp.CallToolRequest{}
 	req.Params.Name, req.Params.Arguments = name, args
-	res, err := t.Handler(x.deps, x.guards)(ctx, req)
+	h := t.Handler(x.deps, x.guards)
+	if x.asPerson != nil {
+		h = x.asPerson(h)
+	}
+	res, err := h(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -148,7 +148,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	a.Deps = &tools.Deps{Convirza: convirza.New(ccfg, hc, log), Talkdesk: talkdesk.New(tcfg, hc, log), Log: log, MediaDir: cfg.MediaDir}
-	if err := a.Deps.Convirza.Configured(); err != nil {
+	if err := a.Deps.Convirza.Configured(); err != nil && a.OAuth == nil { // under oauth, calls use each person's login
 		log.Warn("Convirza tools will answer with an error until credentials are set", "why", err.Error())
 	}
 
@@ -188,6 +188,8 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	mcpOpts := []server.ServerOption{
 		server.WithToolHandlerMiddleware(a.obs.toolMiddleware), // outermost: sees what the client gets
 		server.WithToolHandlerMiddleware(a.fence.middleware),   // a replica whose policy differs refuses
+		server.WithToolHandlerMiddleware(a.personMiddleware),   // CONVIRZA_MCP_AUTH=oauth: the call acts as its person
+		server.WithToolFilter(a.personTools),                   // and sees the tools its Convirza role may use
 		server.WithHooks(hooks),                                // one Hooks value: mcp-go keeps only the last WithHooks
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
