@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/invopop/jsonschema"
 )
@@ -59,12 +60,12 @@ const (
 func compactTools(enabled []Tool) []Tool {
 	search := Define(Spec{Name: "search_tools", Title: "Search tools", Class: policy.Read, Toolset: "compact", Local: true,
 		Description: "Find tools for a task: each match's name, class (R read, W write, D destructive, W$ costs money), input_schema and run_with (call_read_tool or call_write_tool)."},
-		func(_ context.Context, _ *Deps, a SearchToolsArgs) (map[string]any, error) {
+		func(ctx context.Context, _ *Deps, a SearchToolsArgs) (map[string]any, error) {
 			limit := a.Limit
 			if limit == 0 {
 				limit = 5
 			}
-			return searchTools(enabled, a.Query, limit), nil
+			return searchTools(mayRun(ctx, enabled), a.Query, limit), nil
 		}, AccountWide())
 	unused := func(context.Context, *Deps, CallToolArgs) (any, error) {
 		return nil, errors.New("the dispatchers run through Compact's handler")
@@ -76,6 +77,22 @@ func compactTools(enabled []Tool) []Tool {
 		Description: "Run a tool that changes something (class W, D or W$) found with search_tools: name plus arguments. Destructive or costly ones need a person's confirmation, exactly as when called directly."},
 		unused, AccountWide())
 	return []Tool{search, read, write}
+}
+
+// mayRun narrows the tools to what the request's person may run: a
+// ReadOnly Convirza user (CONVIRZA_MCP_AUTH=oauth) finds only reads, as
+// their tools/list holds only call_read_tool.
+func mayRun(ctx context.Context, enabled []Tool) []Tool {
+	if c, ok := convirza.CallerFrom(ctx); !ok || !c.ReadOnly() {
+		return enabled
+	}
+	out := make([]Tool, 0, len(enabled))
+	for _, t := range enabled {
+		if t.Class == policy.Read {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // dispatcherOf names the compact dispatcher that runs t.

@@ -4,15 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
+	"log/slog"
+	"maps"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/store"
+	"github.com/convirza/convirza-mcp/internal/testenv"
 	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 )
 
@@ -197,5 +205,77 @@ func TestLogoutWithSandbox(t *testing.T) {
 	}
 	if code, _, errs := runWithEnv(t, map[string]string{"CONVIRZA_MCP_STATE_DIR": t.TempDir()}, "logout", "extra"); code != 2 || !strings.Contains(errs, "unexpected argument") {
 		t.Fatalf("extra argument: %d %s", code, errs)
+	}
+}
+
+// An operator offboards a person: `logout --user ID`, run with the
+// deployment's settings, ends every sign-in of theirs in the shared store,
+// so the server refuses their token at their next request, and leaves
+// everyone else signed in.
+func TestLogoutUserEndsAPersonsSignIns(t *testing.T) {
+	sb := sandboxenv.Start(t, sandbox.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	vars := upstreamEnv(sb, t.TempDir())
+	maps.Copy(vars, map[string]string{"CONVIRZA_MCP_TRANSPORT": "http", "CONVIRZA_MCP_AUTH": "oauth",
+		"CONVIRZA_MCP_ADDR": ln.Addr().String(), "CONVIRZA_MCP_PUBLIC_URL": base})
+	cfg, err := config.Load(t.Context(), envconfig.MapLookuper(vars), config.NewFlags(flag.NewFlagSet("t", flag.ContinueOnError)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := server.New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Close)
+	srv := httptest.NewUnstartedServer(app.NewHTTP())
+	_ = srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	standard := testenv.SignIn(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string)
+	readOnly := testenv.SignIn(t, base, sandbox.ReadOnlyEmail, base+"/mcp")["access_token"].(string)
+	initialize := func(tok string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(
+			`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := initialize(standard); s != http.StatusOK {
+		t.Fatalf("a signed-in person's initialize answered %d", s)
+	}
+
+	code, out, errs := runWithEnv(t, vars, "logout", "--user", "2") // the sandbox's Standard user
+	if code != 0 || !strings.Contains(out, "Convirza user 2: 1 sign-in(s) ended") {
+		t.Fatalf("logout --user: exit %d\n%s%s", code, out, errs)
+	}
+	if strings.Contains(out+errs, standard) {
+		t.Fatal("logout --user printed the person's token")
+	}
+	if s := initialize(standard); s != http.StatusUnauthorized {
+		t.Fatalf("the offboarded person's token answers %d, want 401", s)
+	}
+	if s := initialize(readOnly); s != http.StatusOK {
+		t.Fatalf("another person's token answers %d after someone else's offboarding", s)
+	}
+
+	delete(vars, "CONVIRZA_MCP_AUTH")
+	if code, _, errs := runWithEnv(t, vars, "logout", "--user", "2"); code != 2 || !strings.Contains(errs, "CONVIRZA_MCP_AUTH=oauth") {
+		t.Fatalf("logout --user without oauth: exit %d %s", code, errs)
+	}
+	if code, _, errs := runWithEnv(t, vars, "tools", "--user", "2"); code != 2 || !strings.Contains(errs, "--user is for logout") {
+		t.Fatalf("--user on another command: exit %d %s", code, errs)
 	}
 }

@@ -12,6 +12,7 @@
 //	convirza-mcp sandbox [--addr 127.0.0.1:9090] [--access-ttl D] [--talkdesk-token-ttl D]
 //	                                    the simulator of both upstreams alone
 //	convirza-mcp logout [flags]         revoke and forget the upstream tokens the server obtained
+//	convirza-mcp logout --user ID       end one person's sign-ins (CONVIRZA_MCP_AUTH=oauth)
 //
 // Every subcommand accepts --sandbox.
 package main
@@ -76,6 +77,7 @@ const usage = `Usage:
   convirza-mcp call TOOL ['JSON'] [flags]  run one tool through the same validation and policy
   convirza-mcp policy check FILE [flags]   validate a policy file and print the tools it serves
   convirza-mcp logout [flags]              revoke and forget the upstream tokens the server obtained
+  convirza-mcp logout --user ID [flags]    end a person's sign-ins everywhere (CONVIRZA_MCP_AUTH=oauth: offboarding)
   convirza-mcp approvals list | show ID | approve ID | decline ID [flags]
                                            pending confirmations: list, show, and decide them on
                                            this terminal (same state store as serve; --sandbox too)
@@ -102,6 +104,7 @@ func run(ctx context.Context, args []string, e env) int {
 	yes := fs.Bool("yes", false, "call: confirm destructive or costly actions without asking")
 	accessTTL := fs.Duration("access-ttl", 0, "sandbox: lifetime of the simulator's Convirza access tokens (default the documented 7 days)")
 	talkdeskTTL := fs.Duration("talkdesk-token-ttl", 0, "sandbox: lifetime of the simulator's Talkdesk tokens (default the documented 10 minutes)")
+	person := fs.Int64("user", 0, "logout: end the access of the person with this Convirza user id (CONVIRZA_MCP_AUTH=oauth): every sign-in of theirs, on every replica sharing the store")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, usage)
 		fs.PrintDefaults()
@@ -111,6 +114,10 @@ func run(ctx context.Context, args []string, e env) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if *person != 0 && cmd != "logout" {
+		fmt.Fprintln(e.stderr, "convirza-mcp: --user is for logout (convirza-mcp logout --user ID)")
 		return 2
 	}
 	cfg, err := config.Load(ctx, e.lookup, flags)
@@ -195,6 +202,9 @@ func run(ctx context.Context, args []string, e env) int {
 			fmt.Fprintf(e.stderr, "convirza-mcp: unexpected argument %q\n", pos[0])
 			return 2
 		}
+		if *person != 0 {
+			return signOutPerson(ctx, app, *person, e)
+		}
 		return logout(ctx, app, e)
 	case "call":
 		if len(pos) < 1 || len(pos) > 2 {
@@ -258,6 +268,31 @@ func logout(ctx context.Context, app *server.App, e env) int {
 		fmt.Fprintln(e.stdout, "Talkdesk: no token stored: nothing to forget")
 	}
 	return code
+}
+
+// signOutPerson ends one person's access (offboarding) under
+// CONVIRZA_MCP_AUTH=oauth: every grant of theirs is deleted from the shared
+// store, so their access tokens are refused at their next request on every
+// replica and their refresh tokens no longer renew, and the Convirza tokens
+// the server held for them are revoked at Convirza and forgotten.
+func signOutPerson(ctx context.Context, app *server.App, userID int64, e env) int {
+	if userID < 0 {
+		fmt.Fprintf(e.stderr, "convirza-mcp: --user must be a Convirza user id; got %d\n", userID)
+		return 2
+	}
+	if app.OAuth == nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: --user ends a person's sign-ins, which exist only with CONVIRZA_MCP_AUTH=oauth and CONVIRZA_MCP_TRANSPORT=http: run it with the deployment's settings (and its store)")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, app.Config.UpstreamTimeout+10*time.Second)
+	defer cancel()
+	n, err := app.OAuth.RevokeSubject(ctx, userID)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: signing the person out:", err)
+		return 1
+	}
+	fmt.Fprintf(e.stdout, "Convirza user %d: %d sign-in(s) ended on every replica; the Convirza tokens held for them revoked and forgotten\n", userID, n)
+	return 0
 }
 
 // parseInterleaved lets flags come before or after positional arguments.

@@ -127,7 +127,7 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.transport, "transport", "", "stdio (default), http, or sse (a synonym of http)")
 	fs.StringVar(&f.addr, "addr", "", "listen address for --transport http (default 127.0.0.1:8080)")
 	fs.StringVar(&f.toolsets, "toolsets", "", "comma list of toolsets, \"default\" or \"all\"")
-	fs.StringVar(&f.toolMode, "tool-mode", "", "full (default: every tool listed) or compact (search_tools + call_tool)")
+	fs.StringVar(&f.toolMode, "tool-mode", "", "full (default: every tool listed) or compact (search_tools, call_read_tool, call_write_tool)")
 	fs.BoolVar(&f.readOnly, "read-only", false, "expose and allow read-only tools only")
 	fs.StringVar(&f.policy, "policy", "", "policy file (YAML)")
 	return f

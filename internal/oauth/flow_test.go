@@ -157,8 +157,8 @@ func TestRevokeSubject(t *testing.T) {
 	_, other := e.login(sandbox.ReadOnlyEmail)
 	sub := e.call("/mcp", a1.Access).json(t)
 	uid := int64(sub["user_id"].(float64))
-	if err := e.srv.RevokeSubject(context.Background(), uid); err != nil {
-		t.Fatal(err)
+	if n, err := e.srv.RevokeSubject(context.Background(), uid); err != nil || n != 2 {
+		t.Fatalf("RevokeSubject: %d grants, %v; want 2 (the person signed in twice)", n, err)
 	}
 	for _, tok := range []string{a1.Access, a2.Access} {
 		if a := e.call("/mcp", tok); a.status != http.StatusUnauthorized {

@@ -260,10 +260,10 @@ func (s *Server) revokeGrant(ctx context.Context, g grant) error {
 // and revokes and forgets their Convirza tokens: their next request gets
 // 401 (an operator offboarding someone, or Convirza refusing their refresh
 // token).
-func (s *Server) RevokeSubject(ctx context.Context, userID int64) error {
+func (s *Server) RevokeSubject(ctx context.Context, userID int64) (int, error) {
 	grants, err := s.st.List(ctx, personPrefix(userID)+"grant/")
 	if err != nil {
-		return fmt.Errorf("listing the person's grants: %w", err)
+		return 0, fmt.Errorf("listing the person's grants: %w", err)
 	}
 	var errs []error
 	for key := range grants {
@@ -276,7 +276,7 @@ func (s *Server) RevokeSubject(ctx context.Context, userID int64) error {
 	}
 	s.forgetUpstream(ctx, userID)
 	s.log.InfoContext(ctx, "person's access revoked", "user", userID, "grants", len(grants))
-	return errors.Join(errs...)
+	return len(grants) - len(errs), errors.Join(errs...)
 }
 
 // tokenError is an OAuth error answer of the token endpoint.

@@ -95,7 +95,7 @@ func (s *Server) readUpstream(ctx context.Context, who Identity) (*person, []byt
 }
 
 func (s *Server) signedOut(ctx context.Context, who Identity, why string) error {
-	if err := s.RevokeSubject(ctx, who.UserID); err != nil {
+	if _, err := s.RevokeSubject(ctx, who.UserID); err != nil {
 		s.log.WarnContext(ctx, "revoking a signed-out person's grants", "user", who.UserID, "err", err)
 	}
 	return fmt.Errorf("%w (%s)", ErrSignedOut, why)

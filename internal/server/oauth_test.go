@@ -1,12 +1,7 @@
 package server_test
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"html"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,7 +29,7 @@ func oauthServer(t *testing.T, log *slog.Logger) string {
 
 // oauthApp is oauthServer in a confirmation mode and under a policy file
 // (YAML; "" for none), with its App.
-func oauthApp(t *testing.T, log *slog.Logger, mode, policy string) (string, *server.App) {
+func oauthApp(t *testing.T, log *slog.Logger, mode, policy string, more ...func(*config.Config)) (string, *server.App) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,6 +38,9 @@ func oauthApp(t *testing.T, log *slog.Logger, mode, policy string) (string, *ser
 	base := "http://" + ln.Addr().String()
 	app := testenv.Start(t, testenv.Options{Log: log, ConfirmMode: mode, Policy: policy, Configure: func(c *config.Config) {
 		c.Transport, c.Addr, c.Auth, c.PublicURL = "http", ln.Addr().String(), config.AuthOAuth, base
+		for _, f := range more {
+			f(c)
+		}
 	}})
 	if app.OAuth == nil {
 		t.Fatal("CONVIRZA_MCP_AUTH=oauth over HTTP built no sign-in")
@@ -53,67 +51,6 @@ func oauthApp(t *testing.T, log *slog.Logger, mode, policy string) (string, *ser
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return base, app
-}
-
-var (
-	hiddenRequest = regexp.MustCompile(`<input type="hidden" name="request" value="([^"]+)">`)
-	formTarget    = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
-)
-
-// personTokens signs email in through the whole flow, as a client and its
-// person's browser do, for resource, and returns the token answer.
-func personTokens(t *testing.T, base, email, resource string) map[string]any {
-	t.Helper()
-	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	const redirect = "http://127.0.0.1:47001/cb"
-	b, _ := json.Marshal(map[string]any{"client_name": "server test", "redirect_uris": []string{redirect}})
-	resp, err := browser.Post(base+"/register", "application/json", strings.NewReader(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&reg)
-	resp.Body.Close()
-	clientID, _ := reg["client_id"].(string)
-
-	vb := make([]byte, 32)
-	_, _ = rand.Read(vb)
-	verifier := base64.RawURLEncoding.EncodeToString(vb)
-	sum := sha256.Sum256([]byte(verifier))
-	q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirect}, "state": {"s"},
-		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}, "resource": {resource}}
-	resp, err = browser.Get(base + "/authorize?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pageBody, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	req, action := hiddenRequest.FindSubmatch(pageBody), formTarget.FindSubmatch(pageBody)
-	if resp.StatusCode != http.StatusOK || req == nil || action == nil {
-		t.Fatalf("sign-in page %d:\n%s", resp.StatusCode, pageBody)
-	}
-	resp, err = browser.PostForm(html.UnescapeString(string(action[1])), url.Values{"request": {html.UnescapeString(string(req[1]))}, "email": {email}, "password": {sandbox.DemoPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Query().Get("code") == "" {
-		t.Fatalf("sign-in answered %d %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	resp, err = browser.PostForm(base+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
-		"code_verifier": {verifier}, "redirect_uri": {redirect}, "client_id": {clientID}, "resource": {resource}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&tok)
-	if resp.StatusCode != http.StatusOK || tok["access_token"] == nil {
-		t.Fatalf("token: %d %v", resp.StatusCode, tok)
-	}
-	tok["client_id"] = clientID
-	return tok
 }
 
 // With CONVIRZA_MCP_AUTH=oauth the MCP endpoints take a person's access
@@ -158,8 +95,8 @@ func TestOAuthGuardsTheMCPEndpoints(t *testing.T) {
 		t.Fatalf("resource metadata: %v", prm)
 	}
 
-	admin := personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
-	standard := personTokens(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string)
+	admin := testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
+	standard := testenv.SignIn(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string)
 	for _, proto := range []string{mcp.ProtocolVersion20250618, ""} {
 		a := dial(t, base, "http", admin, proto)
 		b := dial(t, base, "http", standard, proto)
@@ -176,7 +113,7 @@ func TestOAuthGuardsTheMCPEndpoints(t *testing.T) {
 		}
 	}
 	// The SSE transport takes a token for its own resource.
-	sseTok := personTokens(t, base, sandbox.ReadOnlyEmail, base+"/sse")["access_token"].(string)
+	sseTok := testenv.SignIn(t, base, sandbox.ReadOnlyEmail, base+"/sse")["access_token"].(string)
 	s := dial(t, base, "sse", sseTok, "")
 	if _, err := s.ListTools(t.Context(), mcp.ListToolsRequest{}); err != nil {
 		t.Fatalf("tools/list over SSE: %v", err)
@@ -204,7 +141,7 @@ func TestOAuthGuardsTheMCPEndpoints(t *testing.T) {
 func TestOAuthSignOutEndsTheSession(t *testing.T) {
 	t.Parallel()
 	base := oauthServer(t, nil)
-	tok := personTokens(t, base, sandbox.StandardEmail, base+"/mcp")
+	tok := testenv.SignIn(t, base, sandbox.StandardEmail, base+"/mcp")
 	c := dial(t, base, "http", tok["access_token"].(string), mcp.ProtocolVersion20250618)
 	if _, err := c.ListTools(t.Context(), mcp.ListToolsRequest{}); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 const signedOutText = "You are signed out of Convirza (your sign-in ended or Convirza refused it): sign in again; your MCP client opens the sign-in page at its next request."
 
 // roleReadOnly is Convirza's role_id of a ReadOnly user.
-const roleReadOnly = 3
+const roleReadOnly = convirza.RoleIDReadOnly
 
 // personMiddleware makes every tool call act as its person under
 // CONVIRZA_MCP_AUTH=oauth: the Convirza client uses the person's own

@@ -2,11 +2,13 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,7 +18,9 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
 func resultText(res *mcp.CallToolResult) string {
@@ -39,7 +43,7 @@ func TestOAuthCallsActAsTheirPerson(t *testing.T) {
 	people := []string{sandbox.DemoEmail, sandbox.StandardEmail, sandbox.ReadOnlyEmail}
 	var wg sync.WaitGroup
 	for _, email := range people {
-		tok := personTokens(t, base, email, base+"/mcp")["access_token"].(string)
+		tok := testenv.SignIn(t, base, email, base+"/mcp")["access_token"].(string)
 		c := dial(t, base, "http", tok, mcp.ProtocolVersion20250618)
 		wg.Add(1)
 		go func() {
@@ -61,8 +65,8 @@ func TestOAuthCallsActAsTheirPerson(t *testing.T) {
 	}
 	wg.Wait()
 
-	admin := dial(t, base, "http", personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
-	standard := dial(t, base, "http", personTokens(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+	admin := dial(t, base, "http", testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+	standard := dial(t, base, "http", testenv.SignIn(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
 	args := map[string]any{"id": 1042, "city": "Boulder"}
 	res := callTool(t, standard, "update_group", args)
 	if msg := resultText(res); !res.IsError || !strings.Contains(msg, "Your role (Standard) may not do this") {
@@ -79,7 +83,7 @@ func TestOAuthReadOnlyPersonListsReadTools(t *testing.T) {
 	t.Parallel()
 	base := oauthServer(t, nil)
 	list := func(email string) (*mcp.ListToolsResult, func(string, map[string]any) error) {
-		c := dial(t, base, "http", personTokens(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+		c := dial(t, base, "http", testenv.SignIn(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
 		res, err := c.ListTools(t.Context(), mcp.ListToolsRequest{})
 		if err != nil {
 			t.Fatalf("%s: tools/list: %v", email, err)
@@ -118,12 +122,61 @@ func TestOAuthReadOnlyPersonListsReadTools(t *testing.T) {
 	}
 }
 
+// In compact mode a ReadOnly person's session lists search_tools and
+// call_read_tool only, and search_tools finds them only reads: no write is
+// offered that the person could not run. An Admin finds the write.
+func TestOAuthReadOnlyPersonSearchesReadTools(t *testing.T) {
+	t.Parallel()
+	base, _ := oauthApp(t, nil, "token", "", func(c *config.Config) { c.ToolMode = "compact" })
+	search := func(email string) (names []string, listed []string) {
+		c := dial(t, base, "http", testenv.SignIn(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+		lr, err := c.ListTools(t.Context(), mcp.ListToolsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tool := range lr.Tools {
+			listed = append(listed, tool.Name)
+		}
+		req := mcp.CallToolRequest{}
+		req.Params.Name, req.Params.Arguments = "search_tools", map[string]any{"query": "delete or update a group", "limit": 10}
+		res, err := c.CallTool(t.Context(), req)
+		if err != nil || res.IsError {
+			t.Fatalf("%s: search_tools: %v %s", email, err, resultText(res))
+		}
+		var out struct {
+			Tools []struct {
+				Name  string `json:"name"`
+				Class string `json:"class"`
+			} `json:"tools"`
+		}
+		if err := json.Unmarshal([]byte(resultText(res)), &out); err != nil {
+			t.Fatalf("search_tools answer: %v\n%s", err, resultText(res))
+		}
+		for _, m := range out.Tools {
+			if m.Class != "R" {
+				names = append(names, m.Name)
+			}
+		}
+		return names, listed
+	}
+	roWrites, roListed := search(sandbox.ReadOnlyEmail)
+	if len(roWrites) > 0 {
+		t.Errorf("a ReadOnly person's search offers writes: %v", roWrites)
+	}
+	if slices.Contains(roListed, "call_write_tool") || !slices.Contains(roListed, "call_read_tool") {
+		t.Errorf("a ReadOnly person lists %v", roListed)
+	}
+	if admWrites, _ := search(sandbox.DemoEmail); !slices.Contains(admWrites, "delete_group") {
+		t.Errorf("an Admin's search for deleting a group offers %v, want delete_group among them", admWrites)
+	}
+}
+
 // An approval a person's assistant asks for names the person (their
 // email) as its requester, so an approver sees who asked.
 func TestOAuthApprovalNamesItsPerson(t *testing.T) {
 	t.Parallel()
 	base, app := oauthApp(t, nil, "approval", "")
-	c := dial(t, base, "http", personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+	c := dial(t, base, "http", testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
 	first := structured(t, callTool(t, c, "delete_group", map[string]any{"id": 1042}))
 	id, _ := first["approval_id"].(string)
 	if id == "" {
@@ -191,7 +244,7 @@ func decideAs(t *testing.T, b *http.Client, base, id string) (int, string) {
 func TestOAuthApproversArePeople(t *testing.T) {
 	t.Parallel()
 	base, app := oauthApp(t, nil, "approval", "confirmation:\n  approver: other\n")
-	adminTok := personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
+	adminTok := testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
 	c := dial(t, base, "http", adminTok, mcp.ProtocolVersion20250618)
 	first := structured(t, callTool(t, c, "delete_group", map[string]any{"id": 1042}))
 	id, _ := first["approval_id"].(string)
@@ -256,7 +309,7 @@ func TestOAuthFourEyesTurnsFormElicitationOff(t *testing.T) {
 		{"confirmation:\n  mode: elicitation\n  client_elicitation: trusted\n  approver: other\n", 0},
 	} {
 		base, _ := oauthApp(t, nil, "elicitation", tc.policy)
-		tr, err := transportFor(base, personTokens(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string))
+		tr, err := transportFor(base, testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +338,7 @@ func TestOAuthResourcesReadAsTheirPerson(t *testing.T) {
 	t.Parallel()
 	base := oauthServer(t, nil)
 	read := func(email string) (*mcp.ReadResourceResult, error) {
-		c := dial(t, base, "http", personTokens(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+		c := dial(t, base, "http", testenv.SignIn(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
 		req := mcp.ReadResourceRequest{}
 		req.Params.URI = "convirza://org-tree"
 		return c.ReadResource(t.Context(), req)
@@ -304,7 +357,7 @@ func TestOAuthResourcesReadAsTheirPerson(t *testing.T) {
 func TestOAuthSignedOutPersonIsToldToSignIn(t *testing.T) {
 	t.Parallel()
 	base, app := oauthApp(t, nil, "token", "")
-	c := dial(t, base, "http", personTokens(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+	c := dial(t, base, "http", testenv.SignIn(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
 	var uid float64
 	if p := structured(t, callTool(t, c, "get_profile", nil)); p["user"] != nil {
 		uid, _ = p["user"].(map[string]any)["user_id"].(float64)
