@@ -156,6 +156,22 @@ func (e *Effective) Serves(t ToolInfo) (bool, string) {
 	return true, ""
 }
 
+// Convirza's role names, as tools.deny_for keys them.
+const (
+	RoleAdmin    = "Admin"
+	RoleStandard = "Standard"
+	RoleReadOnly = "ReadOnly"
+)
+
+// DeniedFor reports whether the policy withholds the tool from people of
+// the Convirza role (tools.deny_for), and the pattern that does.
+func (e *Effective) DeniedFor(role, name string) (string, bool) {
+	if e == nil || e.Policy == nil {
+		return "", false
+	}
+	return firstMatch(e.Policy.DenyFor[role], name)
+}
+
 // ConfirmAlso reports whether the policy makes the tool confirmable beyond
 // its class (confirmation.require).
 func (e *Effective) ConfirmAlso(name string) bool {

@@ -52,6 +52,10 @@ type Policy struct {
 	Toolsets []string
 	// Allow and Deny are tool names or path.Match globs.
 	Allow, Deny []string
+	// DenyFor withholds tools (names or globs) from people of a Convirza
+	// role (tools.deny_for), keyed by role name: Admin, Standard, ReadOnly.
+	// It applies to people signed in with CONVIRZA_MCP_AUTH=oauth.
+	DenyFor map[string][]string `json:",omitempty"`
 	// ConfirmMode and ConfirmTTL are "" and 0 when the file leaves them out.
 	ConfirmMode Mode
 	ConfirmTTL  time.Duration
@@ -188,8 +192,13 @@ type fileDoc struct {
 	Mode     at[string]   `yaml:"mode"`
 	Toolsets list[string] `yaml:"toolsets"`
 	Tools    struct {
-		Allow list[string] `yaml:"allow"`
-		Deny  list[string] `yaml:"deny"`
+		Allow   list[string] `yaml:"allow"`
+		Deny    list[string] `yaml:"deny"`
+		DenyFor struct {
+			Admin    list[string] `yaml:"admin"`
+			Standard list[string] `yaml:"standard"`
+			ReadOnly list[string] `yaml:"read_only"`
+		} `yaml:"deny_for"`
 	} `yaml:"tools"`
 	Confirmation struct {
 		Mode              at[string]   `yaml:"mode"`
@@ -343,6 +352,17 @@ func Parse(name string, data []byte, cat Catalog) (*Policy, error) {
 	}
 	p.Allow = patterns("tools.allow", f.Tools.Allow)
 	p.Deny = patterns("tools.deny", f.Tools.Deny)
+	for _, r := range []struct {
+		role string
+		l    list[string]
+	}{{RoleAdmin, f.Tools.DenyFor.Admin}, {RoleStandard, f.Tools.DenyFor.Standard}, {RoleReadOnly, f.Tools.DenyFor.ReadOnly}} {
+		if pats := patterns("tools.deny_for", r.l); len(pats) > 0 {
+			if p.DenyFor == nil {
+				p.DenyFor = map[string][]string{}
+			}
+			p.DenyFor[r.role] = pats
+		}
+	}
 	p.Require = patterns("confirmation.require", f.Confirmation.Require)
 
 	if c := f.Confirmation.Mode; c.Set {

@@ -28,6 +28,9 @@ toolsets: [groups, users]
 tools:
   allow: [list_*, get_group]
   deny: [delete_user]
+  deny_for:
+    standard: [update_*]
+    read_only: [get_group]
 confirmation:
   mode: token
   ttl: 90s
@@ -45,6 +48,7 @@ limits:
 	}
 	want := &Policy{Source: "p.yaml", ReadOnly: true, Toolsets: []string{"groups", "users"},
 		Allow: []string{"list_*", "get_group"}, Deny: []string{"delete_user"},
+		DenyFor:     map[string][]string{RoleStandard: {"update_*"}, RoleReadOnly: {"get_group"}},
 		ConfirmMode: ModeToken, ConfirmTTL: 90 * time.Second, Require: []string{"update_group"},
 		OrgUnits: []int64{1042, 1003}, AuditFile: "/var/log/audit.jsonl",
 		Limits: Limits{NumbersPerDay: 5, BroadcastRecipientsPerDay: 2000}}
@@ -79,7 +83,9 @@ func TestParseErrors(t *testing.T) {
 		{"org unit zero", "scope:\n  org_units: [0]\n", "line 2: scope.org_units: 0 is not an org unit id"},
 		{"empty scope", "scope:\n  org_units: []\n", "line 2: scope.org_units is empty"},
 		{"key without value", "mode: read-write\naudit:\n  file:\n", "line 3: audit.file has no value"},
-		{"section not a mapping", "tools: [list_groups]\n", "line 1: tools must be a mapping of keys (allow, deny), found a list"},
+		{"section not a mapping", "tools: [list_groups]\n", "line 1: tools must be a mapping of keys (allow, deny, deny_for), found a list"},
+		{"unknown role", "tools:\n  deny_for:\n    standrd: [update_group]\n", `line 3: unknown key "standrd" under tools.deny_for; did you mean standard?`},
+		{"unknown tool for a role", "tools:\n  deny_for:\n    admin: [delete_grop]\n", `line 3: tools.deny_for: unknown tool "delete_grop"; did you mean delete_group?`},
 		{"list where a value belongs", "mode: [read-only]\n", "line 1: mode: expected a single value, found a list"},
 		{"duplicate key", "mode: read-only\nmode: read-write\n", `mapping key "mode" already defined at line 1`},
 		{"syntax", "mode: read-only\n  toolsets: [\n", "p.yaml line 2:"},

@@ -46,7 +46,7 @@ func (CallToolArgs) JSONSchemaExtend(s *jsonschema.Schema) {
 
 // CompactTools are the declarations of compact mode's tools, for the
 // schema snapshots.
-func CompactTools() []Tool { return compactTools(nil) }
+func CompactTools() []Tool { return compactTools(nil, nil) }
 
 // The compact dispatchers: reads apart from everything else, so each
 // carries annotations that are true of every tool it runs.
@@ -57,7 +57,7 @@ const (
 
 // compactTools declares search_tools over the enabled tools, and the two
 // dispatchers, whose handlers Compact gives.
-func compactTools(enabled []Tool) []Tool {
+func compactTools(enabled []Tool, eff *policy.Effective) []Tool {
 	search := Define(Spec{Name: "search_tools", Title: "Search tools", Class: policy.Read, Toolset: "compact", Local: true,
 		Description: "Find tools for a task: each match's name, class (R read, W write, D destructive, W$ costs money), input_schema and run_with (call_read_tool or call_write_tool)."},
 		func(ctx context.Context, _ *Deps, a SearchToolsArgs) (map[string]any, error) {
@@ -65,7 +65,7 @@ func compactTools(enabled []Tool) []Tool {
 			if limit == 0 {
 				limit = 5
 			}
-			return searchTools(mayRun(ctx, enabled), a.Query, limit), nil
+			return searchTools(mayRun(ctx, eff, enabled), a.Query, limit), nil
 		}, AccountWide())
 	unused := func(context.Context, *Deps, CallToolArgs) (any, error) {
 		return nil, errors.New("the dispatchers run through Compact's handler")
@@ -79,20 +79,31 @@ func compactTools(enabled []Tool) []Tool {
 	return []Tool{search, read, write}
 }
 
-// mayRun narrows the tools to what the request's person may run: a
-// ReadOnly Convirza user (CONVIRZA_MCP_AUTH=oauth) finds only reads, as
-// their tools/list holds only call_read_tool.
-func mayRun(ctx context.Context, enabled []Tool) []Tool {
-	if c, ok := convirza.CallerFrom(ctx); !ok || !c.ReadOnly() {
+// mayRun narrows the tools to what the request's person may run
+// (CONVIRZA_MCP_AUTH=oauth): a ReadOnly Convirza user finds only reads, as
+// their tools/list holds only call_read_tool, and no one finds what the
+// policy withholds from their role (tools.deny_for).
+func mayRun(ctx context.Context, eff *policy.Effective, enabled []Tool) []Tool {
+	c, ok := convirza.CallerFrom(ctx)
+	if !ok {
 		return enabled
 	}
 	out := make([]Tool, 0, len(enabled))
 	for _, t := range enabled {
-		if t.Class == policy.Read {
+		if personMay(c, eff, &t) {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// personMay tells whether the person c may run t.
+func personMay(c convirza.Caller, eff *policy.Effective, t *Tool) bool {
+	if c.ReadOnly() && t.Class != policy.Read {
+		return false
+	}
+	_, denied := eff.DeniedFor(convirza.RoleName(c.User.RoleID), t.Name)
+	return !denied
 }
 
 // dispatcherOf names the compact dispatcher that runs t.
@@ -110,7 +121,7 @@ func Compact(p *Plan, handlers map[string]server.ToolHandlerFunc, d *Deps, g Gua
 	if p == nil {
 		p = &Plan{}
 	}
-	decl := compactTools(p.Tools)
+	decl := compactTools(p.Tools, p.Policy)
 	byName := make(map[string]*Tool, len(p.Tools))
 	for i := range p.Tools {
 		byName[p.Tools[i].Name] = &p.Tools[i]
@@ -145,6 +156,9 @@ func dispatcher(self *Tool, p *Plan, byName map[string]*Tool, handlers map[strin
 		}
 		a := c.(*typedCall[CallToolArgs, any]).args
 		h, ok := handlers[a.Name]
+		if c, person := convirza.CallerFrom(ctx); ok && person && !personMay(c, p.Policy, byName[a.Name]) {
+			ok = false // not theirs to run: as if it were not here
+		}
 		if !ok {
 			if w, withheld := p.Withheld[a.Name]; withheld {
 				args, _ := json.Marshal(a.Arguments)

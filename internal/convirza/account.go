@@ -22,7 +22,7 @@ func (s *AccountService) Profile(ctx context.Context) (*Profile, error) {
 	if p, ok := CallerFrom(ctx); ok && p.User.UserID != 0 {
 		u := p.User
 		if u.Role == "" {
-			u.Role = roleName(u.RoleID)
+			u.Role = RoleName(u.RoleID)
 		}
 		return &Profile{User: u}, nil
 	}
@@ -31,7 +31,7 @@ func (s *AccountService) Profile(ctx context.Context) (*Profile, error) {
 	}
 	if u := s.c.tokens.identity(); u != nil {
 		if u.Role == "" {
-			u.Role = roleName(u.RoleID)
+			u.Role = RoleName(u.RoleID)
 		}
 		return &Profile{User: *u}, nil
 	}
@@ -45,8 +45,8 @@ func (s *AccountService) Profile(ctx context.Context) (*Profile, error) {
 	return &out, nil
 }
 
-// roleName names a documented role_id as create_user does.
-func roleName(id int) string {
+// RoleName names a documented role_id as create_user does ("" for any other).
+func RoleName(id int) string {
 	switch id {
 	case 1:
 		return schemas.RoleAdmin

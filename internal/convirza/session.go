@@ -79,7 +79,7 @@ func sessionCall(ctx context.Context, hc *upstream.Client, oauthURL, path string
 	if tr.User != nil && tr.User.UserID != 0 {
 		u := *tr.User
 		if u.Role == "" {
-			u.Role = roleName(u.RoleID)
+			u.Role = RoleName(u.RoleID)
 		}
 		s.User = &u
 	}

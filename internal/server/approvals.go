@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/policy"
@@ -76,9 +77,12 @@ type approvalPages struct {
 	// otherApprover is the policy's four-eyes rule (confirmation.approver:
 	// other): a person may not approve what their own assistant asked.
 	otherApprover bool
-	cross         *http.CrossOriginProtection
-	mux           *http.ServeMux
-	now           func() time.Time
+	// deniedFor, when set, is the policy's tools.deny_for: a person may
+	// not approve a tool the policy withholds from their role.
+	deniedFor func(role, tool string) (string, bool)
+	cross     *http.CrossOriginProtection
+	mux       *http.ServeMux
+	now       func() time.Time
 }
 
 // pagesOptions configure approvalPages.
@@ -96,6 +100,7 @@ type pagesOptions struct {
 	people        personSignIn
 	clientIP      func(*http.Request) string
 	otherApprover bool
+	deniedFor     func(role, tool string) (string, bool)
 }
 
 // personSignIn checks a person's Convirza email and password
@@ -106,7 +111,7 @@ type personSignIn interface {
 
 func newApprovalPages(o pagesOptions) *approvalPages {
 	p := &approvalPages{approvals: o.approvals, store: o.store, log: o.log, secure: o.secure, cookie: o.cookie,
-		links: o.links, now: time.Now, people: o.people, clientIP: o.clientIP, otherApprover: o.otherApprover}
+		links: o.links, now: time.Now, people: o.people, clientIP: o.clientIP, otherApprover: o.otherApprover, deniedFor: o.deniedFor}
 	if p.clientIP == nil {
 		p.clientIP = remoteHost
 	}
@@ -688,8 +693,9 @@ func (p *approvalPages) personSignin(w http.ResponseWriter, r *http.Request, nex
 
 // mayApprove says why the approver a may not approve approval id ("" when
 // they may): a ReadOnly Convirza user could not do the action themselves,
-// and under the four-eyes rule nobody approves what their own assistant
-// asked.
+// nor anyone whose role the policy withholds the tool from
+// (tools.deny_for), and under the four-eyes rule nobody approves what
+// their own assistant asked.
 func (p *approvalPages) mayApprove(ctx context.Context, a approver, id string) (string, error) {
 	if a.userID == 0 {
 		return "", nil
@@ -697,7 +703,7 @@ func (p *approvalPages) mayApprove(ctx context.Context, a approver, id string) (
 	if a.roleID == roleReadOnly {
 		return "Your Convirza role (ReadOnly) could not do this action, so you cannot approve it. Nothing was decided.", nil
 	}
-	if !p.otherApprover {
+	if !p.otherApprover && p.deniedFor == nil {
 		return "", nil
 	}
 	ap, err := p.approvals.Get(ctx, id)
@@ -707,7 +713,13 @@ func (p *approvalPages) mayApprove(ctx context.Context, a approver, id string) (
 	if err != nil {
 		return "", err
 	}
-	if ap.Principal == "user:"+strconv.FormatInt(a.userID, 10) {
+	role := convirza.RoleName(a.roleID)
+	if p.deniedFor != nil {
+		if _, denied := p.deniedFor(role, ap.Tool); denied {
+			return fmt.Sprintf("This server's policy withholds %s from %s users, so you cannot approve it. Nothing was decided.", ap.Tool, role), nil
+		}
+	}
+	if p.otherApprover && ap.Principal == "user:"+strconv.FormatInt(a.userID, 10) {
 		return "Your own assistant asked for this, and this server's policy wants another person to approve it (four eyes). Nothing was decided.", nil
 	}
 	return "", nil

@@ -121,6 +121,9 @@ func (a *App) NewHTTP() *HTTP {
 		cookie: "convirza-approver", trusted: h.publicOrigin, clientIP: h.clientAddr, otherApprover: otherApprover}
 	if a.OAuth != nil {
 		po.people = a.OAuth // approvers sign in as people, with their Convirza account
+		if a.Plan != nil && len(a.Plan.Policy.Policy.DenyFor) > 0 {
+			po.deniedFor = a.Plan.Policy.DeniedFor
+		}
 	}
 	h.approvals = newApprovalPages(po)
 	// Under the four-eyes rule the client's own form is never an approval:

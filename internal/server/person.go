@@ -101,14 +101,18 @@ func (a *App) personTools(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
 		return tools
 	}
 	sub, ok := oauth.SubjectFrom(ctx)
-	if !ok || sub.RoleID != roleReadOnly {
+	if !ok {
 		return tools
 	}
 	out := make([]mcp.Tool, 0, len(tools))
 	for _, t := range tools {
-		if ro := t.Annotations.ReadOnlyHint; ro != nil && *ro {
-			out = append(out, t)
+		if ro := t.Annotations.ReadOnlyHint; sub.RoleID == roleReadOnly && (ro == nil || !*ro) {
+			continue
 		}
+		if _, denied := a.Plan.Policy.DeniedFor(convirza.RoleName(sub.RoleID), t.Name); denied {
+			continue
+		}
+		out = append(out, t)
 	}
 	return out
 }

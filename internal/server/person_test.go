@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -171,6 +172,76 @@ func TestOAuthReadOnlyPersonSearchesReadTools(t *testing.T) {
 	}
 }
 
+// A policy withholds tools from a Convirza role (tools.deny_for): here the
+// Talkdesk record lists from Standard users. Their session lists none and a
+// call is not found, in full and in compact mode; an Admin keeps them.
+func TestOAuthPolicyWithholdsToolsFromARole(t *testing.T) {
+	t.Parallel()
+	const pol = "toolsets: all\ntools:\n  deny_for:\n    standard: [\"*record*\"]\n"
+	for _, mode := range []string{"full", "compact"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			base, _ := oauthApp(t, nil, "token", pol, func(c *config.Config) { c.ToolMode = mode })
+			offered := func(email string) (names []string, call func() error) {
+				c := dial(t, base, "http", testenv.SignIn(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+				lr, err := c.ListTools(t.Context(), mcp.ListToolsRequest{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, tool := range lr.Tools {
+					names = append(names, tool.Name)
+				}
+				req := mcp.CallToolRequest{}
+				req.Params.Name, req.Params.Arguments = "list_record_lists", map[string]any{}
+				if mode == "compact" {
+					req.Params.Name, req.Params.Arguments = "search_tools", map[string]any{"query": "dialer record lists contacts", "limit": 10}
+					res, err := c.CallTool(t.Context(), req)
+					if err != nil || res.IsError {
+						t.Fatalf("search_tools: %v %s", err, resultText(res))
+					}
+					var found struct {
+						Tools []struct{ Name string } `json:"tools"`
+					}
+					_ = json.Unmarshal([]byte(resultText(res)), &found)
+					for _, f := range found.Tools {
+						names = append(names, f.Name)
+					}
+					req.Params.Name, req.Params.Arguments = "call_read_tool", map[string]any{"name": "list_record_lists", "arguments": map[string]any{}}
+				}
+				return names, func() error {
+					res, err := c.CallTool(t.Context(), req)
+					if err == nil && res.IsError {
+						err = errors.New(resultText(res))
+					}
+					return err
+				}
+			}
+			records := func(names []string) (n int) {
+				for _, name := range names {
+					if strings.Contains(name, "record") {
+						n++
+					}
+				}
+				return n
+			}
+			std, stdCall := offered(sandbox.StandardEmail)
+			adm, admCall := offered(sandbox.DemoEmail)
+			if n := records(std); n != 0 {
+				t.Errorf("a Standard person is offered %d record-list tools: %v", n, std)
+			}
+			if records(adm) == 0 {
+				t.Errorf("an Admin is offered no record-list tool: %v", adm)
+			}
+			if err := stdCall(); err == nil || !strings.Contains(err.Error(), "not found") && !strings.Contains(err.Error(), "No tool named") {
+				t.Errorf("a Standard person's list_record_lists: %v, want refused as not found", err)
+			}
+			if err := admCall(); err != nil {
+				t.Errorf("an Admin's list_record_lists: %v", err)
+			}
+		})
+	}
+}
+
 // An approval a person's assistant asks for names the person (their
 // email) as its requester, so an approver sees who asked.
 func TestOAuthApprovalNamesItsPerson(t *testing.T) {
@@ -284,6 +355,30 @@ func TestOAuthApproversArePeople(t *testing.T) {
 	ap, err := app.Approvals.Get(t.Context(), id)
 	if err != nil || ap.State != "approved" || ap.Approver != sandbox.StandardEmail {
 		t.Fatalf("approved: %+v %v", ap, err)
+	}
+}
+
+// A person whose role the policy withholds a tool from (tools.deny_for)
+// cannot approve its use either; someone whose role may can.
+func TestOAuthApproverMustBeAllowedTheTool(t *testing.T) {
+	t.Parallel()
+	base, app := oauthApp(t, nil, "approval", "tools:\n  deny_for:\n    standard: [delete_group]\n")
+	c := dial(t, base, "http", testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+	first := structured(t, callTool(t, c, "delete_group", map[string]any{"id": 1042}))
+	id, _ := first["approval_id"].(string)
+	if id == "" {
+		t.Fatalf("first call: %v", first)
+	}
+	std, _ := approverBrowser(t, base, sandbox.StandardEmail)
+	if code, body := decideAs(t, std, base, id); code != http.StatusForbidden || !strings.Contains(body, "withholds delete_group from Standard") {
+		t.Errorf("a Standard approver of a tool withheld from Standard: %d %s", code, body)
+	}
+	if ap, err := app.Approvals.Get(t.Context(), id); err != nil || ap.State != "pending" {
+		t.Fatalf("after the refusal: %+v %v", ap, err)
+	}
+	adm, _ := approverBrowser(t, base, sandbox.DemoEmail)
+	if code, body := decideAs(t, adm, base, id); code != http.StatusSeeOther {
+		t.Errorf("an Admin approving: %d %s", code, body)
 	}
 }
 
