@@ -111,19 +111,23 @@ func (s *Server) renewUpstream(ctx context.Context, who Identity, stale string) 
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		p, _, err := s.readUpstream(ctx, who)
-		if err != nil {
-			return nil, err
-		}
-		if p.Tokens.Access != stale && s.usable(p.Tokens) {
-			return p, nil
-		}
+		// The lock first: renewLocked reads the record under it anyway, so
+		// a read before it would be a second store round trip (the caller
+		// has just read the record and found it stale).
 		unlock, ok, err := s.st.Lock(ctx, key+"/renew", renewTimeout)
 		if err != nil {
 			return nil, fmt.Errorf("renewing the person's Convirza tokens: %w", err)
 		}
 		if ok {
 			return s.renewLocked(ctx, who, stale, unlock)
+		}
+		// Another replica renews: its result appears in the store.
+		p, _, err := s.readUpstream(ctx, who)
+		if err != nil {
+			return nil, err
+		}
+		if p.Tokens.Access != stale && s.usable(p.Tokens) {
+			return p, nil
 		}
 		select {
 		case <-ctx.Done():
