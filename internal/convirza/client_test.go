@@ -121,14 +121,7 @@ func TestProactiveRenewalBeforeExpiry(t *testing.T) {
 
 func TestGivenTokens(t *testing.T) {
 	sb := sandboxenv.Start(t, sandbox.Options{})
-	// Obtain real tokens the way another tool would.
-	boot := demoClient(sb)
-	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
-		t.Fatal(err)
-	}
-	boot.tokens.mu.Lock()
-	access, refresh := boot.tokens.access, boot.tokens.refresh
-	boot.tokens.mu.Unlock()
+	access, refresh := bootTokens(t, sb)
 
 	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, AccessToken: access, RefreshToken: refresh}, fastHTTP(), nil)
 	if _, err := c.Groups.Get(context.Background(), 1002); err != nil {
