@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,21 +52,11 @@ func TestExpiredTokenRefreshedOnceUnderConcurrency(t *testing.T) {
 	}
 	for round := 1; round <= 2; round++ {
 		sb.ExpireAccessTokens()
-		var wg sync.WaitGroup
-		var failed atomic.Int32
-		for i := 0; i < 50; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := c.Groups.Get(ctx, 1042); err != nil {
-					failed.Add(1)
-					t.Log(err)
-				}
-			}()
-		}
-		wg.Wait()
-		if failed.Load() != 0 {
-			t.Fatalf("round %d: %d calls failed", round, failed.Load())
+		if n := sandboxenv.Storm(t, 50, func(int) error {
+			_, err := c.Groups.Get(ctx, 1042)
+			return err
+		}); n != 0 {
+			t.Fatalf("round %d: %d calls failed", round, n)
 		}
 		// Rotation: each round uses the refresh token the previous one got;
 		// reusing a dead one would fail and fall back to a login.
