@@ -224,6 +224,9 @@ func (s *Server) forgetUpstream(ctx context.Context, uid int64) {
 	key := upstreamKey(uid)
 	sealed, err := s.st.Get(ctx, key)
 	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.WarnContext(ctx, "forgetting a person's Convirza tokens", "user", uid, "err", err)
+		}
 		return
 	}
 	if err := s.st.Delete(ctx, key); err != nil {
