@@ -19,6 +19,8 @@ const (
 	// upstreamTTL bounds how long a person's Convirza tokens are kept when
 	// Convirza did not say when the refresh token expires.
 	upstreamTTL = 180 * 24 * time.Hour
+	// saveTimeout bounds the write of a renewal's result.
+	saveTimeout = 5 * time.Second
 )
 
 // person is what the store keeps of a person's Convirza sign-in (sealed).
@@ -174,7 +176,12 @@ func (s *Server) refreshUpstream(ctx context.Context, who Identity, p *person, s
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.st.Swap(ctx, upstreamKey(who.UserID), sealed, nb)
+	// Kept even when the caller gave up or the renewal used up its time:
+	// the tokens are valid and the refresh token they replaced is dead
+	// (rotation), so losing them would sign the person out.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	defer scancel()
+	ok, err := s.st.Swap(sctx, upstreamKey(who.UserID), sealed, nb)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Signed out meanwhile: the fresh tokens are nobody's.
