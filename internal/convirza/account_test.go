@@ -33,13 +33,7 @@ func TestProfileFromLoginAnswer(t *testing.T) {
 // a client given a refresh token learns who it is from it too.
 func TestProfileAfterRefresh(t *testing.T) {
 	sb := sandboxenv.Start(t, sandbox.Options{})
-	boot := demoClient(sb)
-	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
-		t.Fatal(err)
-	}
-	boot.tokens.mu.Lock()
-	refresh := boot.tokens.refresh
-	boot.tokens.mu.Unlock()
+	_, refresh := bootTokens(t, sb)
 
 	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, RefreshToken: refresh}, fastHTTP(), nil)
 	sb.ResetCalls()
@@ -59,13 +53,7 @@ func TestProfileAfterRefresh(t *testing.T) {
 // login answer to read, so the assumed GET /auth/profile is asked.
 func TestProfileWithGivenAccessToken(t *testing.T) {
 	sb := sandboxenv.Start(t, sandbox.Options{})
-	boot := demoClient(sb)
-	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
-		t.Fatal(err)
-	}
-	boot.tokens.mu.Lock()
-	access := boot.tokens.access
-	boot.tokens.mu.Unlock()
+	access, _ := bootTokens(t, sb)
 
 	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, AccessToken: access}, fastHTTP(), nil)
 	sb.ResetCalls()
@@ -85,13 +73,7 @@ func TestProfileWithGivenAccessToken(t *testing.T) {
 // not documented), the error says how to get the profile anyway.
 func TestProfileEndpointMissing(t *testing.T) {
 	sb := sandboxenv.Start(t, sandbox.Options{})
-	boot := demoClient(sb)
-	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
-		t.Fatal(err)
-	}
-	boot.tokens.mu.Lock()
-	access := boot.tokens.access
-	boot.tokens.mu.Unlock()
+	access, _ := bootTokens(t, sb)
 
 	sb.AddFault(sandbox.Fault{Method: "GET", PathPrefix: "/v3/auth/profile", Status: 404})
 	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, AccessToken: access}, fastHTTP(), nil)

@@ -473,48 +473,14 @@ func (t *tokenSource) logout(ctx context.Context) (LogoutResult, error) {
 // revoke asks the OAuth service to revoke one token: no Bearer header, a
 // JSON body with the token and its type. Revocation is idempotent.
 func (t *tokenSource) revoke(ctx context.Context, tok, kind string) error {
-	const path = "/oauth/revoke-token"
-	payload, err := json.Marshal(map[string]string{"token": tok, "token_type": kind})
-	if err != nil {
-		return err
-	}
-	resp, err := t.http.Do(ctx, upstream.Request{
-		Method: http.MethodPost,
-		URL:    t.oauth + path,
-		Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
-		Body:   payload,
-	})
-	if err != nil {
-		return err
-	}
-	var env envelope
-	_ = json.Unmarshal(bytes.TrimSpace(resp.Body), &env)
-	if resp.Status < 200 || resp.Status > 299 {
-		msg := env.Message
-		if msg == "" {
-			msg = snippet(resp.Body)
-		}
-		return &upstream.APIError{Upstream: upstreamName, Method: http.MethodPost, Path: path, Status: resp.Status, Message: msg, RequestID: env.RequestID}
-	}
-	if code, failed := env.failure(); failed {
-		return &upstream.APIError{Upstream: upstreamName, Method: http.MethodPost, Path: path, Status: resp.Status, Code: code, Message: env.Message, RequestID: env.RequestID}
-	}
-	return nil
+	_, err := t.postOAuth(ctx, "/oauth/revoke-token", map[string]string{"token": tok, "token_type": kind})
+	return err
 }
 
-// tokenResponse is the login and refresh answer, raw or in the envelope.
-type tokenResponse struct {
-	AccessToken      string          `json:"access_token"`
-	RefreshToken     string          `json:"refresh_token"`
-	TokenType        string          `json:"token_type"`
-	ExpiresIn        json.RawMessage `json:"expires_in"`
-	RefreshExpiresIn json.RawMessage `json:"refresh_expires_in"`
-	User             *ProfileUser    `json:"user"`
-
-	accessExp, refreshExp time.Time
-}
-
-func (t *tokenSource) post(ctx context.Context, path string, body any) (*tokenResponse, error) {
+// postOAuth posts body as JSON to the OAuth service's path and returns the
+// answer's body; an answer that is not 2xx, or whose envelope reports a
+// failure, is an *upstream.APIError.
+func (t *tokenSource) postOAuth(ctx context.Context, path string, body any) ([]byte, error) {
 	payload, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
@@ -540,7 +506,27 @@ func (t *tokenSource) post(ctx context.Context, path string, body any) (*tokenRe
 	if code, failed := env.failure(); failed {
 		return nil, &upstream.APIError{Upstream: upstreamName, Method: http.MethodPost, Path: path, Status: resp.Status, Code: code, Message: env.Message, RequestID: env.RequestID}
 	}
-	return parseTokenResponse(resp.Body, t.now())
+	return resp.Body, nil
+}
+
+// tokenResponse is the login and refresh answer, raw or in the envelope.
+type tokenResponse struct {
+	AccessToken      string          `json:"access_token"`
+	RefreshToken     string          `json:"refresh_token"`
+	TokenType        string          `json:"token_type"`
+	ExpiresIn        json.RawMessage `json:"expires_in"`
+	RefreshExpiresIn json.RawMessage `json:"refresh_expires_in"`
+	User             *ProfileUser    `json:"user"`
+
+	accessExp, refreshExp time.Time
+}
+
+func (t *tokenSource) post(ctx context.Context, path string, body any) (*tokenResponse, error) {
+	answer, err := t.postOAuth(ctx, path, body)
+	if err != nil {
+		return nil, err
+	}
+	return parseTokenResponse(answer, t.now())
 }
 
 // parseTokenResponse accepts both documented shapes: the token fields at the

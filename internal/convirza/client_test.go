@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,21 +52,11 @@ func TestExpiredTokenRefreshedOnceUnderConcurrency(t *testing.T) {
 	}
 	for round := 1; round <= 2; round++ {
 		sb.ExpireAccessTokens()
-		var wg sync.WaitGroup
-		var failed atomic.Int32
-		for i := 0; i < 50; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := c.Groups.Get(ctx, 1042); err != nil {
-					failed.Add(1)
-					t.Log(err)
-				}
-			}()
-		}
-		wg.Wait()
-		if failed.Load() != 0 {
-			t.Fatalf("round %d: %d calls failed", round, failed.Load())
+		if n := sandboxenv.Storm(t, 50, func(int) error {
+			_, err := c.Groups.Get(ctx, 1042)
+			return err
+		}); n != 0 {
+			t.Fatalf("round %d: %d calls failed", round, n)
 		}
 		// Rotation: each round uses the refresh token the previous one got;
 		// reusing a dead one would fail and fall back to a login.
@@ -121,14 +110,7 @@ func TestProactiveRenewalBeforeExpiry(t *testing.T) {
 
 func TestGivenTokens(t *testing.T) {
 	sb := sandboxenv.Start(t, sandbox.Options{})
-	// Obtain real tokens the way another tool would.
-	boot := demoClient(sb)
-	if _, err := boot.Groups.Get(context.Background(), 1002); err != nil {
-		t.Fatal(err)
-	}
-	boot.tokens.mu.Lock()
-	access, refresh := boot.tokens.access, boot.tokens.refresh
-	boot.tokens.mu.Unlock()
+	access, refresh := bootTokens(t, sb)
 
 	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, AccessToken: access, RefreshToken: refresh}, fastHTTP(), nil)
 	if _, err := c.Groups.Get(context.Background(), 1002); err != nil {

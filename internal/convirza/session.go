@@ -1,9 +1,7 @@
 package convirza
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -44,34 +42,20 @@ func Refresh(ctx context.Context, hc *upstream.Client, oauthURL, refreshToken st
 // Revoke revokes one token at the upstream (POST /oauth/revoke-token); kind
 // is "access" or "refresh". Revoking a token already dead is no error there.
 func Revoke(ctx context.Context, hc *upstream.Client, oauthURL, token, kind string) error {
-	payload, err := json.Marshal(map[string]string{"token": token, "token_type": kind})
-	if err != nil {
-		return err
-	}
-	const path = "/oauth/revoke-token"
-	resp, err := hc.Do(ctx, upstream.Request{
-		Method: http.MethodPost,
-		URL:    strings.TrimRight(oauthURL, "/") + path,
-		Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
-		Body:   payload,
-	})
-	if err != nil {
-		return err
-	}
-	var env envelope
-	_ = json.Unmarshal(bytes.TrimSpace(resp.Body), &env)
-	if resp.Status < 200 || resp.Status > 299 {
-		return &upstream.APIError{Upstream: upstreamName, Method: http.MethodPost, Path: path, Status: resp.Status, Message: env.Message, RequestID: env.RequestID}
-	}
-	return nil
+	return sessionSource(hc, oauthURL).revoke(ctx, token, kind)
 }
 
-func sessionCall(ctx context.Context, hc *upstream.Client, oauthURL, path string, body map[string]string) (*Session, error) {
+// sessionSource is a bare token source for the session calls: it only
+// speaks to the OAuth service.
+func sessionSource(hc *upstream.Client, oauthURL string) *tokenSource {
 	if oauthURL == "" {
 		oauthURL = DefaultOAuthURL
 	}
-	ts := &tokenSource{http: hc, oauth: strings.TrimRight(oauthURL, "/"), now: time.Now}
-	tr, err := ts.post(ctx, path, body)
+	return &tokenSource{http: hc, oauth: strings.TrimRight(oauthURL, "/"), now: time.Now}
+}
+
+func sessionCall(ctx context.Context, hc *upstream.Client, oauthURL, path string, body map[string]string) (*Session, error) {
+	tr, err := sessionSource(hc, oauthURL).post(ctx, path, body)
 	if err != nil {
 		return nil, err
 	}

@@ -211,20 +211,11 @@ func TestRenewalStormAcrossClients(t *testing.T) {
 	}
 	storm := func(what string) {
 		t.Helper()
-		var wg sync.WaitGroup
-		var failed atomic.Int32
-		for i := 0; i < 60; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := clients[i%3].Groups.Get(context.Background(), 1042); err != nil {
-					failed.Add(1)
-					t.Logf("%s: %v", what, err)
-				}
-			}()
-		}
-		wg.Wait()
-		if n := failed.Load(); n != 0 {
+		n := sandboxenv.Storm(t, 60, func(i int) error {
+			_, err := clients[i%3].Groups.Get(context.Background(), 1042)
+			return err
+		})
+		if n != 0 {
 			t.Fatalf("%s: %d calls failed", what, n)
 		}
 	}

@@ -19,6 +19,8 @@ const (
 	// upstreamTTL bounds how long a person's Convirza tokens are kept when
 	// Convirza did not say when the refresh token expires.
 	upstreamTTL = 180 * 24 * time.Hour
+	// saveTimeout bounds the write of a renewal's result.
+	saveTimeout = 5 * time.Second
 )
 
 // person is what the store keeps of a person's Convirza sign-in (sealed).
@@ -111,19 +113,23 @@ func (s *Server) renewUpstream(ctx context.Context, who Identity, stale string) 
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		p, _, err := s.readUpstream(ctx, who)
-		if err != nil {
-			return nil, err
-		}
-		if p.Tokens.Access != stale && s.usable(p.Tokens) {
-			return p, nil
-		}
+		// The lock first: renewLocked reads the record under it anyway, so
+		// a read before it would be a second store round trip (the caller
+		// has just read the record and found it stale).
 		unlock, ok, err := s.st.Lock(ctx, key+"/renew", renewTimeout)
 		if err != nil {
 			return nil, fmt.Errorf("renewing the person's Convirza tokens: %w", err)
 		}
 		if ok {
 			return s.renewLocked(ctx, who, stale, unlock)
+		}
+		// Another replica renews: its result appears in the store.
+		p, _, err := s.readUpstream(ctx, who)
+		if err != nil {
+			return nil, err
+		}
+		if p.Tokens.Access != stale && s.usable(p.Tokens) {
+			return p, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -170,7 +176,12 @@ func (s *Server) refreshUpstream(ctx context.Context, who Identity, p *person, s
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.st.Swap(ctx, upstreamKey(who.UserID), sealed, nb)
+	// Kept even when the caller gave up or the renewal used up its time:
+	// the tokens are valid and the refresh token they replaced is dead
+	// (rotation), so losing them would sign the person out.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	defer scancel()
+	ok, err := s.st.Swap(sctx, upstreamKey(who.UserID), sealed, nb)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Signed out meanwhile: the fresh tokens are nobody's.
@@ -220,6 +231,9 @@ func (s *Server) forgetUpstream(ctx context.Context, uid int64) {
 	key := upstreamKey(uid)
 	sealed, err := s.st.Get(ctx, key)
 	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.WarnContext(ctx, "forgetting a person's Convirza tokens", "user", uid, "err", err)
+		}
 		return
 	}
 	if err := s.st.Delete(ctx, key); err != nil {

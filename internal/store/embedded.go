@@ -304,6 +304,26 @@ func (s *embedded) maybeSweep(ctx context.Context) {
 	_ = s.sweep(ctx) // best effort: expired records read as missing anyway
 }
 
+// beginWrite checks the key and ttl of a write that may add a record and
+// takes the exclusive lock; done releases it, then sweeps expired records
+// when a sweep is due.
+func (s *embedded) beginWrite(ctx context.Context, key string, ttl time.Duration) (done func(), err error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if err := checkTTL(ttl); err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		unlock()
+		s.maybeSweep(ctx)
+	}, nil
+}
+
 // scan reads every record whose namespaced key starts with nsPrefix (all
 // records for ""), returning the live ones and the files of expired ones.
 func (s *embedded) scan(ctx context.Context, nsPrefix string) (map[string][]byte, []string, error) {
@@ -342,18 +362,11 @@ func (s *embedded) scan(ctx context.Context, nsPrefix string) (map[string][]byte
 }
 
 func (s *embedded) Create(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	if err := checkTTL(ttl); err != nil {
-		return err
-	}
-	unlock, err := s.lock(ctx, true)
+	done, err := s.beginWrite(ctx, key, ttl)
 	if err != nil {
 		return err
 	}
-	defer s.maybeSweep(ctx)
-	defer unlock()
+	defer done()
 	nsKey := recordNS + key
 	now := time.Now()
 	r, ok, err := s.read(fileName(nsKey), nsKey)
@@ -391,18 +404,11 @@ func (s *embedded) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (s *embedded) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	if err := checkTTL(ttl); err != nil {
-		return err
-	}
-	unlock, err := s.lock(ctx, true)
+	done, err := s.beginWrite(ctx, key, ttl)
 	if err != nil {
 		return err
 	}
-	defer s.maybeSweep(ctx)
-	defer unlock()
+	defer done()
 	return s.write(record{key: recordNS + key, expires: expiry(time.Now(), ttl), value: value})
 }
 
@@ -451,18 +457,11 @@ func (s *embedded) Delete(ctx context.Context, key string) error {
 }
 
 func (s *embedded) Add(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
-	if err := checkKey(key); err != nil {
-		return 0, err
-	}
-	if err := checkTTL(ttl); err != nil {
-		return 0, err
-	}
-	unlock, err := s.lock(ctx, true)
+	done, err := s.beginWrite(ctx, key, ttl)
 	if err != nil {
 		return 0, err
 	}
-	defer s.maybeSweep(ctx)
-	defer unlock()
+	defer done()
 	nsKey := recordNS + key
 	now := time.Now()
 	r, ok, err := s.read(fileName(nsKey), nsKey)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,20 +52,11 @@ func TestTokenSharedAcrossProcessesThroughTheStore(t *testing.T) {
 	ctx := context.Background()
 	storm := func(what string) {
 		t.Helper()
-		var wg sync.WaitGroup
-		var failed atomic.Int32
-		for i := 0; i < 45; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := clients[i%3].RecordLists.List(ctx, schemas.HALPage{}); err != nil {
-					failed.Add(1)
-					t.Logf("%s: %v", what, err)
-				}
-			}()
-		}
-		wg.Wait()
-		if n := failed.Load(); n != 0 {
+		n := sandboxenv.Storm(t, 45, func(i int) error {
+			_, err := clients[i%3].RecordLists.List(ctx, schemas.HALPage{})
+			return err
+		})
+		if n != 0 {
 			t.Fatalf("%s: %d calls failed", what, n)
 		}
 	}

@@ -10,6 +10,8 @@
 package sandboxenv
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/convirza/convirza-mcp/internal/sandbox"
@@ -30,4 +32,25 @@ func Start(t testing.TB, o sandbox.Options) *sandbox.Running {
 	}
 	t.Cleanup(func() { _ = sb.Close() })
 	return sb
+}
+
+// Storm makes n calls at once (call(i) for i in 0..n-1: the API clients'
+// renewal storms against the simulator) and returns how many failed; each
+// failure is logged.
+func Storm(t testing.TB, n int, call func(i int) error) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := call(i); err != nil {
+				failed.Add(1)
+				t.Log(err)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(failed.Load())
 }
