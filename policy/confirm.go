@@ -215,6 +215,13 @@ func (c *Confirmer) askForm(ctx context.Context, b Binding, pv *Preview) (Outcom
 // formAnswer reads the answer to askForm's question.
 func (c *Confirmer) formAnswer(ctx context.Context, call Call, b Binding) (Outcome, error) {
 	p := call.Request.Params
+	if c.Mode == ModeApproval || c.Mode == ModeToken || !ElicitationTrusted(ctx) {
+		// This server would not ask this client's dialog now (mode
+		// approval or token, or a client not trusted to show it to a
+		// person): an answer to an earlier question (before a restart, at
+		// another replica) is no person's yes.
+		return refuse(fmt.Sprintf("%s cannot be confirmed through the client's dialog here. Nothing was done; call %s again without an answer to be told how to confirm it.", call.Tool, call.Tool)), nil
+	}
 	if err := c.Tokens.Redeem(ctx, PurposeElicit, p.RequestState, b); err != nil {
 		if errors.Is(err, ErrStoreDown) {
 			return Outcome{}, err
@@ -365,7 +372,14 @@ func (c *Confirmer) redeem(ctx context.Context, call Call, b Binding, tok string
 	deadline := time.Now().Add(wait)
 	progress := 0
 	for {
-		err := c.Tokens.Redeem(ctx, PurposeToken, tok, b)
+		var err error
+		if c.Mode == ModeToken {
+			err = c.Tokens.Redeem(ctx, PurposeToken, tok, b)
+		} else {
+			// Only a token a person approved executes: not one issued
+			// under mode token (before a restart, at another replica).
+			err = c.Tokens.RedeemApproved(ctx, tok, b)
+		}
 		switch {
 		case err == nil:
 			o := Outcome{Proceed: true, Decision: DecisionConfirmed, Step: "approved", Channel: ChannelToken}
