@@ -277,6 +277,12 @@ func (c *Confirmer) pending(ctx context.Context, call Call, b Binding, pv *Previ
 	if err != nil {
 		return Outcome{}, err
 	}
+	return c.pendingAnswer(ctx, call, pv, tok, exp, ap)
+}
+
+// pendingAnswer tells the assistant about the pending approval ap, which
+// tok redeems once a person approved it.
+func (c *Confirmer) pendingAnswer(ctx context.Context, call Call, pv *Preview, tok string, exp time.Time, ap *Approval) (Outcome, error) {
 	how := fmt.Sprintf("run `convirza-mcp approvals approve %s` in a terminal", ap.ID)
 	if c.Pages != nil {
 		if shown := c.Pages.Show(ctx, ap.ID); shown != "" {
@@ -337,13 +343,15 @@ func (c *Confirmer) tokenOnly(ctx context.Context, call Call, b Binding, pv *Pre
 
 // askURL hands the client the approval page to open for its person.
 func (c *Confirmer) askURL(ctx context.Context, call Call, b Binding, pv *Preview) (Outcome, error) {
-	tok, _, ap, err := c.request(ctx, call, b, pv)
+	tok, exp, ap, err := c.request(ctx, call, b, pv)
 	if err != nil {
 		return Outcome{}, err
 	}
 	u, ok := c.Pages.URL(ctx, ap.ID)
 	if !ok {
-		return c.pending(ctx, call, b, pv)
+		// No page to open: the approval just opened is decided out of
+		// band (not a second one, announced twice).
+		return c.pendingAnswer(ctx, call, pv, tok, exp, ap)
 	}
 	res := server.NewInputRequestBuilder(urlState+tok).Elicit(elicitURLID, mcp.ElicitationParams{
 		Mode: mcp.ElicitationModeURL, ElicitationID: ap.ID, URL: u,
