@@ -466,16 +466,11 @@ func (c *Confirmer) approvalOf(ctx context.Context, tok string) *Approval {
 	if err != nil {
 		return nil
 	}
-	list, err := c.Approvals.List(ctx)
+	ap, err := c.Approvals.byNonce(ctx, nonce)
 	if err != nil {
 		return nil
 	}
-	for i := range list {
-		if list[i].Nonce == nonce {
-			return &list[i]
-		}
-	}
-	return nil
+	return ap
 }
 
 // notifyProgress tells a client that asked for progress that the call is
