@@ -96,10 +96,40 @@ func (a *Approvals) open(ctx context.Context, ap *Approval) error {
 	if err != nil {
 		return fmt.Errorf("encode approval: %w", err)
 	}
-	if err := a.st.Create(ctx, approvalKey(ap.ID), b, time.Until(ap.Expires)+time.Minute); err != nil {
+	ttl := time.Until(ap.Expires) + time.Minute
+	if err := a.st.Create(ctx, approvalKey(ap.ID), b, ttl); err != nil {
+		return storeErr(err)
+	}
+	// Which approval a token belongs to, read on each redemption without
+	// listing every approval on record.
+	if err := a.st.Create(ctx, approvalNonceKey(ap.Nonce), []byte(ap.ID), ttl); err != nil {
 		return storeErr(err)
 	}
 	return nil
+}
+
+func approvalNonceKey(nonce string) string { return "approval-nonce/" + nonce }
+
+// byNonce returns the approval whose token record is nonce.
+func (a *Approvals) byNonce(ctx context.Context, nonce string) (*Approval, error) {
+	id, err := a.st.Get(ctx, approvalNonceKey(nonce))
+	if err == nil {
+		return a.Get(ctx, string(id))
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, storeErr(err)
+	}
+	// Opened before approvals were indexed by nonce: look through them.
+	list, err := a.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].Nonce == nonce {
+			return &list[i], nil
+		}
+	}
+	return nil, ErrNoApproval
 }
 
 // Get returns one approval with its current state.

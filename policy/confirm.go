@@ -215,6 +215,13 @@ func (c *Confirmer) askForm(ctx context.Context, b Binding, pv *Preview) (Outcom
 // formAnswer reads the answer to askForm's question.
 func (c *Confirmer) formAnswer(ctx context.Context, call Call, b Binding) (Outcome, error) {
 	p := call.Request.Params
+	if c.Mode == ModeApproval || c.Mode == ModeToken || !ElicitationTrusted(ctx) {
+		// This server would not ask this client's dialog now (mode
+		// approval or token, or a client not trusted to show it to a
+		// person): an answer to an earlier question (before a restart, at
+		// another replica) is no person's yes.
+		return refuse(fmt.Sprintf("%s cannot be confirmed through the client's dialog here. Nothing was done; call %s again without an answer to be told how to confirm it.", call.Tool, call.Tool)), nil
+	}
 	if err := c.Tokens.Redeem(ctx, PurposeElicit, p.RequestState, b); err != nil {
 		if errors.Is(err, ErrStoreDown) {
 			return Outcome{}, err
@@ -270,6 +277,12 @@ func (c *Confirmer) pending(ctx context.Context, call Call, b Binding, pv *Previ
 	if err != nil {
 		return Outcome{}, err
 	}
+	return c.pendingAnswer(ctx, call, pv, tok, exp, ap)
+}
+
+// pendingAnswer tells the assistant about the pending approval ap, which
+// tok redeems once a person approved it.
+func (c *Confirmer) pendingAnswer(ctx context.Context, call Call, pv *Preview, tok string, exp time.Time, ap *Approval) (Outcome, error) {
 	how := fmt.Sprintf("run `convirza-mcp approvals approve %s` in a terminal", ap.ID)
 	if c.Pages != nil {
 		if shown := c.Pages.Show(ctx, ap.ID); shown != "" {
@@ -330,13 +343,15 @@ func (c *Confirmer) tokenOnly(ctx context.Context, call Call, b Binding, pv *Pre
 
 // askURL hands the client the approval page to open for its person.
 func (c *Confirmer) askURL(ctx context.Context, call Call, b Binding, pv *Preview) (Outcome, error) {
-	tok, _, ap, err := c.request(ctx, call, b, pv)
+	tok, exp, ap, err := c.request(ctx, call, b, pv)
 	if err != nil {
 		return Outcome{}, err
 	}
 	u, ok := c.Pages.URL(ctx, ap.ID)
 	if !ok {
-		return c.pending(ctx, call, b, pv)
+		// No page to open: the approval just opened is decided out of
+		// band (not a second one, announced twice).
+		return c.pendingAnswer(ctx, call, pv, tok, exp, ap)
 	}
 	res := server.NewInputRequestBuilder(urlState+tok).Elicit(elicitURLID, mcp.ElicitationParams{
 		Mode: mcp.ElicitationModeURL, ElicitationID: ap.ID, URL: u,
@@ -365,7 +380,14 @@ func (c *Confirmer) redeem(ctx context.Context, call Call, b Binding, tok string
 	deadline := time.Now().Add(wait)
 	progress := 0
 	for {
-		err := c.Tokens.Redeem(ctx, PurposeToken, tok, b)
+		var err error
+		if c.Mode == ModeToken {
+			err = c.Tokens.Redeem(ctx, PurposeToken, tok, b)
+		} else {
+			// Only a token a person approved executes: not one issued
+			// under mode token (before a restart, at another replica).
+			err = c.Tokens.RedeemApproved(ctx, tok, b)
+		}
 		switch {
 		case err == nil:
 			o := Outcome{Proceed: true, Decision: DecisionConfirmed, Step: "approved", Channel: ChannelToken}
@@ -444,16 +466,11 @@ func (c *Confirmer) approvalOf(ctx context.Context, tok string) *Approval {
 	if err != nil {
 		return nil
 	}
-	list, err := c.Approvals.List(ctx)
+	ap, err := c.Approvals.byNonce(ctx, nonce)
 	if err != nil {
 		return nil
 	}
-	for i := range list {
-		if list[i].Nonce == nonce {
-			return &list[i]
-		}
-	}
-	return nil
+	return ap
 }
 
 // notifyProgress tells a client that asked for progress that the call is

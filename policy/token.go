@@ -23,6 +23,9 @@ var (
 	ErrTokenMismatch = errors.New("confirmation_token was issued for a different call")
 	// ErrTokenUnknown: the token verifies but is not on record: the record
 	// expired, or the state store lost it. Refused: records are positive.
+	// ErrNotApproval: the token was issued to execute without an approver
+	// (mode token), and this server wants one.
+	ErrNotApproval  = errors.New("confirmation_token was not issued for a person's approval (this server now wants one)")
 	ErrTokenUnknown = errors.New("confirmation_token is not on record (it expired, or the server's state was reset)")
 	// ErrStoreDown: the state store cannot be reached, so no token can be
 	// issued or redeemed.
@@ -128,12 +131,23 @@ func (t *Tokens) issue(ctx context.Context, p Purpose, b Binding, state string) 
 // waiting for an approver answers ErrPending (it stays valid), a declined
 // one ErrDeclined. Any error means the caller must not execute.
 func (t *Tokens) Redeem(ctx context.Context, p Purpose, tok string, b Binding) error {
+	return t.redeem(ctx, p, tok, b, stateIssued, stateApproved)
+}
+
+// RedeemApproved is Redeem for a token only an approver's decision makes
+// redeemable (IssuePending): one that was redeemable at once (mode token)
+// is refused, so it cannot stand in for a person's approval.
+func (t *Tokens) RedeemApproved(ctx context.Context, tok string, b Binding) error {
+	return t.redeem(ctx, PurposeToken, tok, b, stateApproved)
+}
+
+func (t *Tokens) redeem(ctx context.Context, p Purpose, tok string, b Binding, redeemable ...string) error {
 	c, err := t.check(p, tok, b)
 	if err != nil {
 		return err
 	}
 	key := tokenKey(c.Nonce)
-	for _, from := range []string{stateIssued, stateApproved} {
+	for _, from := range redeemable {
 		ok, err := t.store.Swap(ctx, key, []byte(from), []byte(stateRedeemed))
 		if err != nil {
 			return storeErr(err)
@@ -151,6 +165,8 @@ func (t *Tokens) Redeem(ctx context.Context, p Purpose, tok string, b Binding) e
 		return ErrPending
 	case stateDeclined:
 		return ErrDeclined
+	case stateIssued:
+		return ErrNotApproval
 	}
 	return ErrTokenUsed
 }

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,27 +53,6 @@ func env2(out, errb *bytes.Buffer, vars map[string]string) env {
 
 func answer(s string) *string { return &s }
 
-// readAudit returns the audit log's lines.
-func readAudit(t *testing.T, path string) []map[string]any {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("audit line is not JSON: %v: %s", err, sc.Text())
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // auditedServer is a test server (mode auto, a client that cannot be asked,
 // as an assistant without elicitation over stdio) with an audit log.
 func auditedServer(t *testing.T) (*testenv.Env, string) {
@@ -122,7 +98,7 @@ func TestApprovalsApproveThroughTheAudit(t *testing.T) {
 		t.Fatalf("after the approval: %v", done)
 	}
 
-	lines := readAudit(t, audit)
+	lines := testenv.AuditLines(t, audit)
 	var steps []string
 	for _, l := range lines {
 		steps = append(steps, fmt.Sprintf("%v/%v/%v", l["event"], l["step"], l["channel"]))
@@ -183,7 +159,7 @@ func TestApprovalsDecline(t *testing.T) {
 	if g := env.OK(t, "get_group", `{"id":1042}`); g["org_unit_status"] != "active" {
 		t.Fatalf("a declined call deleted the group: %v", g)
 	}
-	lines := readAudit(t, audit)
+	lines := testenv.AuditLines(t, audit)
 	last := lines[len(lines)-1]
 	if last["step"] != "declined" || last["channel"] != "cli" || !strings.HasPrefix(fmt.Sprint(last["approver"]), "cli:") || last["approval_id"] != id {
 		t.Errorf("declined line: %v", last)

@@ -177,7 +177,7 @@ func TestApprovalsOnAPseudoTerminal(t *testing.T) {
 	if done := callTool(map[string]any{"id": 1042, "confirmation_token": tok}); done["status"] != "deleted" {
 		t.Fatalf("after the approval: %v", done)
 	}
-	lines := readAudit(t, audit)
+	lines := testenv.AuditLines(t, audit)
 	var got []string
 	for _, l := range lines {
 		got = append(got, fmt.Sprintf("%v %v %v %v", l["replica"], l["event"], l["step"], l["channel"]))

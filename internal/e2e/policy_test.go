@@ -4,7 +4,6 @@ package e2e_test
 // in-process MCP client): every key of a policy file and every decision.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -36,26 +35,6 @@ func auditPath(t *testing.T) (string, string) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "audit.jsonl")
 	return p, fmt.Sprintf("audit:\n  file: %s\n", p)
-}
-
-func auditLines(t *testing.T, path string) []map[string]any {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("audit line is not JSON: %v: %s", err, sc.Text())
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 // summary renders audit lines as "tool event decision/outcome" for comparison.
@@ -150,7 +129,7 @@ func TestDenyHidesAndRefuses(t *testing.T) {
 	if w := writesSeen(env); len(w) != 0 {
 		t.Fatalf("upstream saw %v", w)
 	}
-	lines := auditLines(t, audit)
+	lines := testenv.AuditLines(t, audit)
 	if len(lines) != 1 || lines[0]["decision"] != "denied" || lines[0]["tool"] != "delete_group" || lines[0]["class"] != "D" ||
 		!strings.Contains(fmt.Sprint(lines[0]["reason"]), "tools.deny") {
 		t.Fatalf("audit: %v", lines)
@@ -226,7 +205,7 @@ func TestElicitationModeFromPolicy(t *testing.T) {
 	if groupField(t, env, 1042, "org_unit_status") != "active" {
 		t.Fatal("refused call changed something")
 	}
-	if got := summary(auditLines(t, audit)); !slices.Equal(got, []string{"delete_group decision denied"}) {
+	if got := summary(testenv.AuditLines(t, audit)); !slices.Equal(got, []string{"delete_group decision denied"}) {
 		t.Fatalf("audit: %v", got)
 	}
 }
@@ -261,7 +240,7 @@ func TestRequireConfirmsUpdateGroup(t *testing.T) {
 		t.Fatalf("confirmed call: %v", done)
 	}
 
-	lines := auditLines(t, audit)
+	lines := testenv.AuditLines(t, audit)
 	if got := summary(lines); !slices.Equal(got, []string{
 		"update_group decision confirmation_required",
 		"update_group decision confirmed",
@@ -297,7 +276,7 @@ func TestRequireConfirmsUpdateGroup(t *testing.T) {
 			if r := env.OK(t, "update_group", `{"id":1042,"city":"Aurora"}`); r["status"] != "updated" || asked.Load() != 1 {
 				t.Fatalf("%v, asked %d", r, asked.Load())
 			}
-			if got := summary(auditLines(t, audit)); !slices.Equal(got, []string{
+			if got := summary(testenv.AuditLines(t, audit)); !slices.Equal(got, []string{
 				"update_group decision confirmation_required",
 				"update_group decision confirmed",
 				"update_group outcome ok",
@@ -326,7 +305,7 @@ func TestAuditEveryWrite(t *testing.T) {
 	env.OK(t, "delete_group", fmt.Sprintf(`{"id":%v,"confirmation_token":%q}`, id, env.Approved(t, first)))
 	env.Fail(t, "delete_group", `{"id":1003}`) // blocked by the preview: sub-groups
 
-	lines := auditLines(t, audit)
+	lines := testenv.AuditLines(t, audit)
 	want := []string{
 		"create_group decision allowed", "create_group outcome ok",
 		"update_group decision allowed", "update_group outcome ok",
@@ -364,7 +343,7 @@ func TestAuditEveryWrite(t *testing.T) {
 	audit2, auditYAML2 := auditPath(t)
 	env2 := testenv.New(t, testenv.Options{Policy: auditYAML2, Elicit: testenv.Answer(mcp.ElicitationResponseActionDecline, nil)})
 	env2.OK(t, "delete_group", `{"id":1042}`)
-	if got := summary(auditLines(t, audit2)); !slices.Equal(got, []string{"delete_group decision confirmation_required", "delete_group decision declined"}) {
+	if got := summary(testenv.AuditLines(t, audit2)); !slices.Equal(got, []string{"delete_group decision confirmation_required", "delete_group decision declined"}) {
 		t.Fatalf("decline: %v", got)
 	}
 }
@@ -470,7 +449,7 @@ func TestScope(t *testing.T) {
 	created := env.OK(t, "create_group", `{"org_unit_name":"Boulder","org_unit_parent_id":1042}`)
 	env.OK(t, "update_group", fmt.Sprintf(`{"id":%v,"city":"Boulder"}`, created["org_unit_id"]))
 
-	lines := auditLines(t, audit)
+	lines := testenv.AuditLines(t, audit)
 	if lines[0]["tool"] != "get_group" || lines[0]["decision"] != "out_of_scope" || !strings.Contains(fmt.Sprint(lines[0]["reason"]), "1002") {
 		t.Fatalf("a refused read is on record: %v", lines[0])
 	}
@@ -513,7 +492,7 @@ func TestScopeUnresolvable(t *testing.T) {
 	if !strings.Contains(msg, "scope could not be checked") {
 		t.Fatalf("got %s", msg)
 	}
-	if got := summary(auditLines(t, audit)); !slices.Equal(got, []string{"get_group decision denied"}) {
+	if got := summary(testenv.AuditLines(t, audit)); !slices.Equal(got, []string{"get_group decision denied"}) {
 		t.Fatalf("audit: %v", got)
 	}
 }

@@ -8,6 +8,7 @@
 package testenv
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -321,4 +322,25 @@ func (e *Env) Approved(t testing.TB, first map[string]any) string {
 		}
 	}
 	return tok
+}
+
+// AuditLines returns the lines of the audit log at path, each decoded.
+func AuditLines(t testing.TB, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("audit line is not JSON: %v: %s", err, sc.Text())
+		}
+		out = append(out, m)
+	}
+	return out
 }
