@@ -129,3 +129,22 @@ func TestTrustedProxiesMustParse(t *testing.T) {
 		}
 	}
 }
+
+// TestFourEyesNeedsPeople: confirmation.approver: other is refused at
+// start-up where approvers cannot be told apart (stdio, or HTTP with the
+// shared bearer token), instead of being silently off.
+func TestFourEyesNeedsPeople(t *testing.T) {
+	t.Parallel()
+	for _, transport := range []string{"stdio", "http"} {
+		cfg := testenv.Config(t, testenv.Options{Policy: "confirmation:\n  approver: other\n", Configure: func(c *config.Config) { c.Transport = transport }})
+		app, err := server.New(cfg, slog.New(slog.DiscardHandler))
+		if err == nil {
+			app.Close()
+			t.Errorf("%s: approver: other accepted without people signing in", transport)
+			continue
+		}
+		if !strings.Contains(err.Error(), "CONVIRZA_MCP_AUTH=oauth") {
+			t.Errorf("%s: %v", transport, err)
+		}
+	}
+}

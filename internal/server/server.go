@@ -158,6 +158,13 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	a.Plan, a.Tools = plan, plan.Tools
+	if plan.Policy.Policy != nil && plan.Policy.Policy.OtherApprover && a.OAuth == nil {
+		// Only people signed in with their Convirza account are told apart:
+		// elsewhere the rule could not be kept, and silently off it is
+		// worse than refused.
+		a.Close()
+		return nil, errors.New("policy confirmation.approver: other needs CONVIRZA_MCP_AUTH=oauth over HTTP (CONVIRZA_MCP_TRANSPORT=http): only there does the server know who asked and who approves; remove the key or sign people in")
+	}
 	digest, err := policyDigest(cfg, plan)
 	if err != nil {
 		a.Close()
