@@ -67,7 +67,7 @@ func previewDeleteRoute(ctx context.Context, d *Deps, a schemas.ID) (*policy.Pre
 	}
 	number := "no tracking number"
 	if r.PhoneNumber != "" {
-		number = phoneLabel(phoneDigits(r.PhoneNumber))
+		number = phoneLabel(schemas.Digits(r.PhoneNumber))
 	}
 	return &policy.Preview{
 		Action: fmt.Sprintf("Delete %s (%s, %s, ringing %s): calls to the number will no longer be routed there. Soft delete, not reversible through the API.",
