@@ -133,12 +133,17 @@ func digitFilter(p *string) {
 		*p = v
 		return
 	}
-	*p = strings.Map(func(r rune) rune {
+	*p = Digits(*p)
+}
+
+// Digits is s with everything but its digits left out.
+func Digits(s string) string {
+	return strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r
 		}
 		return -1
-	}, *p)
+	}, s)
 }
 
 // PhoneOut is a number as the tools answer it: E.164 when it reads as a

@@ -13,7 +13,9 @@ import (
 const (
 	// MaxBulkRecords is the most items one bulk create, update or delete takes.
 	MaxBulkRecords = 100
-	// MaxPerPage is the largest page the list endpoints serve.
+	// MaxPerPage is the largest page this server asks the list endpoints
+	// for. Talkdesk documents no maximum (API-NOTES: [I], the simulator's
+	// choice), so the cap is ours, not a fact about the API.
 	MaxPerPage = 100
 )
 

@@ -166,7 +166,7 @@ func previewEditBroadcast(ctx context.Context, d *Deps, id int64, e broadcastEdi
 		changes = append(changes, fmt.Sprintf("message '%s'", clip(*e.message, 30)))
 		message = *e.message
 	}
-	if e.from != nil && phoneDigits(*e.from) != phoneDigits(b.FromNumber) {
+	if e.from != nil && schemas.Digits(*e.from) != schemas.Digits(b.FromNumber) {
 		changes = append(changes, "from "+phoneLabel(*e.from))
 		from = *e.from
 	}

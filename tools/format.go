@@ -3,19 +3,15 @@ package tools
 import (
 	"fmt"
 	"strings"
+
+	"github.com/convirza/convirza-mcp/schemas"
 )
 
 // phoneLabel writes a North American number, given as 10 digits, 11 digits
 // or E.164, the way people read it: +1 303-555-0142. Anything else is
 // returned as it is.
 func phoneLabel(p string) string {
-	var digits strings.Builder
-	for _, r := range p {
-		if r >= '0' && r <= '9' {
-			digits.WriteRune(r)
-		}
-	}
-	d := digits.String()
+	d := schemas.Digits(p)
 	if len(d) == 11 && d[0] == '1' {
 		d = d[1:]
 	}

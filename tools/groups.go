@@ -118,16 +118,11 @@ func scopeTree(t groupTree, in func(int64) bool) (groupTree, error) {
 // previewDeleteGroup reads the group, its active sub-groups and its users,
 // and says what deleting it will do, or why it cannot be done.
 func previewDeleteGroup(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
-	g, err := d.Convirza.Groups.Get(ctx, a.ID)
-	if err != nil {
-		if upstream.IsNotFound(err) {
-			return &policy.Preview{Blocked: fmt.Sprintf("Group %d does not exist.", a.ID)}, nil
-		}
-		return nil, err
-	}
-	label := fmt.Sprintf("group %d %q", a.ID, g.OrgUnitName)
-	if g.OrgUnitStatus == schemas.StatusDeleted {
-		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is already deleted.", label)}, nil
+	g, label, blocked, err := groupRecord.deletable(ctx, d, a.ID, func(g *convirza.GroupDetails) string {
+		return fmt.Sprintf("group %d %q", a.ID, g.OrgUnitName)
+	})
+	if g == nil {
+		return blocked, err
 	}
 	if g.OrgUnitParentID == 0 || g.TopOUID == a.ID || g.BillingID == a.ID {
 		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is a root/billing-level unit, which the API never deletes.", label)}, nil

@@ -180,7 +180,7 @@ func numberOwners(ctx context.Context, d *Deps, a schemas.NumberArgs) ([]int64, 
 // the account's; what names the argument in the refusal of a number the
 // account does not hold.
 func heldNumberUnit(ctx context.Context, d *Deps, number, what string) ([]int64, error) {
-	digits := phoneDigits(number)
+	digits := schemas.Digits(number)
 	if len(digits) > 10 {
 		digits = digits[len(digits)-10:]
 	}
@@ -202,20 +202,11 @@ func heldNumberUnit(ctx context.Context, d *Deps, number, what string) ([]int64,
 // findPhone returns the entry for exactly this number in a list, or nil.
 func findPhone(items []convirza.PhoneNumber, digits string) *convirza.PhoneNumber {
 	for i := range items {
-		if strings.HasSuffix(phoneDigits(items[i].Number), digits) {
+		if strings.HasSuffix(schemas.Digits(items[i].Number), digits) {
 			return &items[i]
 		}
 	}
 	return nil
-}
-
-func phoneDigits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
 }
 
 // phonePlace is "Denver, CO", or the rate center, or "".
@@ -310,7 +301,7 @@ func previewReleaseNumber(ctx context.Context, d *Deps, number string) (*policy.
 	var using []convirza.Route
 	var brief []map[string]any
 	for _, r := range routes.Items {
-		if strings.HasSuffix(phoneDigits(r.PhoneNumber), a.Number) {
+		if strings.HasSuffix(schemas.Digits(r.PhoneNumber), a.Number) {
 			using = append(using, r)
 			brief = append(brief, map[string]any{"provisioned_route_id": r.ProvisionedRouteID, "provisioned_route_name": r.ProvisionedRouteName, "provisioned_route_status": r.ProvisionedRouteStatus, "ring_to": schemas.PhoneOut(r.RingTo)})
 		}

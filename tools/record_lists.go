@@ -23,85 +23,57 @@ func recordListTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_record_lists", Title: "List Talkdesk record lists", Class: policy.Read,
 			Description: "List the Talkdesk record lists (the outbound dialer's contact lists): id, name, status, records_count. Paged: page (from 1), per_page (max 100)."},
-			func(ctx context.Context, d *Deps, a schemas.ListRecordListsArgs) (*Page[talkdesk.RecordList], error) {
-				c, err := talkdeskClient(d)
-				if err != nil {
-					return nil, err
-				}
+			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.ListRecordListsArgs) (*Page[talkdesk.RecordList], error) {
 				p, err := c.RecordLists.List(ctx, a.HALPage)
 				if err != nil {
 					return nil, err
 				}
 				return halPage("record_lists", p), nil
-			}, AccountWide()),
+			}), AccountWide()),
 		Define(Spec{Name: "get_record_list", Title: "Get Talkdesk record list", Class: policy.Read,
 			Description: "Get one Talkdesk record list by id: name, status, unique_identifier_type, records_count, dates."},
-			func(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (any, error) {
-				c, err := talkdeskClient(d)
-				if err != nil {
-					return nil, err
-				}
+			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.RecordListIDArgs) (any, error) {
 				return c.RecordLists.Get(ctx, a.ID)
-			}, AccountWide()),
+			}), AccountWide()),
 		Define(Spec{Name: "list_records", Title: "List records of a Talkdesk record list", Class: policy.Read,
 			Description: "List the records (contacts) of a Talkdesk record list: id, phone_numbers, names, priority, external ids. Paged: page (from 1), per_page (max 100)."},
-			func(ctx context.Context, d *Deps, a schemas.ListRecordsArgs) (*Page[talkdesk.Record], error) {
-				c, err := talkdeskClient(d)
-				if err != nil {
-					return nil, err
-				}
+			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.ListRecordsArgs) (*Page[talkdesk.Record], error) {
 				p, err := c.Records.List(ctx, a.RecordListID, a.HALPage)
 				if err != nil {
 					return nil, err
 				}
 				return halPage("records", p).with("record_list_id", a.RecordListID), nil
-			}, AccountWide()),
+			}), AccountWide()),
 		Define(Spec{Name: "create_record_list", Title: "Create Talkdesk record list", Class: policy.Write,
 			Description: "Create an empty Talkdesk record list with a name. Returns its id; add contacts with create_records."},
-			func(ctx context.Context, d *Deps, a schemas.RecordListCreate) (any, error) {
-				c, err := talkdeskClient(d)
-				if err != nil {
-					return nil, err
-				}
+			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.RecordListCreate) (any, error) {
 				l, err := c.RecordLists.Create(ctx, a)
 				if err != nil {
 					return nil, err
 				}
 				return map[string]any{"status": "created", "record_list": l}, nil
-			}, AccountWide()),
+			}), AccountWide()),
 		Define(Spec{Name: "create_records", Title: "Add records to a Talkdesk record list", Class: policy.Write,
 			Description: "Add up to 100 records (contacts) to a record list. Returns total_created and each refused record's index and reason."},
-			func(ctx context.Context, d *Deps, a schemas.CreateRecordsArgs) (any, error) {
-				c, err := talkdeskClient(d)
-				if err != nil {
-					return nil, err
-				}
+			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.CreateRecordsArgs) (any, error) {
 				res, err := c.Records.Create(ctx, a.RecordListID, a.Records)
 				if err != nil {
 					return nil, err
 				}
 				return bulkOutcome(res, "created", deref(res.TotalCreated), len(a.Records)), nil
-			}, AccountWide()),
+			}), AccountWide()),
 		Define(Spec{Name: "update_records", Title: "Update records of a Talkdesk record list", Class: policy.Write, Idempotent: true,
 			Description: "Change up to 100 records of a record list: each item a record id plus the fields to change (phone_numbers and extra_data replaced whole). Returns total_updated and failures."},
-			func(ctx context.Context, d *Deps, a schemas.UpdateRecordsArgs) (any, error) {
-				c, err := talkdeskClient(d)
-				if err != nil {
-					return nil, err
-				}
+			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.UpdateRecordsArgs) (any, error) {
 				res, err := c.Records.Update(ctx, a.RecordListID, a.Ops())
 				if err != nil {
 					return nil, err
 				}
 				return bulkOutcome(res, "updated", deref(res.TotalUpdated), len(a.Records)), nil
-			}, AccountWide()),
+			}), AccountWide()),
 		Define(Spec{Name: "delete_record_list", Title: "Delete Talkdesk record list", Class: policy.Destructive, Idempotent: true,
 			Description: "Delete a Talkdesk record list and all its records; not reversible. Needs the user's confirmation."},
-			func(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (any, error) {
-				c, err := talkdeskClient(d)
-				if err != nil {
-					return nil, err
-				}
+			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.RecordListIDArgs) (any, error) {
 				goneAfterRetry, err := c.RecordLists.Delete(ctx, a.ID)
 				if err != nil {
 					return nil, err
@@ -112,14 +84,10 @@ func recordListTools() []Tool {
 					out["note"] = "already gone after a retry: the first attempt's answer was lost, and it most likely did the delete"
 				}
 				return out, nil
-			}, Confirm(previewDeleteRecordList), AccountWide()),
+			}), Confirm(withTalkdesk(previewDeleteRecordList)), AccountWide()),
 		Define(Spec{Name: "delete_records", Title: "Delete records from a Talkdesk record list", Class: policy.Destructive, Idempotent: true,
 			Description: "Delete up to 100 records of a Talkdesk record list by exactly one of ids, phone_numbers (any spelling) or external_ids; not reversible; needs the user's confirmation. Returns total_deleted and what matched nothing."},
-			func(ctx context.Context, d *Deps, a schemas.DeleteRecordsArgs) (any, error) {
-				c, err := talkdeskClient(d)
-				if err != nil {
-					return nil, err
-				}
+			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.DeleteRecordsArgs) (any, error) {
 				if a.Kind() == schemas.ByPhoneNumber {
 					return deleteRecordsByPhone(ctx, c, a)
 				}
@@ -132,7 +100,21 @@ func recordListTools() []Tool {
 						"message": fmt.Sprintf("Talkdesk accepted the deletion of %d named records and may still be carrying it out: list_records shows what is left.", a.Count())}, nil
 				}
 				return bulkOutcome(res, "deleted", deref(res.TotalDeleted), a.Count()), nil
-			}, Confirm(previewDeleteRecords), AccountWide()),
+			}), Confirm(withTalkdesk(previewDeleteRecords)), AccountWide()),
+	}
+}
+
+// withTalkdesk adapts a handler or preview of the Talkdesk client to the
+// Deps every tool is called with: without a usable client the call fails
+// with why there is none.
+func withTalkdesk[A, R any](f func(ctx context.Context, c *talkdesk.Client, a A) (R, error)) func(context.Context, *Deps, A) (R, error) {
+	return func(ctx context.Context, d *Deps, a A) (R, error) {
+		c, err := talkdeskClient(d)
+		if err != nil {
+			var zero R
+			return zero, err
+		}
+		return f(ctx, c, a)
 	}
 }
 
@@ -187,11 +169,7 @@ func capitalize(s string) string {
 }
 
 // previewDeleteRecordList names the list and how many records go with it.
-func previewDeleteRecordList(ctx context.Context, d *Deps, a schemas.RecordListIDArgs) (*policy.Preview, error) {
-	c, err := talkdeskClient(d)
-	if err != nil {
-		return nil, err
-	}
+func previewDeleteRecordList(ctx context.Context, c *talkdesk.Client, a schemas.RecordListIDArgs) (*policy.Preview, error) {
 	l, err := c.RecordLists.Get(ctx, a.ID)
 	if err != nil {
 		if upstream.IsNotFound(err) {
@@ -212,11 +190,7 @@ func previewDeleteRecordList(ctx context.Context, d *Deps, a schemas.RecordListI
 // previewDeleteRecords reads the list and pages through its records (by
 // their next links) to say how many of the named identifiers match, and
 // blocks a call that would delete nothing.
-func previewDeleteRecords(ctx context.Context, d *Deps, a schemas.DeleteRecordsArgs) (*policy.Preview, error) {
-	c, err := talkdeskClient(d)
-	if err != nil {
-		return nil, err
-	}
+func previewDeleteRecords(ctx context.Context, c *talkdesk.Client, a schemas.DeleteRecordsArgs) (*policy.Preview, error) {
 	l, err := c.RecordLists.Get(ctx, a.RecordListID)
 	if err != nil {
 		if upstream.IsNotFound(err) {

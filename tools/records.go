@@ -5,6 +5,9 @@ import (
 	"fmt"
 
 	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/upstream"
+	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/schemas"
 )
 
 // record is a kind of upstream record the tools act on by id: how to read
@@ -37,6 +40,24 @@ func (r record[T]) statusOf(d *Deps, id int64) func(context.Context) (string, er
 		}
 		return r.status(v), nil
 	}
+}
+
+// deletable reads the record a delete preview is about and names it with
+// label. A record that does not exist or is already deleted comes back as
+// blocked, the refusal the preview shows instead (v is then nil).
+func (r record[T]) deletable(ctx context.Context, d *Deps, id int64, label func(*T) string) (v *T, name string, blocked *policy.Preview, err error) {
+	v, err = r.get(d)(ctx, id)
+	if err != nil {
+		if upstream.IsNotFound(err) {
+			return nil, "", &policy.Preview{Blocked: fmt.Sprintf("%s %d does not exist.", capitalize(r.what), id)}, nil
+		}
+		return nil, "", nil, err
+	}
+	name = label(v)
+	if r.status(v) == schemas.StatusDeleted {
+		return nil, name, &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is already deleted.", name)}, nil
+	}
+	return v, name, nil, nil
 }
 
 // The records of the toolsets.

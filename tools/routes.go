@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/convirza/convirza-mcp/internal/convirza"
-	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -60,20 +59,15 @@ func routeTools() []Tool {
 
 // previewDeleteRoute names the route, its number and where it rings.
 func previewDeleteRoute(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
-	r, err := d.Convirza.Routes.Get(ctx, a.ID)
-	if err != nil {
-		if upstream.IsNotFound(err) {
-			return &policy.Preview{Blocked: fmt.Sprintf("Provisioned route %d does not exist.", a.ID)}, nil
-		}
-		return nil, err
-	}
-	label := fmt.Sprintf("route %d %q", a.ID, r.ProvisionedRouteName)
-	if r.ProvisionedRouteStatus == schemas.StatusDeleted {
-		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is already deleted.", label)}, nil
+	r, label, blocked, err := routeRecord.deletable(ctx, d, a.ID, func(r *convirza.Route) string {
+		return fmt.Sprintf("route %d %q", a.ID, r.ProvisionedRouteName)
+	})
+	if r == nil {
+		return blocked, err
 	}
 	number := "no tracking number"
 	if r.PhoneNumber != "" {
-		number = phoneLabel(phoneDigits(r.PhoneNumber))
+		number = phoneLabel(schemas.Digits(r.PhoneNumber))
 	}
 	return &policy.Preview{
 		Action: fmt.Sprintf("Delete %s (%s, %s, ringing %s): calls to the number will no longer be routed there. Soft delete, not reversible through the API.",

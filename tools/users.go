@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/convirza/convirza-mcp/internal/convirza"
-	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -65,18 +64,13 @@ func userTools() []Tool {
 // be deleted: unknown, already deleted, or the caller's own account (which
 // would lock this server out; the sandbox refuses it too).
 func previewDeleteUser(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
-	u, err := d.Convirza.Users.Get(ctx, a.ID)
-	if err != nil {
-		if upstream.IsNotFound(err) {
-			return &policy.Preview{Blocked: fmt.Sprintf("User %d does not exist.", a.ID)}, nil
-		}
-		return nil, err
+	u, label, blocked, err := userRecord.deletable(ctx, d, a.ID, func(u *convirza.User) string {
+		return fmt.Sprintf("user %d %s", a.ID, strings.TrimSpace(u.FirstName+" "+u.LastName))
+	})
+	if u == nil {
+		return blocked, err
 	}
 	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
-	label := fmt.Sprintf("user %d %s", a.ID, name)
-	if u.Status == schemas.StatusDeleted {
-		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: already deleted.", label)}, nil
-	}
 	// Who is this server logged in as? If the profile cannot be read, the
 	// upstream's own rule still applies; the preview does not fail over it.
 	if p, err := d.Convirza.Account.Profile(ctx); err == nil && p.User.UserID == a.ID {

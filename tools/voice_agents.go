@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/convirza/convirza-mcp/internal/convirza"
-	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -53,16 +52,11 @@ func voiceAgentTools() []Tool {
 func voiceAgentUnit(v convirza.VoiceAgent) (int64, bool) { return v.OrgUnitID, true }
 
 func previewDeleteVoiceAgent(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
-	v, err := d.Convirza.VoiceAgents.Get(ctx, a.ID)
-	if err != nil {
-		if upstream.IsNotFound(err) {
-			return &policy.Preview{Blocked: fmt.Sprintf("Voice agent %d does not exist.", a.ID)}, nil
-		}
-		return nil, err
-	}
-	label := fmt.Sprintf("voice agent %d %q", a.ID, v.Name)
-	if v.Status == schemas.StatusDeleted {
-		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: it is already deleted.", label)}, nil
+	v, label, blocked, err := voiceAgentRecord.deletable(ctx, d, a.ID, func(v *convirza.VoiceAgent) string {
+		return fmt.Sprintf("voice agent %d %q", a.ID, v.Name)
+	})
+	if v == nil {
+		return blocked, err
 	}
 	return &policy.Preview{
 		Action:   fmt.Sprintf("Delete %s (org unit %d, %s): it stops answering calls. Soft delete, not reversible through the API.", label, v.OrgUnitID, v.Status),

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/convirza/convirza-mcp/internal/convirza"
-	"github.com/convirza/convirza-mcp/internal/upstream"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/schemas"
 )
@@ -53,16 +52,11 @@ func webhookTools() []Tool {
 // previewDeleteWebhook names the webhook, its URL and its org unit, and
 // counts the sub-groups that inherit it.
 func previewDeleteWebhook(ctx context.Context, d *Deps, a schemas.ID) (*policy.Preview, error) {
-	w, err := d.Convirza.Webhooks.Get(ctx, a.ID)
-	if err != nil {
-		if upstream.IsNotFound(err) {
-			return &policy.Preview{Blocked: fmt.Sprintf("Webhook %d does not exist.", a.ID)}, nil
-		}
-		return nil, err
-	}
-	label := fmt.Sprintf("webhook %d %q", a.ID, w.WebhookName)
-	if w.Status == schemas.StatusDeleted {
-		return &policy.Preview{Blocked: fmt.Sprintf("Cannot delete %s: already deleted.", label)}, nil
+	w, label, blocked, err := webhookRecord.deletable(ctx, d, a.ID, func(w *convirza.Webhook) string {
+		return fmt.Sprintf("webhook %d %q", a.ID, w.WebhookName)
+	})
+	if w == nil {
+		return blocked, err
 	}
 	unit := w.OrgUnitName
 	if unit == "" {
