@@ -22,7 +22,7 @@ const previewRecordLimit = 10000
 func recordListTools() []Tool {
 	return []Tool{
 		Define(Spec{Name: "list_record_lists", Title: "List Talkdesk record lists", Class: policy.Read,
-			Description: "List the Talkdesk record lists (the outbound dialer's contact lists): id, name, status, records_count. Paged: page (from 1), per_page (up to 100, this server's cap)."},
+			Description: "List the Talkdesk record lists (the outbound dialer's contact lists): id, name, status, records_count. Pages: page from 1, per_page ≤ 100 (our cap)."},
 			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.ListRecordListsArgs) (*Page[talkdesk.RecordList], error) {
 				p, err := c.RecordLists.List(ctx, a.HALPage)
 				if err != nil {
@@ -36,7 +36,7 @@ func recordListTools() []Tool {
 				return c.RecordLists.Get(ctx, a.ID)
 			}), AccountWide()),
 		Define(Spec{Name: "list_records", Title: "List records of a Talkdesk record list", Class: policy.Read,
-			Description: "List the records (contacts) of a Talkdesk record list: id, phone_numbers, names, priority, external ids. Paged: page (from 1), per_page (up to 100, this server's cap)."},
+			Description: "List the records (contacts) of a Talkdesk record list: id, phone_numbers, names, priority, external ids. Pages: page from 1, per_page ≤ 100 (our cap)."},
 			withTalkdesk(func(ctx context.Context, c *talkdesk.Client, a schemas.ListRecordsArgs) (*Page[talkdesk.Record], error) {
 				p, err := c.Records.List(ctx, a.RecordListID, a.HALPage)
 				if err != nil {
