@@ -26,6 +26,8 @@ type observer struct {
 	reg *prometheus.Registry
 
 	toolCalls       *prometheus.CounterVec
+	principalCalls  *prometheus.CounterVec
+	principals      *boundedLabel
 	toolSeconds     *prometheus.HistogramVec
 	toolsInFlight   prometheus.Gauge
 	upstreamCalls   *prometheus.CounterVec
@@ -62,6 +64,11 @@ func newObserver(maxSessions int) *observer {
 		Name: "convirza_mcp_tool_calls_total",
 		Help: "Tool calls by tool and outcome (ok, error, confirmation_required, declined, input_required, protocol_error).",
 	}, []string{"tool", "outcome"})
+	o.principalCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "convirza_mcp_principal_tool_calls_total",
+		Help: "Tool calls by who asked (user:<Convirza user id> when people sign in, bearer:<token digest>, - for none (stdio, a loopback server without a token); the first " + strconv.Itoa(maxPrincipalLabels) + " seen by this process, then \"other\") and outcome.",
+	}, []string{"principal", "outcome"})
+	o.principals = newBoundedLabel(maxPrincipalLabels)
 	o.toolSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "convirza_mcp_tool_call_duration_seconds",
 		Help:    "Tool call latency, upstream calls and confirmation included.",
@@ -111,7 +118,7 @@ func newObserver(maxSessions int) *observer {
 		Help:    "Upstream HTTP attempt latency (OpenTelemetry http.client.request.duration); status 0 and error_type set when no answer came.",
 		Buckets: latencyBuckets(),
 	}, []string{"http_request_method", "server_address", "http_response_status_code", "error_type"})
-	o.reg.MustRegister(o.toolCalls, o.toolSeconds, o.toolsInFlight, o.upstreamCalls, o.upstreamSeconds,
+	o.reg.MustRegister(o.toolCalls, o.principalCalls, o.toolSeconds, o.toolsInFlight, o.upstreamCalls, o.upstreamSeconds,
 		o.httpRequests, o.sessionsGauge, o.sessionsRefused, o.clientRefused,
 		o.operationSeconds, o.sessionSeconds, o.httpClientSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -136,6 +143,7 @@ func (o *observer) toolMiddleware(next server.ToolHandlerFunc) server.ToolHandle
 			d := time.Since(start).Seconds()
 			o.toolsInFlight.Dec()
 			o.toolCalls.WithLabelValues(req.Params.Name, outcome).Inc()
+			o.principalCalls.WithLabelValues(o.principals.value(principalLabel(ctx)), outcome).Inc()
 			o.toolSeconds.WithLabelValues(req.Params.Name).Observe(d)
 			errType := ""
 			if outcome == "protocol_error" || outcome == "error" {
@@ -380,4 +388,45 @@ func (g *sessionGate) open() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.owners)
+}
+
+// maxPrincipalLabels bounds the principal label's values in one process:
+// a team's people, and a few shared tokens, fit; an unbounded stream of
+// tokens does not grow the metrics without end.
+const maxPrincipalLabels = 200
+
+// principalLabel names who made a call, for metrics: the stable subject of
+// a signed-in person ("user:<id>"), a shared token's digest, or "-" when
+// the call names none (stdio, a loopback server without a token), as the
+// access log does.
+func principalLabel(ctx context.Context) string {
+	if p := policy.PrincipalFrom(ctx); p != "" {
+		return p
+	}
+	return "-"
+}
+
+// boundedLabel passes the first max distinct values through and answers
+// "other" for any value after them, so a label's cardinality stays bounded.
+type boundedLabel struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]struct{}
+}
+
+func newBoundedLabel(max int) *boundedLabel {
+	return &boundedLabel{max: max, seen: make(map[string]struct{}, max)}
+}
+
+func (b *boundedLabel) value(v string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.seen[v]; ok {
+		return v
+	}
+	if len(b.seen) >= b.max {
+		return "other"
+	}
+	b.seen[v] = struct{}{}
+	return v
 }
