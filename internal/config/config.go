@@ -83,6 +83,9 @@ type Config struct {
 	ApprovalBrowser string `env:"CONVIRZA_MCP_APPROVAL_BROWSER, default=auto"`
 	// TrustedProxies are addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string `env:"CONVIRZA_MCP_TRUSTED_PROXIES"`
+	// OAuthRedirectHosts are the only https hosts sign-ins are sent to
+	// under CONVIRZA_MCP_AUTH=oauth (empty: any); loopback http always.
+	OAuthRedirectHosts []string `env:"CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS"`
 	// ApprovalWait bounds how long a redemption waits for a pending
 	// approval (0: the default, 30 s); tests shorten it.
 	ApprovalWait time.Duration `env:"CONVIRZA_MCP_APPROVAL_WAIT"`

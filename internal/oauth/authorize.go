@@ -76,8 +76,13 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, http.StatusBadRequest, "This sign-in cannot go on: "+err.Error()+".")
 		return
 	}
-	if checkRedirectURI(redirect) != nil || !matchesAny(c.RedirectURIs, redirect) {
+	if !matchesAny(c.RedirectURIs, redirect) {
 		s.problem(w, http.StatusBadRequest, "This sign-in cannot go on: the application asked to return to an address it did not register (redirect_uri). Nothing was sent to it.")
+		return
+	}
+	if err := s.checkRedirectURI(redirect); err != nil {
+		// Registered before the rule changed, say: the rule holds now.
+		s.problem(w, http.StatusBadRequest, "This sign-in cannot go on: "+err.Error()+". Nothing was sent to it.")
 		return
 	}
 	state := q.Get("state")

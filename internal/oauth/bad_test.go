@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -452,5 +453,61 @@ func TestSignInFunction(t *testing.T) {
 	var limited *oauth.LimitedError
 	if _, err := e.srv.SignIn(ctx, "203.0.113.1", sandbox.ReadOnlyEmail, sandbox.DemoPassword); !errors.As(err, &limited) || limited.Wait <= 0 || limited.Upstream {
 		t.Fatalf("fourth attempt from one address: %v", err)
+	}
+}
+
+// CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS: an https redirect URI on another host
+// is refused at registration and filtered out of a metadata document, so a
+// stranger cannot register an application that collects the sign-ins made
+// on this server's page; loopback redirects still work.
+func TestRedirectHostsAllowList(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, func(o *oauth.Options) {
+		o.RedirectHosts = []string{"claude.ai", "*.Trusted.Example."}
+	})
+	for _, ok := range []string{"https://claude.ai/api/mcp/auth_callback", "https://app.trusted.example/cb", redirectURI} {
+		e.register(ok)
+	}
+	for _, bad := range []string{"https://evil.example/cb", "https://trusted.example/cb", "https://claude.ai.evil.example/cb", "https://eviltrusted.example/cb"} {
+		a := e.postJSON(e.base+"/register", map[string]any{"redirect_uris": []string{redirectURI, bad}})
+		if a.status != http.StatusBadRequest || a.json(t)["error"] != "invalid_redirect_uri" || !strings.Contains(a.body, "CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS") {
+			t.Errorf("registering %s: %d %s, want invalid_redirect_uri naming the variable", bad, a.status, a.body)
+		}
+	}
+	e.nothingIssued()
+
+	for _, bad := range [][]string{{"*"}, {"*."}, {"evil.example/cb"}, {"https://claude.ai"}, {"user@claude.ai"}, {"nodots"}} {
+		_, err := oauth.New(oauth.Options{Store: e.st, Sealer: mustSealer(t), Upstream: oauth.ConvirzaUpstream(nil, ""), PublicURL: e.base, RedirectHosts: bad})
+		if err == nil || !strings.Contains(err.Error(), "CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS") {
+			t.Errorf("RedirectHosts %q: %v, want an error naming the variable", bad, err)
+		}
+	}
+}
+
+func mustSealer(t *testing.T) *store.Sealer {
+	t.Helper()
+	s, err := store.NewSealer(make([]byte, store.KeySize), "test key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A client registered before the allow-list was set cannot be sent a
+// sign-in once it is: the rule holds at every sign-in, not only at
+// registration.
+func TestRedirectHostsHoldForEarlierClients(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, nil)
+	id := e.register("https://evil.example/cb")
+	strict, err := oauth.New(oauth.Options{Store: e.st, Sealer: mustSealer(t), Upstream: oauth.ConvirzaUpstream(nil, ""), PublicURL: e.base, RedirectHosts: []string{"claude.ai"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := e.newFlow(id)
+	f.redirect = "https://evil.example/cb"
+	rec := httptest.NewRecorder()
+	strict.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, e.authorizeURL(f), nil))
+	if rec.Code != http.StatusBadRequest || rec.Header().Get("Location") != "" || strings.Contains(rec.Body.String(), `name="password"`) ||
+		!strings.Contains(rec.Body.String(), "CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS") {
+		t.Errorf("an earlier client's disallowed redirect: %d %q\n%s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
 	}
 }

@@ -115,7 +115,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, u := range req.RedirectURIs {
-		if err := checkRedirectURI(u); err != nil {
+		if err := s.checkRedirectURI(u); err != nil {
 			fail("invalid_redirect_uri", err.Error())
 			return
 		}
@@ -173,8 +173,11 @@ func cleanName(n string) string {
 }
 
 // checkRedirectURI accepts loopback http URIs (RFC 8252 §7.3) and https
-// URIs, without fragment or user information.
-func checkRedirectURI(raw string) error {
+// URIs, these on the allowed hosts when the server names some
+// (CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS): a redirect URI is where a person's
+// sign-in is sent, so an open registration with any host would let anyone
+// collect sign-ins through this server's own page.
+func (s *Server) checkRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return fmt.Errorf("redirect URI %q is not an absolute http(s) URL", raw)
@@ -184,6 +187,9 @@ func checkRedirectURI(raw string) error {
 	}
 	switch u.Scheme {
 	case "https":
+		if !s.redirectHostAllowed(u.Hostname()) {
+			return fmt.Errorf("redirect URI %q is on a host this server does not send sign-ins to (CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS: %s)", raw, strings.Join(s.redirectHosts, ", "))
+		}
 		return nil
 	case "http":
 		if loopbackHost(u.Hostname()) {
@@ -191,6 +197,46 @@ func checkRedirectURI(raw string) error {
 		}
 	}
 	return fmt.Errorf("redirect URI %q must be https, or http on a loopback address (127.0.0.1, [::1], localhost)", raw)
+}
+
+// redirectHostAllowed matches host against the allowed hosts: exactly, or
+// "*.example.com" for any subdomain of example.com (not example.com itself).
+func (s *Server) redirectHostAllowed(host string) bool {
+	if len(s.redirectHosts) == 0 {
+		return true
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, h := range s.redirectHosts {
+		if suffix, wild := strings.CutPrefix(h, "*"); wild {
+			if strings.HasSuffix(host, suffix) && len(host) > len(suffix) {
+				return true
+			}
+		} else if host == h {
+			return true
+		}
+	}
+	return false
+}
+
+// redirectHostRule checks and normalises CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS:
+// host names, or "*." and a domain.
+func redirectHostRule(hosts []string) ([]string, error) {
+	var out []string
+	for _, h := range hosts {
+		h = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), "."))
+		if h == "" {
+			continue
+		}
+		name := strings.TrimPrefix(h, "*.")
+		if name == "" || strings.ContainsAny(name, "*/:@ ") || !strings.Contains(name, ".") && name != "localhost" {
+			return nil, fmt.Errorf("CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS: %q is not a host name or *.domain", h)
+		}
+		if h != name {
+			h = "*." + name
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 // redirectMatches compares a requested redirect URI with a registered one:
@@ -271,7 +317,7 @@ func (s *Server) fetchClient(ctx context.Context, id string) (*client, error) {
 	}
 	c := &client{ID: id, Name: cleanName(doc.ClientName), Document: true, Created: s.now().UTC()}
 	for _, ru := range doc.RedirectURIs {
-		if checkRedirectURI(ru) == nil {
+		if s.checkRedirectURI(ru) == nil {
 			c.RedirectURIs = append(c.RedirectURIs, ru)
 		}
 	}

@@ -208,6 +208,12 @@ type Options struct {
 	// address; default PublicAddr (never loopback, private, link-local or
 	// otherwise special). Tests allow 127.0.0.1 here.
 	AddrAllowed func(netip.Addr) bool
+	// RedirectHosts, when set (CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS), are the
+	// only hosts an https redirect URI may name: "claude.ai", or
+	// "*.example.com" for its subdomains. Loopback http redirect URIs (the
+	// desktop clients') are always accepted. Empty: any https host, so
+	// anyone may register an application that receives a person's sign-in.
+	RedirectHosts []string
 }
 
 // Server is the authorization server and the resource server check.
@@ -232,6 +238,9 @@ type Server struct {
 	fetch *http.Client
 	page  *template.Template
 	mux   *http.ServeMux
+
+	// redirectHosts: the https hosts sign-ins may be sent to (nil: any).
+	redirectHosts []string
 }
 
 // New builds a Server.
@@ -243,7 +252,11 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{st: o.Store, seal: o.Sealer, up: o.Upstream, log: o.Log, now: o.Now, clientIP: o.ClientIP, public: public}
+	hosts, err := redirectHostRule(o.RedirectHosts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{st: o.Store, seal: o.Sealer, up: o.Upstream, log: o.Log, now: o.Now, clientIP: o.ClientIP, public: public, redirectHosts: hosts}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
