@@ -496,7 +496,11 @@ func (s *Server) grantOf(ctx context.Context, tok string) (*grant, error) {
 	var id string
 	switch {
 	case strings.HasPrefix(tok, accessPrefix):
-		b, err := s.st.Get(ctx, accessKey(tok))
+		key, ok := accessKey(tok)
+		if !ok {
+			return nil, store.ErrNotFound
+		}
+		b, err := s.st.Get(ctx, key)
 		if err != nil {
 			return nil, err
 		}

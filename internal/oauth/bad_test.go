@@ -229,8 +229,11 @@ func (b *barrierStore) Get(ctx context.Context, key string) ([]byte, error) {
 	return v, err
 }
 
-// Concurrent uses of one code, all having read it unused: exactly one
-// gets tokens (the code is spent by an atomic swap, across replicas too).
+// Concurrent uses of one code, all having read it unused: the code is
+// spent by an atomic swap (across replicas too), so one use wins; the
+// others are replays, which revoke what the code issued (RFC 6749 §4.1.2).
+// So at most one gets tokens, and none when a replay revoked the grant
+// before the winner's tokens were handed out (never dead tokens).
 func TestConcurrentCodeUse(t *testing.T) {
 	const n = 6
 	bs := &barrierStore{prefix: "oauth/code/", n: n, release: make(chan struct{})}
@@ -252,12 +255,17 @@ func TestConcurrentCodeUse(t *testing.T) {
 	wg.Wait()
 	ok := 0
 	for _, s := range statuses {
-		if s == http.StatusOK {
+		switch s {
+		case http.StatusOK:
 			ok++
+		case http.StatusBadRequest:
+		default:
+			t.Errorf("a use answered %d", s)
 		}
 	}
-	if ok != 1 {
-		t.Fatalf("concurrent uses of one code: %v, want exactly one 200", statuses)
+	if ok > 1 || ok == 0 && e.count("oauth/grant/")+e.count("oauth/at/") != 0 {
+		t.Fatalf("concurrent uses of one code: %v with %d grants and %d access tokens kept, want one 200, or none and nothing kept",
+			statuses, e.count("oauth/grant/"), e.count("oauth/at/"))
 	}
 }
 
@@ -509,5 +517,75 @@ func TestRedirectHostsHoldForEarlierClients(t *testing.T) {
 	if rec.Code != http.StatusBadRequest || rec.Header().Get("Location") != "" || strings.Contains(rec.Body.String(), `name="password"`) ||
 		!strings.Contains(rec.Body.String(), "CONVIRZA_MCP_OAUTH_REDIRECT_HOSTS") {
 		t.Errorf("an earlier client's disallowed redirect: %d %q\n%s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
+	}
+}
+
+// countingStore counts reads.
+type countingStore struct {
+	store.Store
+	gets atomic.Int32
+}
+
+func (c *countingStore) Get(ctx context.Context, key string) ([]byte, error) {
+	c.gets.Add(1)
+	return c.Store.Get(ctx, key)
+}
+
+// Access tokens live under their grant: checking one is one store read,
+// and revoking a grant (or a person) deletes its access tokens at once, so
+// none outlives its sign-in. A token naming a grant it was not issued
+// for, or shaped to reach elsewhere in the store, is refused.
+func TestAccessTokensDieWithTheirGrant(t *testing.T) {
+	cs := &countingStore{}
+	e := newEnv(t, sandbox.Options{}, func(o *oauth.Options) {
+		cs.Store = o.Store
+		o.Store = cs
+	})
+	f1, one := e.login(sandbox.StandardEmail)
+	_, two := e.login(sandbox.StandardEmail)
+	one2 := e.tokens(e.refresh(f1, one.Refresh)) // a grant with two live access tokens
+	before := cs.gets.Load()
+	if a := e.call("/mcp", two.Access); a.status != http.StatusOK {
+		t.Fatalf("access token: %d", a.status)
+	}
+	if n := cs.gets.Load() - before; n != 1 {
+		t.Errorf("checking an access token read the store %d times, want 1", n)
+	}
+
+	// Signing out of one grant ends its tokens only.
+	if a := e.postForm(e.base+"/revoke", url.Values{"token": {one2.Refresh}}, nil); a.status != http.StatusOK {
+		t.Fatalf("revoke: %d", a.status)
+	}
+	for _, tok := range []string{one.Access, one2.Access} {
+		if a := e.call("/mcp", tok); a.status != http.StatusUnauthorized {
+			t.Errorf("a revoked grant's access token: %d", a.status)
+		}
+	}
+	if a := e.call("/mcp", two.Access); a.status != http.StatusOK {
+		t.Errorf("the other grant's token after one sign-out: %d", a.status)
+	}
+	if n := e.count("oauth/at/"); n != 1 {
+		t.Errorf("%d access tokens kept, want the other grant's one", n)
+	}
+
+	// A token naming the live grant with another secret, or shaped as a
+	// path: refused.
+	gid, _, _ := strings.Cut(strings.TrimPrefix(two.Access, "cmcp_at_"), ".")
+	for _, bad := range []string{"cmcp_at_" + gid + ".forged", "cmcp_at_" + gid, "cmcp_at_../grant/" + gid + ".x", "cmcp_at_" + strings.ToUpper(gid) + ".x"} {
+		if a := e.call("/mcp", bad); a.status != http.StatusUnauthorized {
+			t.Errorf("token %q: %d", bad, a.status)
+		}
+	}
+
+	// Offboarding the person deletes every access token of theirs.
+	uid := int64(e.call("/mcp", two.Access).json(t)["user_id"].(float64))
+	if _, err := e.srv.RevokeSubject(context.Background(), uid); err != nil {
+		t.Fatal(err)
+	}
+	if a := e.call("/mcp", two.Access); a.status != http.StatusUnauthorized {
+		t.Errorf("an offboarded person's token: %d", a.status)
+	}
+	if n := e.count("oauth/at/") + e.count("oauth/grant/"); n != 0 {
+		t.Errorf("%d access tokens and grants kept after offboarding", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,8 +55,24 @@ type personGrant struct {
 	Created  time.Time `json:"created"`
 }
 
-func grantKey(id string) string                  { return "oauth/grant/" + id }
-func accessKey(token string) string              { return "oauth/at/" + digest(token) }
+func grantKey(id string) string          { return "oauth/grant/" + id }
+func grantAccessPrefix(id string) string { return "oauth/at/" + id + "/" }
+
+// accessKey is where an access token's record is: under its grant (the
+// token names it), so revoking the grant finds and deletes its access
+// tokens and checking a token needs no read of the grant. ok is false for
+// a token not of that shape.
+func accessKey(token string) (string, bool) {
+	gid, secret, ok := strings.Cut(strings.TrimPrefix(token, accessPrefix), ".")
+	if !ok || !grantID.MatchString(gid) || secret == "" {
+		return "", false
+	}
+	return grantAccessPrefix(gid) + digest(token), true
+}
+
+// grantID is the shape of a grant's id (randomHex(16)).
+var grantID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
 func personPrefix(uid int64) string              { return "oauth/person/" + strconv.FormatInt(uid, 10) + "/" }
 func personGrantKey(uid int64, id string) string { return personPrefix(uid) + "grant/" + id }
 func upstreamKey(uid int64) string               { return personPrefix(uid) + "convirza" }
@@ -97,17 +114,44 @@ func (s *Server) newGrant(ctx context.Context, id string, person Identity, clien
 
 // newAccess issues an access token of grant g for person (the person's
 // latest identity: a role changed at Convirza shows in the next token).
+// The grant is read again after the token is recorded: a revocation that
+// listed the grant's tokens before this one was written has deleted the
+// grant first, so the token is withdrawn here and never outlives it.
 func (s *Server) newAccess(ctx context.Context, g grant, person Identity) (string, error) {
-	tok := accessPrefix + random(32)
+	tok := accessPrefix + g.ID + "." + random(32)
+	key, _ := accessKey(tok)
 	rec := accessRecord{GrantID: g.ID, ClientID: g.ClientID, Person: person, Resource: g.Resource, Scope: g.Scope, Expires: s.now().Add(s.accessTTL).UTC()}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return "", err
 	}
-	if err := s.st.Create(ctx, accessKey(tok), b, s.accessTTL); err != nil {
+	if err := s.st.Create(ctx, key, b, s.accessTTL); err != nil {
+		return "", fmt.Errorf("recording the access token: %w", err)
+	}
+	if _, err := s.st.Get(ctx, grantKey(g.ID)); err != nil {
+		_ = s.st.Delete(context.WithoutCancel(ctx), key)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", fmt.Errorf("%w (the sign-in was revoked meanwhile)", ErrSignedOut)
+		}
 		return "", fmt.Errorf("recording the access token: %w", err)
 	}
 	return tok, nil
+}
+
+// dropAccess deletes the access tokens of grant id (revoked: they die with
+// it, at once on every replica).
+func (s *Server) dropAccess(ctx context.Context, id string) error {
+	toks, err := s.st.List(ctx, grantAccessPrefix(id))
+	if err != nil {
+		return fmt.Errorf("listing the sign-in's access tokens: %w", err)
+	}
+	var errs []error
+	for key := range toks {
+		if err := s.st.Delete(ctx, key); err != nil && !errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Authenticate checks the request's bearer token for the MCP endpoint it
@@ -124,8 +168,12 @@ func (s *Server) Authenticate(r *http.Request) (Subject, error) {
 	if !strings.HasPrefix(tok, accessPrefix) || len(tok) > 200 {
 		return Subject{}, ErrInvalidToken
 	}
-	ctx := r.Context()
-	b, err := s.st.Get(ctx, accessKey(tok))
+	key, ok := accessKey(tok)
+	if !ok {
+		return Subject{}, ErrInvalidToken
+	}
+	// One read: revoking a grant deletes its access tokens.
+	b, err := s.st.Get(r.Context(), key)
 	if errors.Is(err, store.ErrNotFound) {
 		return Subject{}, ErrInvalidToken
 	}
@@ -138,12 +186,6 @@ func (s *Server) Authenticate(r *http.Request) (Subject, error) {
 	}
 	if !slices.Contains(s.audiences(r.URL.Path), rec.Resource) {
 		return Subject{}, ErrWrongAudience
-	}
-	if _, err := s.st.Get(ctx, grantKey(rec.GrantID)); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return Subject{}, ErrInvalidToken
-		}
-		return Subject{}, fmt.Errorf("checking the access token: %w", err)
 	}
 	return Subject{Identity: rec.Person, ClientID: rec.ClientID, GrantID: rec.GrantID, Resource: rec.Resource, Scope: rec.Scope}, nil
 }
@@ -245,6 +287,9 @@ func (s *Server) revokeGrant(ctx context.Context, g grant) error {
 	if err := s.st.Delete(ctx, grantKey(g.ID)); err != nil {
 		return err
 	}
+	if err := s.dropAccess(ctx, g.ID); err != nil {
+		return err
+	}
 	_ = s.st.Delete(ctx, personGrantKey(g.Person.UserID, g.ID))
 	left, err := s.st.List(ctx, personPrefix(g.Person.UserID)+"grant/")
 	if err != nil {
@@ -272,6 +317,10 @@ func (s *Server) RevokeSubject(ctx context.Context, userID int64) (int, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if err := s.dropAccess(ctx, id); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		_ = s.st.Delete(ctx, key)
 	}
 	s.forgetUpstream(ctx, userID)
@@ -294,7 +343,12 @@ func errRequest(desc string) *tokenError {
 	return &tokenError{status: http.StatusBadRequest, code: "invalid_request", desc: desc}
 }
 
+// errServer answers a failure to record or read the grant's state; a
+// sign-in revoked meanwhile (ErrSignedOut) is the client's invalid_grant.
 func errServer(err error) *tokenError {
+	if errors.Is(err, ErrSignedOut) {
+		return errGrant("the sign-in was revoked: sign in again")
+	}
 	return &tokenError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: "the server cannot reach its state store: " + err.Error()}
 }
 

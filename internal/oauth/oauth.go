@@ -37,7 +37,7 @@
 // (dynamic registrations), oauth/req/ID (a sign-in page's pending request),
 // oauth/code/HASH (single use through Swap), oauth/grant/ID (one person's
 // authorization of one client; holds the current refresh token's hash),
-// oauth/at/HASH (access tokens), oauth/person/UID/grant/ID (a person's
+// oauth/at/GRANT/HASH (access tokens, under their grant: revoking it deletes them), oauth/person/UID/grant/ID (a person's
 // grants), oauth/person/UID/convirza (their Convirza tokens, sealed), and
 // rate-limit counters under oauth/rl/.
 package oauth
