@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -64,7 +65,7 @@ const MaxResultBytes = 64 << 10
 // largest top-level list.
 func fitted(v any, text []byte) ([]byte, error) {
 	if p, ok := v.(pager); ok {
-		return largestFit(p.length(), func(k int) ([]byte, error) { return render(p.cutAt(k)) })
+		return largestFit(p.length(), len(text), func(k int) ([]byte, error) { return render(p.cutAt(k)) })
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(text, &obj); err != nil {
@@ -80,7 +81,7 @@ func fitted(v any, text []byte) ([]byte, error) {
 		return text, nil
 	}
 	all := obj[key].([]any)
-	return largestFit(n, func(k int) ([]byte, error) {
+	return largestFit(n, len(text), func(k int) ([]byte, error) {
 		out := make(map[string]any, len(obj)+1)
 		for kk, vv := range obj {
 			out[kk] = vv
@@ -96,22 +97,52 @@ func fitted(v any, text []byte) ([]byte, error) {
 	})
 }
 
-// largestFit renders the largest k < n whose rendering fits.
-func largestFit(n int, renderK func(k int) ([]byte, error)) ([]byte, error) {
-	lo, hi := 0, n-1
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		b, err := renderK(mid)
+// largestFit renders the largest k < n whose rendering fits, given the
+// size of the whole (k = n). Rendering is the cost, and a rendering costs
+// about its k, so k is guessed by interpolation between the largest size
+// known to fit and the smallest known not to (records of similar size land
+// within a few records of the answer at the first guess), and a run of
+// guesses on one side gallops (1, 2, 4… records further) so the answer is
+// bracketed from both sides in a few small renderings rather than halving
+// down from n. Wildly uneven records fall back to halving after log₂(n)+4
+// guesses.
+func largestFit(n, whole int, renderK func(k int) ([]byte, error)) ([]byte, error) {
+	fit, err := renderK(0)
+	if err != nil {
+		return nil, err
+	}
+	lo, loSize := 0, len(fit) // fits
+	hi, hiSize := n, whole    // does not fit
+	side, step := 0, 1        // side: +1 the last guess fitted, -1 it did not
+	for guesses := 0; hi-lo > 1; guesses++ {
+		k := lo + (hi-lo)/2
+		if guesses < bits.Len(uint(n))+4 && hiSize > loSize {
+			k = lo + int(int64(MaxResultBytes-loSize)*int64(hi-lo)/int64(hiSize-loSize))
+			switch side {
+			case +1:
+				k = max(k, lo+step)
+			case -1:
+				k = min(k, hi-step)
+			}
+		}
+		k = max(lo+1, min(hi-1, k))
+		b, err := renderK(k)
 		if err != nil {
 			return nil, err
 		}
+		now := -1
 		if len(b) <= MaxResultBytes {
-			lo = mid
+			now, lo, loSize, fit = +1, k, len(b), b
 		} else {
-			hi = mid - 1
+			hi, hiSize = k, len(b)
+		}
+		if now == side {
+			step *= 2
+		} else {
+			side, step = now, 1
 		}
 	}
-	return renderK(lo)
+	return fit, nil
 }
 
 // prune drops nulls, empty strings, empty arrays and empty objects from
