@@ -133,11 +133,11 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 // limited per client address, per account, and in all. Cross-site posts
 // are refused twice over: the form must carry its page's request id (a
 // single-use secret, bound in the store to the client, its redirect URI
-// and PKCE challenge, that only the page showed), and a browser's Origin
-// must be this server's.
+// and PKCE challenge, that only the page showed), and a browser must have
+// posted it from this server's own page (crossSite).
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if o := r.Header.Get("Origin"); o != "" && o != "null" && !strings.EqualFold(o, s.origin) {
+	if s.crossSite(r) {
 		s.problem(w, http.StatusForbidden, "This form can only be sent from this server's own page.")
 		return
 	}
@@ -218,6 +218,26 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(ctx, "signed in", "user", who.UserID, "client", req.ClientID)
 	s.redirect(w, r, req.Redirect, url.Values{"code": {code}}, req.State)
+}
+
+// crossSite reports a browser's post that did not come from this server's
+// own page. The browser's Fetch metadata says so (Sec-Fetch-Site: anything
+// but same-origin, or none for what the person did themselves); a browser
+// without it is judged by its Origin, which must then be this server's.
+// Origin "null" is refused too: another site's page gets it sent by asking
+// for no referrer, and this server's page asks for same-origin (render), so
+// a browser posting it sends the real Origin. A request with neither header
+// is no browser's cross-site post (a script or a test).
+func (s *Server) crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return false
+	case "":
+		o := r.Header.Get("Origin")
+		return o != "" && !strings.EqualFold(o, s.origin)
+	default: // same-site (another port, another subdomain), cross-site
+		return true
+	}
 }
 
 // LimitedError: a sign-in refused by a rate limit, before reaching Convirza.
@@ -583,7 +603,10 @@ func (s *Server) render(w http.ResponseWriter, status int, d pageData) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer a browser posts the
+	// form with Origin: null, which crossSite must refuse. The redirect back
+	// to the application sends no referrer (redirect).
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	// No script, no external asset, never in a frame. No form-action: a

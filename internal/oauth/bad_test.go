@@ -425,6 +425,38 @@ func TestSignInFormRefusesOtherOrigins(t *testing.T) {
 	}
 }
 
+// A browser's cross-site post is refused even when the other site's page
+// makes the browser send Origin: null (its Referrer-Policy: no-referrer):
+// the Fetch metadata (Sec-Fetch-Site) says where the post came from. The
+// sign-in page itself must not ask for no-referrer, or the browser's post of
+// it would carry Origin: null too (headless Chromium does: see
+// interop/test/oauth-browser.test.js).
+func TestSignInFormRefusesCrossSitePostsWithNullOrigin(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, nil)
+	f := e.newFlow(e.register(redirectURI))
+	p := e.open(e.authorizeURL(f))
+	if rp := p.header.Get("Referrer-Policy"); rp == "no-referrer" || rp == "" {
+		t.Errorf("the sign-in page's Referrer-Policy is %q: a browser's post of its form would carry Origin: null", rp)
+	}
+	logins := e.sb.Logins()
+	for name, h := range map[string]http.Header{
+		"cross-site, Origin null":        {"Origin": {"null"}, "Sec-Fetch-Site": {"cross-site"}},
+		"same-site, Origin null":         {"Origin": {"null"}, "Sec-Fetch-Site": {"same-site"}},
+		"same-site other port":           {"Origin": {"http://127.0.0.1:1"}, "Sec-Fetch-Site": {"same-site"}},
+		"Origin null, no Fetch metadata": {"Origin": {"null"}},
+	} {
+		a := e.submit(p, sandbox.StandardEmail, sandbox.DemoPassword, h)
+		if a.status != http.StatusForbidden || a.header.Get("Location") != "" {
+			t.Errorf("%s: %d %q, want 403 and no redirect", name, a.status, a.header.Get("Location"))
+		}
+	}
+	if e.sb.Logins() != logins {
+		t.Error("a cross-site post reached Convirza")
+	}
+	// What a browser sends posting the page's own form.
+	e.code(e.submit(p, sandbox.StandardEmail, sandbox.DemoPassword, http.Header{"Origin": {e.base}, "Sec-Fetch-Site": {"same-origin"}}), f)
+}
+
 // Convirza's own limit (10 logins a minute from one address: this server)
 // is reported as such, with nothing issued.
 func TestConvirzaRateLimitAtSignIn(t *testing.T) {

@@ -15,45 +15,25 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import puppeteer from 'puppeteer-core';
 
+import { launchBrowser } from '../lib/browser.js';
 import { TEST_TIMEOUT, binaryPath, call, connect, newToken, startHttpServer, textOf, uniqueName } from '../lib/harness.js';
 
 const WEST = 1003;
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 let dir;
-let browser;
+let chromium;
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'convirza-mcp-approvals-'));
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    userDataDir: mkdtempSync(path.join(dir, 'chromium-')),
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  chromium = await launchBrowser();
 });
 after(async () => {
-  await browser?.close();
+  await chromium?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** A fresh browser profile's worth of state: its own cookies. */
-async function freshPage() {
-  const ctx = await browser.createBrowserContext();
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(10_000);
-  return { page, close: () => ctx.close() };
-}
+const freshPage = () => chromium.freshPage();
 
 /** Creates an empty group under West (deletable) and returns its id. */
 async function newGroup(client, label) {

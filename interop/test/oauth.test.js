@@ -2,65 +2,20 @@
 // TypeScript SDK's OAuth client: its auth() helper with an
 // OAuthClientProvider does discovery (RFC 9728, RFC 8414), dynamic
 // registration, PKCE and the token exchange; this test plays the person's
-// browser, posting the sign-in form as a browser would. Then a tools/list
+// browser, posting the sign-in form as a browser would (the same sign-in
+// in a real headless Chromium: oauth-browser.test.js). Then a tools/list
 // with the person's token, refresh rotation, and sign-out.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { auth, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { TEST_TIMEOUT, startHttpServer } from '../lib/harness.js';
+import { MemoryProvider, PASSWORD, listTools } from '../lib/oauth.js';
 
+// Nothing listens here: signInAsBrowser reads the redirect without
+// following it (oauth-browser.test.js has a browser follow it for real).
 const REDIRECT = 'http://127.0.0.1:47123/callback';
-const PASSWORD = 'sandbox-demo';
-
-/** An OAuthClientProvider that keeps everything in memory. */
-class MemoryProvider {
-  constructor() {
-    this.authorizationUrl = undefined;
-    this.lastState = undefined;
-  }
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata() {
-    return {
-      client_name: 'interop oauth client',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  state() {
-    this.lastState = randomBytes(12).toString('hex');
-    return this.lastState;
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(v) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
 
 /**
  * The person's browser: opens the sign-in page, fills in the form's
@@ -93,17 +48,6 @@ function unescape(s) {
   return s.replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&#34;', '"').replaceAll('&#39;', "'");
 }
 
-async function listTools(baseUrl, provider) {
-  const client = new Client({ name: 'interop-oauth', version: '0.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL('/mcp', baseUrl), { authProvider: provider });
-  await client.connect(transport, { timeout: 15_000 });
-  try {
-    return await client.listTools(undefined, { timeout: 15_000 });
-  } finally {
-    await client.close();
-  }
-}
-
 describe('CONVIRZA_MCP_AUTH=oauth with the SDK OAuth client', { timeout: TEST_TIMEOUT * 2 }, () => {
   let server;
   before(async () => {
@@ -115,7 +59,7 @@ describe('CONVIRZA_MCP_AUTH=oauth with the SDK OAuth client', { timeout: TEST_TI
 
   it('discovers, registers, signs a person in, calls tools/list, refreshes and signs out', async () => {
     const mcpUrl = new URL('/mcp', server.baseUrl);
-    const provider = new MemoryProvider();
+    const provider = new MemoryProvider(REDIRECT);
 
     // Discovery starts at the 401.
     const denied = await fetch(mcpUrl, {
