@@ -364,7 +364,7 @@ func OpenStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer
 	}
 	// The key that seals upstream credentials at rest: a wrong one is a
 	// configuration error.
-	sealer, err := store.OpenSealer(cfg.StoreKey, cfg.Store, dir)
+	sealer, err := store.OpenSealer(cfg.StoreKey, cfg.StoreKeyPrevious, cfg.Store, dir)
 	if err != nil {
 		_ = st.Close()
 		return nil, nil, err
