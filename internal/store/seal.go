@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -152,6 +153,20 @@ func (s *Sealer) Unseal(sealed, aad []byte) (plain []byte, stale bool, err error
 		return nil, false, fmt.Errorf("store: sealed value was sealed with a key other than %s (was it changed?)", s.names())
 	}
 	return nil, false, fmt.Errorf("store: sealed value does not open with %s: damaged, or stored under another name", s.names())
+}
+
+// Reseal writes plain, the opened value of the record key that held
+// sealed, back sealed with s's current key, only if the record still
+// holds sealed (Swap, which keeps its expiry): a concurrent write (a
+// renewal) is never overwritten. It returns the new sealed value and
+// whether it was written; ErrNotFound when the record is gone.
+func (s *Sealer) Reseal(ctx context.Context, st Store, key string, sealed, plain []byte) ([]byte, bool, error) {
+	next := s.Seal(plain, []byte(key))
+	ok, err := st.Swap(ctx, key, sealed, next)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return next, true, nil
 }
 
 // names says where the keys came from, for messages.

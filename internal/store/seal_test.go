@@ -3,12 +3,14 @@ package store
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, KeySize) }
@@ -262,5 +264,54 @@ func TestOpenSealerWithPreviousKeys(t *testing.T) {
 	}
 	if _, err := OpenSealer("", "short", "", dir); err == nil || !strings.Contains(err.Error(), EnvStoreKeyPrevious) {
 		t.Fatalf("a wrong previous key = %v; want an error naming %s", err, EnvStoreKeyPrevious)
+	}
+}
+
+// Reseal writes a stale record back with the current key only if it still
+// holds what was read: a write in between (a renewal) is never overwritten,
+// and a deleted record is not brought back.
+func TestResealNeverOverwritesAConcurrentWrite(t *testing.T) {
+	st := openEmbeddedT(t, t.TempDir())
+	ctx := t.Context()
+	a, _ := NewSealer(testKey(1), "A")
+	b, _ := NewSealer(testKey(2), "B")
+	ring, err := b.WithPrevious(EnvStoreKeyPrevious, testKey(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := a.Seal([]byte("old"), []byte("rec"))
+	if err := st.Put(ctx, "rec", old, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	plain, stale, err := ring.Unseal(old, []byte("rec"))
+	if err != nil || !stale {
+		t.Fatalf("Unseal: %v stale=%v", err, stale)
+	}
+	renewed := ring.Seal([]byte("renewed"), []byte("rec"))
+	if err := st.Put(ctx, "rec", renewed, time.Hour); err != nil { // the renewal lands first
+		t.Fatal(err)
+	}
+	if _, ok, err := ring.Reseal(ctx, st, "rec", old, plain); ok || err != nil {
+		t.Fatalf("Reseal over a renewal: ok=%v %v; want it to leave the record", ok, err)
+	}
+	if got, _ := st.Get(ctx, "rec"); !bytes.Equal(got, renewed) {
+		t.Fatal("Reseal overwrote the renewal")
+	}
+	if err := st.Put(ctx, "rec", old, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	next, ok, err := ring.Reseal(ctx, st, "rec", old, plain)
+	if !ok || err != nil {
+		t.Fatalf("Reseal of an unchanged record: ok=%v %v", ok, err)
+	}
+	if got, err := b.Open(mustGet(t, st, "rec"), []byte("rec")); err != nil || string(got) != "old" || !bytes.Equal(mustGet(t, st, "rec"), next) {
+		t.Fatalf("the re-sealed record: %q %v; want it opened by B alone", got, err)
+	}
+	_ = st.Delete(ctx, "rec")
+	if _, ok, err := ring.Reseal(ctx, st, "rec", next, plain); ok || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Reseal of a deleted record: ok=%v %v; want ErrNotFound", ok, err)
+	}
+	if _, err := st.Get(ctx, "rec"); !errors.Is(err, ErrNotFound) {
+		t.Fatal("Reseal brought a deleted record back")
 	}
 }
