@@ -375,6 +375,14 @@ func OpenStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer
 	return st, sealer, nil
 }
 
+// SealedRecords are the state store's records that hold values sealed
+// with the store key: those of every package New gives the sealer to, as
+// each declares them beside the keys it writes. convirza-mcp rekey
+// re-seals them.
+func SealedRecords() []store.SealedRecords {
+	return []store.SealedRecords{convirza.SealedRecords, talkdesk.SealedRecords, oauth.SealedRecords}
+}
+
 // ServeStdio serves one client over in/out until ctx ends or in closes.
 // A confirmation a person decides out of band is shown on a page of a
 // loopback listener, opened in the person's browser where one can be
