@@ -55,7 +55,7 @@ func storedConvirzaTokens(t *testing.T, dir string) []map[string]any {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	sealer, err := store.OpenSealer("", "", dir)
+	sealer, err := store.OpenSealer("", "", "", dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@
 //	                                    the simulator of both upstreams alone
 //	convirza-mcp logout [flags]         revoke and forget the upstream tokens the server obtained
 //	convirza-mcp logout --user ID       end one person's sign-ins (CONVIRZA_MCP_AUTH=oauth)
+//	convirza-mcp rekey [flags]          re-seal the stored credentials with the current store key
 //
 // Every subcommand accepts --sandbox.
 package main
@@ -45,6 +46,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/logging"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
+	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/tracing"
 	"github.com/convirza/convirza-mcp/internal/version"
 	"github.com/convirza/convirza-mcp/tools"
@@ -78,6 +80,8 @@ const usage = `Usage:
   convirza-mcp policy check FILE [flags]   validate a policy file and print the tools it serves
   convirza-mcp logout [flags]              revoke and forget the upstream tokens the server obtained
   convirza-mcp logout --user ID [flags]    end a person's sign-ins everywhere (CONVIRZA_MCP_AUTH=oauth: offboarding)
+  convirza-mcp rekey [flags]               re-seal the stored credentials with CONVIRZA_MCP_STORE_KEY (after a
+                                           rotation; then CONVIRZA_MCP_STORE_KEY_PREVIOUS can be dropped)
   convirza-mcp approvals list | show ID | approve ID | decline ID [flags]
                                            pending confirmations: list, show, and decide them on
                                            this terminal (same state store as serve; --sandbox too)
@@ -144,6 +148,12 @@ func run(ctx context.Context, args []string, e env) int {
 		return policyCommand(pos, cfg, e)
 	case "healthcheck":
 		return healthcheck(ctx, cfg.Addr, e)
+	case "rekey":
+		if len(pos) > 0 {
+			fmt.Fprintf(e.stderr, "convirza-mcp: unexpected argument %q\n", pos[0])
+			return 2
+		}
+		return rekey(ctx, cfg, log, e)
 	case "approvals":
 		if *yes {
 			// A person answers on the terminal; nothing approves for them.
@@ -292,6 +302,39 @@ func signOutPerson(ctx context.Context, app *server.App, userID int64, e env) in
 		return 1
 	}
 	fmt.Fprintf(e.stdout, "Convirza user %d: %d sign-in(s) ended on every replica; the Convirza tokens held for them revoked and forgotten\n", userID, n)
+	return 0
+}
+
+// rekey re-seals, with the current store key, every stored credential a
+// previous key (CONVIRZA_MCP_STORE_KEY_PREVIOUS) sealed, so that key can be
+// dropped; a server that runs meanwhile loses nothing (each record is
+// rewritten only if unchanged). Records no key opens are left alone: their
+// readers sign in again. Exit 1 only when the store cannot be worked.
+func rekey(ctx context.Context, cfg *config.Config, log *slog.Logger, e env) int {
+	st, sealer, err := server.OpenStore(cfg, log)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return 1
+	}
+	defer st.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	res, err := store.Rekey(ctx, st, sealer, server.SealedRecords()...)
+	fmt.Fprintf(e.stdout, "re-sealed %d record(s) with the current store key; %d already current; %d open with no key given (left untouched)\n",
+		res.Resealed, res.Current, res.Unopenable)
+	if res.Gone > 0 {
+		fmt.Fprintf(e.stdout, "%d record(s) were deleted or expired meanwhile\n", res.Gone)
+	}
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: rekey:", err)
+		return 1
+	}
+	switch {
+	case res.Unopenable > 0 && cfg.StoreKeyPrevious == "":
+		fmt.Fprintln(e.stdout, "the records left untouched may be sealed with the key the store used before: give it in CONVIRZA_MCP_STORE_KEY_PREVIOUS and run rekey again, or leave them (their owners sign in again)")
+	case res.Unopenable == 0 && cfg.StoreKeyPrevious != "":
+		fmt.Fprintln(e.stdout, "every record opens with the current store key: CONVIRZA_MCP_STORE_KEY_PREVIOUS can be removed")
+	}
 	return 0
 }
 

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/convirza/convirza-mcp/internal/store"
 )
 
 // Config is every setting of the server. Secrets are tagged so they never
@@ -69,6 +71,11 @@ type Config struct {
 	Store string `env:"CONVIRZA_MCP_STORE"`
 	// StoreKey (base64, 32 bytes) seals upstream credentials in the store.
 	StoreKey string `env:"CONVIRZA_MCP_STORE_KEY"`
+	// StoreKeyPrevious lists retired store keys (base64, 32 bytes each,
+	// comma-separated): they still open what they sealed, never seal, so
+	// rotating StoreKey signs nobody out (convirza-mcp rekey re-seals
+	// everything with StoreKey; then they can go).
+	StoreKeyPrevious string `env:"CONVIRZA_MCP_STORE_KEY_PREVIOUS"`
 	// Replica names this process in audit lines (default the host name).
 	Replica string `env:"CONVIRZA_MCP_REPLICA"`
 	// PublicURL is the server's external base URL (approval links).
@@ -281,6 +288,12 @@ func (c *Config) validate() error {
 	}
 	if c.ConfirmKey != "" && len(c.ConfirmKey) < 32 {
 		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))
+	}
+	// The store's own rule (the message names the variable and the key's
+	// position, never a value), checked here so a bad list stops every
+	// command before it starts.
+	if _, err := store.ParsePreviousKeys(c.StoreKeyPrevious); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

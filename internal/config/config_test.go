@@ -169,3 +169,31 @@ func TestApprovalSettings(t *testing.T) {
 		}
 	}
 }
+
+// CONVIRZA_MCP_STORE_KEY_PREVIOUS holds retired store keys (comma list,
+// base64, 32 bytes each): a wrong one stops start-up with a message that
+// names the variable and never shows a key (a valid key beside it
+// included).
+func TestStoreKeyPreviousValidated(t *testing.T) {
+	good := "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" // 32 bytes
+	if c, err := load(t, map[string]string{"CONVIRZA_MCP_STORE_KEY_PREVIOUS": good + ", " + good}); err != nil || c.StoreKeyPrevious == "" {
+		t.Fatalf("two valid keys: %v", err)
+	}
+	for _, bad := range []string{
+		"c2hvcnQta2V5LTE2Ynl0ZQ==",       // 16 bytes
+		good + ",AQEBAQEBAQEBAQEBAQEBAQ", // the second too short
+		"not base64 at all!!",
+		" , ",
+	} {
+		_, err := load(t, map[string]string{"CONVIRZA_MCP_STORE_KEY_PREVIOUS": bad})
+		if err == nil || !strings.Contains(err.Error(), "CONVIRZA_MCP_STORE_KEY_PREVIOUS") {
+			t.Errorf("%q: %v; want an error naming CONVIRZA_MCP_STORE_KEY_PREVIOUS", bad, err)
+			continue
+		}
+		for _, part := range append(strings.Split(bad, ","), strings.TrimRight(good, "=")[:12]) {
+			if p := strings.TrimSpace(part); len(p) > 3 && strings.Contains(err.Error(), p) {
+				t.Errorf("%q: the error shows key material: %v", bad, err)
+			}
+		}
+	}
+}

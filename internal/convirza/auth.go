@@ -117,7 +117,7 @@ func newTokenSource(cfg Config, hc *upstream.Client, log *slog.Logger) *tokenSou
 	if cfg.Store != nil && cfg.Sealer != nil && who != "" {
 		t.shared = &upstream.Shared{
 			Store: cfg.Store, Sealer: cfg.Sealer,
-			Key:  "upstream/convirza/" + digest("convirza", strings.TrimRight(cfg.APIURL, "/"), t.oauth, who),
+			Key:  storePrefix + digest("convirza", strings.TrimRight(cfg.APIURL, "/"), t.oauth, who),
 			Hold: hold, What: "Convirza", Log: log,
 		}
 	}
@@ -126,6 +126,13 @@ func newTokenSource(cfg Config, hc *upstream.Client, log *slog.Logger) *tokenSou
 
 // lockMargin is added to the upstream timeout for the renewal lock.
 const lockMargin = 2 * time.Second
+
+// storePrefix begins the keys of the tokens the client keeps in the store.
+const storePrefix = "upstream/convirza/"
+
+// SealedRecords are the records this package seals: the service
+// account's tokens (one record per account and upstream).
+var SealedRecords = store.SealedRecords{Prefix: storePrefix}
 
 // digest is the hex SHA-256 of its parts, each ended by a NUL.
 func digest(parts ...string) string {

@@ -55,6 +55,8 @@ type personGrant struct {
 	Created  time.Time `json:"created"`
 }
 
+const personsPrefix = "oauth/person/"
+
 func grantKey(id string) string          { return "oauth/grant/" + id }
 func grantAccessPrefix(id string) string { return "oauth/at/" + id + "/" }
 
@@ -73,9 +75,20 @@ func accessKey(token string) (string, bool) {
 // grantID is the shape of a grant's id (randomHex(16)).
 var grantID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-func personPrefix(uid int64) string              { return "oauth/person/" + strconv.FormatInt(uid, 10) + "/" }
+func personPrefix(uid int64) string              { return personsPrefix + strconv.FormatInt(uid, 10) + "/" }
 func personGrantKey(uid int64, id string) string { return personPrefix(uid) + "grant/" + id }
-func upstreamKey(uid int64) string               { return personPrefix(uid) + "convirza" }
+func upstreamKey(uid int64) string               { return personPrefix(uid) + upstreamName }
+
+// upstreamName ends the key of a person's Convirza tokens.
+const upstreamName = "convirza"
+
+// SealedRecords are the records this package seals: each person's
+// Convirza tokens (upstreamKey), among the grants indexed beside them.
+var SealedRecords = store.SealedRecords{Prefix: personsPrefix, Match: func(key string) bool {
+	uid, name, ok := strings.Cut(strings.TrimPrefix(key, personsPrefix), "/")
+	n, err := strconv.ParseInt(uid, 10, 64)
+	return ok && err == nil && name == upstreamName && key == upstreamKey(n)
+}}
 
 // issued is a token response.
 type issued struct {

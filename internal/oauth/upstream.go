@@ -72,9 +72,11 @@ func (s *Server) usable(t Tokens) bool {
 	return t.Access != "" && (t.AccessExpiry.IsZero() || s.now().Add(renewBefore).Before(t.AccessExpiry))
 }
 
-// readUpstream returns the person's record and its sealed bytes. A missing
-// or unreadable record (the store key changed) revokes the person's grants:
-// without Convirza tokens they cannot act.
+// readUpstream returns the person's record and its sealed bytes,
+// re-sealing it with the current store key when a previous key sealed it.
+// A missing or unreadable record (sealed with a key the server no longer
+// holds) revokes the person's grants: without Convirza tokens they cannot
+// act.
 func (s *Server) readUpstream(ctx context.Context, who Identity) (*person, []byte, error) {
 	key := upstreamKey(who.UserID)
 	sealed, err := s.st.Get(ctx, key)
@@ -84,10 +86,22 @@ func (s *Server) readUpstream(ctx context.Context, who Identity) (*person, []byt
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the person's Convirza tokens: %w", err)
 	}
-	plain, err := s.seal.Open(sealed, []byte(key))
+	plain, stale, err := s.seal.Unseal(sealed, []byte(key))
 	if err != nil {
 		s.log.WarnContext(ctx, "a person's Convirza tokens do not open", "user", who.UserID, "err", err)
 		return nil, nil, s.signedOut(ctx, who, "the person's Convirza tokens do not open")
+	}
+	if stale {
+		// Sealed with a previous store key: written back with the current
+		// one unless a renewal or a sign-in wrote the record meanwhile
+		// (then with the current key), so that key can be retired.
+		next, ok, err := s.seal.Reseal(ctx, s.st, key, sealed, plain)
+		switch {
+		case ok:
+			sealed = next // what a renewal's Swap must find
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			s.log.WarnContext(ctx, "re-sealing a person's Convirza tokens with the current store key", "user", who.UserID, "err", err)
+		}
 	}
 	var p person
 	if err := json.Unmarshal(plain, &p); err != nil {

@@ -364,7 +364,7 @@ func OpenStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer
 	}
 	// The key that seals upstream credentials at rest: a wrong one is a
 	// configuration error.
-	sealer, err := store.OpenSealer(cfg.StoreKey, cfg.Store, dir)
+	sealer, err := store.OpenSealer(cfg.StoreKey, cfg.StoreKeyPrevious, cfg.Store, dir)
 	if err != nil {
 		_ = st.Close()
 		return nil, nil, err
@@ -373,6 +373,14 @@ func OpenStore(cfg *config.Config, log *slog.Logger) (store.Store, *store.Sealer
 		log.Warn("the state store cannot be reached: confirmable tools will refuse until it can", "err", err.Error())
 	}
 	return st, sealer, nil
+}
+
+// SealedRecords are the state store's records that hold values sealed
+// with the store key: those of every package New gives the sealer to, as
+// each declares them beside the keys it writes. convirza-mcp rekey
+// re-seals them.
+func SealedRecords() []store.SealedRecords {
+	return []store.SealedRecords{convirza.SealedRecords, talkdesk.SealedRecords, oauth.SealedRecords}
 }
 
 // ServeStdio serves one client over in/out until ctx ends or in closes.

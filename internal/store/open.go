@@ -16,7 +16,10 @@ import (
 const (
 	EnvStore    = "CONVIRZA_MCP_STORE"
 	EnvStoreKey = "CONVIRZA_MCP_STORE_KEY"
-	EnvStateDir = "CONVIRZA_MCP_STATE_DIR"
+	// EnvStoreKeyPrevious lists retired store keys that still open what
+	// they sealed (rotation).
+	EnvStoreKeyPrevious = "CONVIRZA_MCP_STORE_KEY_PREVIOUS"
+	EnvStateDir         = "CONVIRZA_MCP_STATE_DIR"
 )
 
 // Open opens the store storeURL (CONVIRZA_MCP_STORE) names: "" is the

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 )
 
@@ -60,6 +61,13 @@ type record struct {
 // lockMargin is added to the upstream timeout for the renewal lock.
 const lockMargin = 2 * time.Second
 
+// storePrefix begins the keys of the tokens the client keeps in the store.
+const storePrefix = "upstream/talkdesk/"
+
+// SealedRecords are the records this package seals: the access token of
+// each client id.
+var SealedRecords = store.SealedRecords{Prefix: storePrefix}
+
 func newTokenSource(cfg Config, tokenURL string, hc *upstream.Client, log *slog.Logger) *tokenSource {
 	hold := hc.Policy().Timeout + lockMargin
 	t := &tokenSource{
@@ -70,7 +78,7 @@ func newTokenSource(cfg Config, tokenURL string, hc *upstream.Client, log *slog.
 		sum := sha256.Sum256([]byte("talkdesk\x00" + tokenURL + "\x00" + cfg.ClientID + "\x00"))
 		t.shared = &upstream.Shared{
 			Store: cfg.Store, Sealer: cfg.Sealer,
-			Key:  "upstream/talkdesk/" + hex.EncodeToString(sum[:]),
+			Key:  storePrefix + hex.EncodeToString(sum[:]),
 			Hold: hold, What: "Talkdesk", Log: log,
 		}
 	}

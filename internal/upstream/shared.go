@@ -72,7 +72,8 @@ func (s *Shared) reached(ctx context.Context) {
 	}
 }
 
-// Load reads and opens the record. Nothing stored, or a record that does
+// Load reads and opens the record, re-sealing it with the current store
+// key when a previous key sealed it. Nothing stored, or a record that does
 // not open (sealed with another key, damaged): nil and no error, so the
 // caller signs in again (fails closed). An error means the store could not
 // be reached.
@@ -89,10 +90,18 @@ func (s *Shared) Load(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("reading the stored %s token: %w", s.What, err)
 	}
 	s.reached(ctx)
-	plain, err := s.Sealer.Open(sealed, []byte(s.Key))
+	plain, stale, err := s.Sealer.Unseal(sealed, []byte(s.Key))
 	if err != nil {
 		s.log().WarnContext(ctx, "the stored upstream tokens cannot be used; signing in again", "upstream", s.What, "why", err.Error())
 		return nil, nil
+	}
+	if stale {
+		// Sealed with a previous store key: written back with the current
+		// one, unless a renewal wrote the record meanwhile (sealed with
+		// the current key, then), so that key can be retired.
+		if _, _, err := s.Sealer.Reseal(ctx, s.Store, s.Key, sealed, plain); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log().WarnContext(ctx, "re-sealing the stored upstream tokens with the current store key", "upstream", s.What, "err", err.Error())
+		}
 	}
 	return plain, nil
 }

@@ -198,3 +198,41 @@ func (l *lockedBuffer) String() string {
 }
 
 func logTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestSharedRecordUnderAPreviousKeyOpensAndIsResealed: after the store key
+// rotates (current B, previous A), a record A sealed still loads, so
+// nobody signs in again, and is written back sealed with B: B alone opens
+// it afterwards, and its expiry is kept.
+func TestSharedRecordUnderAPreviousKeyOpensAndIsResealed(t *testing.T) {
+	st := openStores(t, 1)[0]
+	ctx := context.Background()
+	keyA, keyB := make([]byte, store.KeySize), make([]byte, store.KeySize)
+	_, _ = rand.Read(keyA)
+	_, _ = rand.Read(keyB)
+	sealerA, _ := store.NewSealer(keyA, "key A")
+	sealerB, _ := store.NewSealer(keyB, "key B")
+	ring, err := sealerB.WithPrevious("previous keys", keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := &Shared{Store: st, Sealer: sealerA, Key: "upstream/test/rotated", Hold: time.Second, What: "Test"}
+	if err := before.Save(ctx, []byte("tokens"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	after := &Shared{Store: st, Sealer: ring, Key: before.Key, Hold: time.Second, What: "Test"}
+	if rec, err := after.Load(ctx); err != nil || string(rec) != "tokens" {
+		t.Fatalf("after the rotation: %q %v; want the tokens A sealed", rec, err)
+	}
+	onlyB := &Shared{Store: st, Sealer: sealerB, Key: before.Key, Hold: time.Second, What: "Test"}
+	if rec, err := onlyB.Load(ctx); err != nil || string(rec) != "tokens" {
+		t.Fatalf("B alone after a load under B+A: %q %v; want the record re-sealed with B", rec, err)
+	}
+	renewed := false
+	rec, err := after.Renew(ctx, func([]byte) bool { return true }, func(context.Context, []byte) ([]byte, time.Duration, error) {
+		renewed = true
+		return []byte("new"), time.Hour, nil
+	})
+	if err != nil || string(rec) != "tokens" || renewed {
+		t.Fatalf("Renew of a fresh record: %q %v renewed=%v; want the stored one, no renewal", rec, err, renewed)
+	}
+}
