@@ -22,6 +22,14 @@ func WithCaller(ctx context.Context, c Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
 }
 
+// WithoutCaller makes the client's calls under ctx use its own
+// credentials again, whoever the request acts for: for the server's own
+// checks (an org-unit scope is the operator's rule, resolved with the
+// operator's login), never for a person's request.
+func WithoutCaller(ctx context.Context) context.Context {
+	return context.WithValue(ctx, callerKey{}, Caller{})
+}
+
 // CallerFrom returns the person WithCaller recorded.
 func CallerFrom(ctx context.Context) (Caller, bool) {
 	c, ok := ctx.Value(callerKey{}).(Caller)

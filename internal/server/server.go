@@ -264,7 +264,17 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 	}
 	g := tools.Guards{Confirm: a.confirm}
 	if roots := eff.Policy.OrgUnits; len(roots) > 0 {
-		g.Scope = policy.NewScope(roots, a.Deps.Convirza.Groups.Hierarchy, policy.DefaultScopeTTL)
+		if err := a.scopeCanResolve(); err != nil {
+			return tools.Guards{}, nil, err
+		}
+		// The scope is the operator's rule: its units are looked up with the
+		// server's own Convirza login, never the person's (groups are
+		// Admin-only at Convirza, and one person's view must not decide
+		// another's scope).
+		hierarchy := func(ctx context.Context, root int64) ([]int64, error) {
+			return a.Deps.Convirza.Groups.Hierarchy(convirza.WithoutCaller(ctx), root)
+		}
+		g.Scope = policy.NewScope(roots, hierarchy, policy.DefaultScopeTTL)
 	}
 	if path := eff.Policy.AuditFile; path != "" {
 		log, err := OpenAuditLog(a.Config, path)
@@ -416,4 +426,19 @@ func serverInstructions(recordLists bool) string {
 		return instructions + recordListsInstructions
 	}
 	return instructions
+}
+
+// scopeCanResolve refuses a scoped server that signs people in but has no
+// Convirza login of its own: the scope's org units could never be looked
+// up, so every call in it would be refused.
+func (a *App) scopeCanResolve() error {
+	c := a.Config
+	if c.Auth != config.AuthOAuth || c.Transport != "http" || c.Sandbox {
+		return nil
+	}
+	cv := c.Convirza
+	if cv.Email != "" && cv.Password != "" || cv.AccessToken != "" || cv.RefreshToken != "" {
+		return nil
+	}
+	return errors.New("the policy's org-unit scope (scope.org_units) is looked up with the server's own Convirza login, and CONVIRZA_MCP_AUTH=oauth gives it none: set CONVIRZA_EMAIL and CONVIRZA_PASSWORD (or CONVIRZA_REFRESH_TOKEN) of an Admin user, as groups are Admin-only at Convirza")
 }

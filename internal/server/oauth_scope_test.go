@@ -1,0 +1,54 @@
+package server_test
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/convirza/convirza-mcp/internal/config"
+	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/server"
+	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
+)
+
+// A policy scope is the operator's rule: its org units are looked up with
+// the server's own Convirza login, so a Standard or ReadOnly person (who
+// may not read groups at Convirza) works inside it like an Admin, and
+// nobody works outside it.
+func TestOAuthScopeResolvedWithTheServersLogin(t *testing.T) {
+	t.Parallel()
+	base, _ := oauthApp(t, nil, "token", "toolsets: [all]\nscope:\n  org_units: [1003]\n")
+	for _, email := range []string{sandbox.StandardEmail, sandbox.ReadOnlyEmail, sandbox.DemoEmail} {
+		c := dial(t, base, "http", testenv.SignIn(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+		if res := callTool(t, c, "summarize_calls", map[string]any{"org_unit_id": 1042}); res.IsError {
+			t.Errorf("%s inside the scope: %s", email, resultText(res))
+		}
+		if res := callTool(t, c, "summarize_calls", map[string]any{"org_unit_id": 1010}); !res.IsError || !strings.Contains(resultText(res), "1010") {
+			t.Errorf("%s outside the scope: %v %s", email, res.IsError, resultText(res))
+		}
+	}
+}
+
+// A scoped server that signs people in but has no login of its own could
+// never look its units up: it refuses to start, saying what to set.
+func TestOAuthScopeNeedsTheServersLogin(t *testing.T) {
+	t.Parallel()
+	sb := sandboxenv.Start(t, sandbox.Options{})
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("scope:\n  org_units: [1003]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testenv.Config(t, testenv.Options{Sandbox: sb, Configure: func(c *config.Config) {
+		c.Transport, c.Addr, c.Auth, c.Policy = "http", "127.0.0.1:0", config.AuthOAuth, policy
+		c.Convirza.Email, c.Convirza.Password = "", ""
+	}})
+	_, err := server.New(cfg, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "CONVIRZA_EMAIL") || !strings.Contains(err.Error(), "scope") {
+		t.Fatalf("server.New: %v, want a refusal naming the scope and CONVIRZA_EMAIL", err)
+	}
+}
