@@ -103,12 +103,14 @@ func TestOAuthGuardsTheMCPEndpoints(t *testing.T) {
 		if res, err := a.ListTools(t.Context(), mcp.ListToolsRequest{}); err != nil || len(res.Tools) == 0 {
 			t.Fatalf("tools/list with a person's token (%q): %v", proto, err)
 		}
-		first := structured(t, callTool(t, a, "delete_group", map[string]any{"id": 1042}))
+		// A tool both may use (release_phone_number), so that only the
+		// token's binding to its person refuses the other.
+		first := structured(t, callTool(t, a, "release_phone_number", map[string]any{"number": "3035550102"}))
 		tok, _ := first["confirmation_token"].(string)
 		if first["status"] != "confirmation_required" || tok == "" {
 			t.Fatalf("first call: %v", first)
 		}
-		if stolen := callTool(t, b, "delete_group", map[string]any{"id": 1042, "confirmation_token": tok}); !stolen.IsError {
+		if stolen := callTool(t, b, "release_phone_number", map[string]any{"number": "3035550102", "confirmation_token": tok}); !stolen.IsError {
 			t.Fatalf("another person redeemed the admin's confirmation (%q): %+v", proto, stolen)
 		}
 	}

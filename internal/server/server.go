@@ -245,6 +245,9 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 	eff := plan.Policy
 	hooks := &server.Hooks{}
+	if a.OAuth != nil {
+		hooks.AddOnRequestInitialization(a.refuseByRole) // a person's call of a tool not theirs says why
+	}
 	toks, err := policy.NewTokens([]byte(a.Config.ConfirmKey), eff.ConfirmTTL, a.Store)
 	if err != nil {
 		return tools.Guards{}, nil, err
