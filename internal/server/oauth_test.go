@@ -31,17 +31,24 @@ func oauthServer(t *testing.T, log *slog.Logger) string {
 // (YAML; "" for none), with its App.
 func oauthApp(t *testing.T, log *slog.Logger, mode, policy string, more ...func(*config.Config)) (string, *server.App) {
 	t.Helper()
+	return oauthAppWith(t, testenv.Options{Log: log, ConfirmMode: mode, Policy: policy}, more...)
+}
+
+// oauthAppWith is oauthApp built from o (its Configure replaced).
+func oauthAppWith(t *testing.T, o testenv.Options, more ...func(*config.Config)) (string, *server.App) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	app := testenv.Start(t, testenv.Options{Log: log, ConfirmMode: mode, Policy: policy, Configure: func(c *config.Config) {
+	o.Configure = func(c *config.Config) {
 		c.Transport, c.Addr, c.Auth, c.PublicURL = "http", ln.Addr().String(), config.AuthOAuth, base
 		for _, f := range more {
 			f(c)
 		}
-	}})
+	}
+	app := testenv.Start(t, o)
 	if app.OAuth == nil {
 		t.Fatal("CONVIRZA_MCP_AUTH=oauth over HTTP built no sign-in")
 	}
