@@ -103,6 +103,9 @@ type pagesOptions struct {
 // (oauth.Server.SignIn).
 type personSignIn interface {
 	SignIn(ctx context.Context, ip, email, password string) (oauth.Identity, error)
+	// Identify is the person as Convirza confirmed them at most maxAge
+	// ago (oauth.Server.Identify); ErrSignedOut when their access ended.
+	Identify(ctx context.Context, userID int64, maxAge time.Duration) (oauth.Identity, error)
 }
 
 func newApprovalPages(o pagesOptions) *approvalPages {
@@ -365,6 +368,25 @@ func (p *approvalPages) decide(approve bool) http.HandlerFunc {
 			p.message(w, http.StatusForbidden, "Refused", "This form is stale or did not come from this page. Reload the approval page and decide again.")
 			return
 		}
+		if a.userID != 0 && p.people != nil {
+			// The person's role as Convirza says it now, not at sign-in:
+			// their session lasts hours, a role change or an operator's
+			// revocation must not.
+			who, err := p.people.Identify(r.Context(), a.userID, oauth.IdentityMaxAge)
+			switch {
+			case errors.Is(err, oauth.ErrSignedOut):
+				p.log.Info("approval pages: a signed-out person's decision was refused", "approval_id", id, "user", a.userID)
+				p.endSession(w, r)
+				w.Header().Set("WWW-Authenticate", `Bearer realm="convirza-mcp approvals"`)
+				p.signinPage(w, r, http.StatusUnauthorized, pathApprovals+"/"+id,
+					"Your Convirza sign-in has ended (you signed out, or it was revoked): sign in again to decide. Nothing was decided.")
+				return
+			case err != nil:
+				p.unavailable(w, err)
+				return
+			}
+			a.roleID = who.RoleID
+		}
 		if approve {
 			if why, err := p.mayApprove(r.Context(), a, id); err != nil {
 				p.unavailable(w, err)
@@ -470,11 +492,16 @@ func (p *approvalPages) serveSignout(w http.ResponseWriter, r *http.Request) {
 		p.message(w, http.StatusForbidden, "Refused", "This form is stale or did not come from this page.")
 		return
 	}
+	p.endSession(w, r)
+	http.Redirect(w, r, pathSignin, http.StatusSeeOther)
+}
+
+// endSession ends the request's session: its record and its cookie.
+func (p *approvalPages) endSession(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(p.cookie); err == nil {
 		_ = p.store.Delete(r.Context(), sessionKey(c.Value))
 	}
 	http.SetCookie(w, &http.Cookie{Name: p.cookie, Value: "", Path: pathApprovals, MaxAge: -1, HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, pathSignin, http.StatusSeeOther)
 }
 
 // traded handles a desktop link's single-use secret (?s=): the first load
