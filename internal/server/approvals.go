@@ -382,7 +382,9 @@ func (p *approvalPages) decide(approve bool) http.HandlerFunc {
 					"Your Convirza sign-in has ended (you signed out, or it was revoked): sign in again to decide. Nothing was decided.")
 				return
 			case err != nil:
-				p.unavailable(w, err)
+				p.log.Warn("approval pages: could not confirm an approver's role", "user", a.userID, "err", err)
+				p.message(w, http.StatusServiceUnavailable, "Unavailable",
+					"Convirza or the server's state store cannot be reached just now to confirm your role; try again shortly. Nothing was decided.")
 				return
 			}
 			a.roleID = who.RoleID

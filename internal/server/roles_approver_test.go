@@ -75,3 +75,29 @@ func TestOAuthRevokedApproverMustSignInAgain(t *testing.T) {
 		t.Errorf("the revoked approver's session still opens the pages: %d", resp.StatusCode)
 	}
 }
+
+// When Convirza cannot be asked for an approver's role (it fails), the
+// decision waits: 503, nothing decided, the session kept for a retry.
+func TestOAuthApproverRoleUnconfirmedDecidesNothing(t *testing.T) {
+	t.Parallel()
+	clk := &offsetClock{}
+	base, app := oauthAppWith(t, testenv.Options{ConfirmMode: "approval", Now: clk.now})
+	first := structured(t, callTool(t, personClient(t, base, sandbox.DemoEmail), "delete_group", map[string]any{"id": 1042}))
+	id, _ := first["approval_id"].(string)
+	if id == "" {
+		t.Fatalf("first call: %v", first)
+	}
+	b, _ := approverBrowser(t, base, sandbox.DemoEmail)
+	clk.advance(oauth.IdentityMaxAge + time.Second)
+	app.Sandbox.AddFault(sandbox.Fault{Method: http.MethodPost, PathPrefix: "/oauth/refresh-token", Status: http.StatusBadGateway})
+	if code, body := decideAs(t, b, base, id); code != http.StatusServiceUnavailable || !strings.Contains(body, "Nothing was decided") {
+		t.Errorf("an unconfirmed approver: %d %s", code, body)
+	}
+	if ap, err := app.Approvals.Get(t.Context(), id); err != nil || ap.State != "pending" {
+		t.Fatalf("after the refusal: %+v %v", ap, err)
+	}
+	app.Sandbox.ClearFaults()
+	if code, body := decideAs(t, b, base, id); code != http.StatusSeeOther {
+		t.Errorf("the approver once Convirza answers: %d %s", code, body)
+	}
+}
