@@ -80,9 +80,10 @@ func compactTools(enabled []Tool, eff *policy.Effective) []Tool {
 }
 
 // mayRun narrows the tools to what the request's person may run
-// (CONVIRZA_MCP_AUTH=oauth): a ReadOnly Convirza user finds only reads, as
-// their tools/list holds only call_read_tool, and no one finds what the
-// policy withholds from their role (tools.deny_for).
+// (CONVIRZA_MCP_AUTH=oauth, MayUse): a ReadOnly Convirza user finds only
+// reads, as their tools/list holds only call_read_tool, a Standard user no
+// Admin-only tool, and no one what the policy withholds from their role
+// (tools.deny_for).
 func mayRun(ctx context.Context, eff *policy.Effective, enabled []Tool) []Tool {
 	c, ok := convirza.CallerFrom(ctx)
 	if !ok {
@@ -90,20 +91,11 @@ func mayRun(ctx context.Context, eff *policy.Effective, enabled []Tool) []Tool {
 	}
 	out := make([]Tool, 0, len(enabled))
 	for _, t := range enabled {
-		if personMay(c, eff, &t) {
+		if _, may := MayUse(c.User.RoleID, eff, &t); may {
 			out = append(out, t)
 		}
 	}
 	return out
-}
-
-// personMay tells whether the person c may run t.
-func personMay(c convirza.Caller, eff *policy.Effective, t *Tool) bool {
-	if c.ReadOnly() && t.Class != policy.Read {
-		return false
-	}
-	_, denied := eff.DeniedFor(convirza.RoleName(c.User.RoleID), t.Name)
-	return !denied
 }
 
 // dispatcherOf names the compact dispatcher that runs t.
@@ -156,8 +148,10 @@ func dispatcher(self *Tool, p *Plan, byName map[string]*Tool, handlers map[strin
 		}
 		a := c.(*typedCall[CallToolArgs, any]).args
 		h, ok := handlers[a.Name]
-		if c, person := convirza.CallerFrom(ctx); ok && person && !personMay(c, p.Policy, byName[a.Name]) {
-			ok = false // not theirs to run: as if it were not here
+		if c, person := convirza.CallerFrom(ctx); ok && person {
+			if why, may := MayUse(c.User.RoleID, p.Policy, byName[a.Name]); !may {
+				return mcp.NewToolResultError(RefusedText(why)), nil
+			}
 		}
 		if !ok {
 			if w, withheld := p.Withheld[a.Name]; withheld {

@@ -13,7 +13,7 @@ import (
 
 func groupTools() []Tool {
 	return []Tool{
-		Define(Spec{Name: "list_groups", Title: "List or find groups", Class: policy.Read,
+		Define(Spec{AdminOnly: adminOnlyResource, Name: "list_groups", Title: "List or find groups", Class: policy.Read,
 			Description: "Child groups (org units) of a unit, default the account's; filter by status. group_name searches the whole tree below instead (deleted too unless status is given), with path and status. Paged."},
 			func(ctx context.Context, d *Deps, a schemas.ListGroupsArgs) (*Page[groupItem], error) {
 				if a.GroupName != "" {
@@ -31,7 +31,7 @@ func groupTools() []Tool {
 			},
 			Names(func(a schemas.ListGroupsArgs) []int64 { return units(a.OrgUnitID) }),
 			Pins(func(a *schemas.ListGroupsArgs, root int64) { a.OrgUnitID = root })),
-		Define(Spec{Name: "get_group", Title: "Get group details", Class: policy.Read,
+		Define(Spec{AdminOnly: adminOnlyResource, Name: "get_group", Title: "Get group details", Class: policy.Read,
 			Description: "Get one group (org unit) by id: name, external id, parent, address, phone, industry."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (*convirza.GroupDetails, error) {
 				g, err := d.Convirza.Groups.Get(ctx, a.ID)
@@ -40,13 +40,13 @@ func groupTools() []Tool {
 				}
 				return g, err
 			}, Resolves(groupID)),
-		Define(Spec{Name: "get_group_tree", Title: "Get group tree", Class: policy.Read,
+		Define(Spec{AdminOnly: adminOnlyResource, Name: "get_group_tree", Title: "Get group tree", Class: policy.Read,
 			Description: "The whole org-unit hierarchy as a nested tree of {org_unit_id, name, children}. Start here to find a group's id."},
 			func(ctx context.Context, d *Deps, a schemas.GroupTreeArgs) (groupTree, error) {
 				nodes, err := d.Convirza.Groups.Tree(ctx, a.Active)
 				return groupTree{Groups: nodes}, err
 			}, Trims(scopeTree)),
-		Define(Spec{Name: "get_org_unit_hierarchy", Title: "List a unit and its descendants", Class: policy.Read,
+		Define(Spec{AdminOnly: adminOnlyResource, Name: "get_org_unit_hierarchy", Title: "List a unit and its descendants", Class: policy.Read,
 			Description: "Ids of an org unit and all its descendants (the unit first)."},
 			func(ctx context.Context, d *Deps, a schemas.OrgUnitArgs) (any, error) {
 				ids, err := d.Convirza.Groups.Hierarchy(ctx, a.OrgUnitID)
@@ -55,25 +55,25 @@ func groupTools() []Tool {
 				}
 				return map[string]any{"org_unit_id": a.OrgUnitID, "org_units": ids, "count": len(ids)}, nil
 			}, Names(func(a schemas.OrgUnitArgs) []int64 { return units(a.OrgUnitID) })),
-		Define(Spec{Name: "create_group", Title: "Create group", Class: policy.Write,
+		Define(Spec{AdminOnly: adminOnlyResource, Name: "create_group", Title: "Create group", Class: policy.Write,
 			Description: "Create a group (org unit) under an active parent. Name must be unique among siblings. Returns the new org_unit_id."},
 			func(ctx context.Context, d *Deps, a schemas.GroupCreate) (any, error) {
 				id, meta, err := d.Convirza.Groups.Create(ctx, a)
 				return created("org_unit_id", id, "org_unit_name", a.OrgUnitName, meta, err)
 			}, Names(func(a schemas.GroupCreate) []int64 { return units(a.OrgUnitParentID) })),
-		Define(Spec{Name: "replace_group", Title: "Replace group", Class: policy.Write, Idempotent: true,
+		Define(Spec{AdminOnly: adminOnlyResource, Name: "replace_group", Title: "Replace group", Class: policy.Write, Idempotent: true,
 			Description: "Replace all editable fields of a group (PUT). Use update_group to change only some."},
 			func(ctx context.Context, d *Deps, a schemas.ReplaceGroupArgs) (any, error) {
 				meta, err := d.Convirza.Groups.Replace(ctx, a.ID, a.GroupReplace)
 				return written("replaced", "org_unit_id", a.ID, meta, err)
 			}, Names(func(a schemas.ReplaceGroupArgs) []int64 { return units(a.ID, a.OrgUnitParentID) })),
-		Define(Spec{Name: "update_group", Title: "Update group", Class: policy.Write, Idempotent: true,
+		Define(Spec{AdminOnly: adminOnlyResource, Name: "update_group", Title: "Update group", Class: policy.Write, Idempotent: true,
 			Description: "Change some fields of a group (PATCH); fields left out stay as they are."},
 			func(ctx context.Context, d *Deps, a schemas.UpdateGroupArgs) (any, error) {
 				meta, err := d.Convirza.Groups.Update(ctx, a.ID, a.GroupPatch)
 				return written("updated", "org_unit_id", a.ID, meta, err)
 			}, Names(func(a schemas.UpdateGroupArgs) []int64 { return append(units(a.ID), unitPtr(a.OrgUnitParentID)...) })),
-		Define(Spec{Name: "delete_group", Title: "Delete group", Class: policy.Destructive, Idempotent: true,
+		Define(Spec{AdminOnly: adminOnlyResource, Name: "delete_group", Title: "Delete group", Class: policy.Destructive, Idempotent: true,
 			Description: "Soft-delete a group; not reversible through the API. Refused while it has active sub-groups or users, or is a root/billing unit. Needs the user's confirmation."},
 			func(ctx context.Context, d *Deps, a schemas.ID) (any, error) {
 				meta, err := d.Convirza.Groups.Delete(ctx, a.ID)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -103,6 +104,9 @@ type Plan struct {
 	Policy   *policy.Effective
 	Tools    []Tool
 	Withheld map[string]Withheld
+
+	byNameOnce sync.Once
+	byName     map[string]*Tool // Lookup's index, built on first use
 }
 
 // Withheld is a declared tool the plan does not serve.

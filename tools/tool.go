@@ -57,6 +57,10 @@ type Spec struct {
 	// Local: the tool reaches no upstream (it reads this server's own
 	// catalog), so its openWorldHint is false.
 	Local bool
+	// AdminOnly: only a Convirza Admin (role_id 1) may use the tool, reads
+	// included; Convirza refuses everyone else. MayUse applies it to a
+	// signed-in person (CONVIRZA_MCP_AUTH=oauth).
+	AdminOnly bool
 }
 
 // Validator is implemented by argument types with rules a schema cannot say.

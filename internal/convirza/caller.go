@@ -43,10 +43,3 @@ func (c *Client) credentials(ctx context.Context) upstream.Credentials {
 	}
 	return c.tokens
 }
-
-// RoleIDReadOnly is the documented role_id of a ReadOnly user.
-const RoleIDReadOnly = 3
-
-// ReadOnly tells whether the person is a ReadOnly Convirza user, who may
-// only read.
-func (c Caller) ReadOnly() bool { return c.User.RoleID == RoleIDReadOnly }

@@ -257,9 +257,11 @@ func (s *Server) refreshGrant(ctx context.Context, presented, clientID, resource
 		}
 	}
 	// The person's Convirza sign-in must still be alive: a refresh token
-	// Convirza refused ends their access here (and revokes the grant).
+	// Convirza refused ends their access here (and revokes the grant). And
+	// the new access token carries the person as Convirza confirmed them
+	// lately (IdentityMaxAge): a role changed at Convirza shows now.
 	person := g.Person
-	if cur, err := s.upstreamTokens(ctx, g.Person); err != nil {
+	if cur, err := s.confirmed(ctx, g.Person, IdentityMaxAge); err != nil {
 		if errors.Is(err, ErrSignedOut) {
 			return nil, errGrant(ErrSignedOut.Error())
 		}

@@ -21,12 +21,23 @@ const (
 	upstreamTTL = 180 * 24 * time.Hour
 	// saveTimeout bounds the write of a renewal's result.
 	saveTimeout = 5 * time.Second
+	// IdentityMaxAge is how long ago Convirza may have last confirmed who a
+	// person is (their role above all) when the server issues them an MCP
+	// access token or takes their decision on an approval: older, their
+	// Convirza tokens are renewed first, and the renewal's answer names them
+	// as they are now. A role changed at Convirza thus shows in the next
+	// MCP access token, within its lifetime (plus this), not at the next
+	// sign-in.
+	IdentityMaxAge = time.Minute
 )
 
 // person is what the store keeps of a person's Convirza sign-in (sealed).
 type person struct {
 	Person Identity `json:"person"`
-	Tokens Tokens   `json:"tokens"`
+	// Checked is when Convirza last confirmed Person: the sign-in, or a
+	// renewal whose answer named the person (its user block).
+	Checked time.Time `json:"checked,omitzero"`
+	Tokens  Tokens    `json:"tokens"`
 	// Version changes with every write, so Swap never sees two writes as
 	// the same value.
 	Version string `json:"version"`
@@ -55,6 +66,34 @@ func (s *Server) RenewUpstream(ctx context.Context, sub Subject, stale string) (
 		return Tokens{}, err
 	}
 	return p.Tokens, nil
+}
+
+// Identify returns the person with Convirza user id userID as Convirza
+// confirmed them at most maxAge ago: when longer ago, their Convirza tokens
+// are renewed now (once across replicas), and the renewal's answer names
+// them and their current role. Errors as UpstreamTokens: ErrSignedOut when
+// the server holds no Convirza tokens for them (they signed out, or an
+// operator revoked them with RevokeSubject) or Convirza refused the
+// renewal. The approval pages ask it before taking a person's decision.
+func (s *Server) Identify(ctx context.Context, userID int64, maxAge time.Duration) (Identity, error) {
+	p, err := s.confirmed(ctx, Identity{UserID: userID}, maxAge)
+	if err != nil {
+		return Identity{}, err
+	}
+	return p.Person, nil
+}
+
+// confirmed is the person's record, their identity confirmed by Convirza
+// at most maxAge ago (renewing their tokens to ask, when it is older).
+func (s *Server) confirmed(ctx context.Context, who Identity, maxAge time.Duration) (*person, error) {
+	p, err := s.upstreamTokens(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Checked.IsZero() && s.now().Sub(p.Checked) < maxAge {
+		return p, nil
+	}
+	return s.renewUpstream(ctx, who, p.Tokens.Access)
 }
 
 func (s *Server) upstreamTokens(ctx context.Context, who Identity) (*person, error) {
@@ -179,12 +218,13 @@ func (s *Server) refreshUpstream(ctx context.Context, who Identity, p *person, s
 	if err != nil {
 		return nil, fmt.Errorf("renewing the person's Convirza tokens: %w", err)
 	}
-	next := &person{Person: p.Person, Tokens: toks, Version: random(8)}
+	next := &person{Person: p.Person, Checked: p.Checked, Tokens: toks, Version: random(8)}
 	if toks.Refresh == "" {
 		next.Tokens.Refresh, next.Tokens.RefreshExpiry = p.Tokens.Refresh, p.Tokens.RefreshExpiry
 	}
 	if id.UserID == who.UserID {
-		next.Person = id
+		// Convirza's answer names the person as they are now (their role).
+		next.Person, next.Checked = id, s.now().UTC()
 	}
 	nb, err := s.sealPerson(who.UserID, next)
 	if err != nil {
@@ -218,7 +258,7 @@ func (s *Server) refreshUpstream(ctx context.Context, who Identity, p *person, s
 // any earlier ones (which stay valid at Convirza until they expire: another
 // request may be using them).
 func (s *Server) keepUpstream(ctx context.Context, who Identity, toks Tokens) error {
-	b, err := s.sealPerson(who.UserID, &person{Person: who, Tokens: toks, Version: random(8)})
+	b, err := s.sealPerson(who.UserID, &person{Person: who, Checked: s.now().UTC(), Tokens: toks, Version: random(8)})
 	if err != nil {
 		return err
 	}

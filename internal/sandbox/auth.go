@@ -153,6 +153,26 @@ func (s *Server) ExpireAccessTokens() {
 	}
 }
 
+// SetRole gives the user with this email the Convirza role roleID (1
+// Admin, 2 Standard, 3 ReadOnly), as an Admin's update_user would: the API
+// holds their very next request to it, and their next login or refresh
+// answer names it. False when no user has the email or the role is not one
+// of the three.
+func (s *Server) SetRole(email string, roleID int) bool {
+	if roleNames[roleID] == "" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.st.users {
+		if strings.EqualFold(u.Email, email) {
+			u.roleID = roleID
+			return true
+		}
+	}
+	return false
+}
+
 // Refreshes counts refresh-token exchanges so far.
 func (s *Server) Refreshes() int {
 	s.mu.Lock()

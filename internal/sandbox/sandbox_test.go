@@ -222,3 +222,37 @@ func TestFaultsAfterTheRequestTookEffect(t *testing.T) {
 		t.Fatalf("after a 202 the route is %q, want deleted", got)
 	}
 }
+
+// A role changed at Convirza applies at once to the user's requests, and
+// the refresh answer names the user's current role (the server learns
+// roles from it).
+func TestSetRoleShowsInTheRefreshAnswer(t *testing.T) {
+	h := start(t, Options{})
+	access, refresh := h.login(StandardEmail)
+	if code, _, _ := h.do("GET", h.sb.APIURL+"/groups/list", access, nil); code != 403 {
+		t.Fatalf("a Standard user's groups: %d", code)
+	}
+	if h.sb.SetRole(StandardEmail, 7) || h.sb.SetRole("nobody@summit-demo.example", roleAdmin) {
+		t.Fatal("SetRole took a role or a user that does not exist")
+	}
+	if !h.sb.SetRole(StandardEmail, roleAdmin) {
+		t.Fatal("SetRole found no user")
+	}
+	if code, _, _ := h.do("GET", h.sb.APIURL+"/groups/list", access, nil); code != 200 {
+		t.Errorf("the promoted user's groups: %d", code)
+	}
+	b, _ := json.Marshal(map[string]string{"refresh_token": refresh})
+	res, err := http.Post(h.sb.OAuthURL+"/oauth/refresh-token", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		User struct {
+			RoleID int `json:"role_id"`
+		} `json:"user"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 200 || out.User.RoleID != roleAdmin {
+		t.Errorf("refresh answer: %d %+v %v, want role_id %d", res.StatusCode, out, err, roleAdmin)
+	}
+}

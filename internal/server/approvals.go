@@ -20,14 +20,13 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/policy"
+	"github.com/convirza/convirza-mcp/tools"
 )
 
 const (
@@ -74,15 +73,13 @@ type approvalPages struct {
 	// clientIP names the address their sign-in limits count.
 	people   personSignIn
 	clientIP func(*http.Request) string
-	// otherApprover is the policy's four-eyes rule (confirmation.approver:
-	// other): a person may not approve what their own assistant asked.
-	otherApprover bool
-	// deniedFor, when set, is the policy's tools.deny_for: a person may
-	// not approve a tool the policy withholds from their role.
-	deniedFor func(role, tool string) (string, bool)
-	cross     *http.CrossOriginProtection
-	mux       *http.ServeMux
-	now       func() time.Time
+	// plan, when set, says what a person signed in with their Convirza
+	// account may approve (tools.Plan.MayApprove: their role, the policy's
+	// tools.deny_for and four-eyes rule).
+	plan  *tools.Plan
+	cross *http.CrossOriginProtection
+	mux   *http.ServeMux
+	now   func() time.Time
 }
 
 // pagesOptions configure approvalPages.
@@ -96,22 +93,24 @@ type pagesOptions struct {
 	links          *oneTimeLinks
 	// trusted is an origin whose posts are the pages' own (the public
 	// URL's, when a proxy rewrites Host); "" for none.
-	trusted       string
-	people        personSignIn
-	clientIP      func(*http.Request) string
-	otherApprover bool
-	deniedFor     func(role, tool string) (string, bool)
+	trusted  string
+	people   personSignIn
+	clientIP func(*http.Request) string
+	plan     *tools.Plan
 }
 
 // personSignIn checks a person's Convirza email and password
 // (oauth.Server.SignIn).
 type personSignIn interface {
 	SignIn(ctx context.Context, ip, email, password string) (oauth.Identity, error)
+	// Identify is the person as Convirza confirmed them at most maxAge
+	// ago (oauth.Server.Identify); ErrSignedOut when their access ended.
+	Identify(ctx context.Context, userID int64, maxAge time.Duration) (oauth.Identity, error)
 }
 
 func newApprovalPages(o pagesOptions) *approvalPages {
 	p := &approvalPages{approvals: o.approvals, store: o.store, log: o.log, secure: o.secure, cookie: o.cookie,
-		links: o.links, now: time.Now, people: o.people, clientIP: o.clientIP, otherApprover: o.otherApprover, deniedFor: o.deniedFor}
+		links: o.links, now: time.Now, people: o.people, clientIP: o.clientIP, plan: o.plan}
 	if p.clientIP == nil {
 		p.clientIP = remoteHost
 	}
@@ -369,6 +368,27 @@ func (p *approvalPages) decide(approve bool) http.HandlerFunc {
 			p.message(w, http.StatusForbidden, "Refused", "This form is stale or did not come from this page. Reload the approval page and decide again.")
 			return
 		}
+		if a.userID != 0 && p.people != nil {
+			// The person's role as Convirza says it now, not at sign-in:
+			// their session lasts hours, a role change or an operator's
+			// revocation must not.
+			who, err := p.people.Identify(r.Context(), a.userID, oauth.IdentityMaxAge)
+			switch {
+			case errors.Is(err, oauth.ErrSignedOut):
+				p.log.Info("approval pages: a signed-out person's decision was refused", "approval_id", id, "user", a.userID)
+				p.endSession(w, r)
+				w.Header().Set("WWW-Authenticate", `Bearer realm="convirza-mcp approvals"`)
+				p.signinPage(w, r, http.StatusUnauthorized, pathApprovals+"/"+id,
+					"Your Convirza sign-in has ended (you signed out, or it was revoked): sign in again to decide. Nothing was decided.")
+				return
+			case err != nil:
+				p.log.Warn("approval pages: could not confirm an approver's role", "user", a.userID, "err", err)
+				p.message(w, http.StatusServiceUnavailable, "Unavailable",
+					"Convirza or the server's state store cannot be reached just now to confirm your role; try again shortly. Nothing was decided.")
+				return
+			}
+			a.roleID = who.RoleID
+		}
 		if approve {
 			if why, err := p.mayApprove(r.Context(), a, id); err != nil {
 				p.unavailable(w, err)
@@ -474,11 +494,16 @@ func (p *approvalPages) serveSignout(w http.ResponseWriter, r *http.Request) {
 		p.message(w, http.StatusForbidden, "Refused", "This form is stale or did not come from this page.")
 		return
 	}
+	p.endSession(w, r)
+	http.Redirect(w, r, pathSignin, http.StatusSeeOther)
+}
+
+// endSession ends the request's session: its record and its cookie.
+func (p *approvalPages) endSession(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(p.cookie); err == nil {
 		_ = p.store.Delete(r.Context(), sessionKey(c.Value))
 	}
 	http.SetCookie(w, &http.Cookie{Name: p.cookie, Value: "", Path: pathApprovals, MaxAge: -1, HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, pathSignin, http.StatusSeeOther)
 }
 
 // traded handles a desktop link's single-use secret (?s=): the first load
@@ -692,18 +717,12 @@ func (p *approvalPages) personSignin(w http.ResponseWriter, r *http.Request, nex
 }
 
 // mayApprove says why the approver a may not approve approval id ("" when
-// they may): a ReadOnly Convirza user could not do the action themselves,
-// nor anyone whose role the policy withholds the tool from
-// (tools.deny_for), and under the four-eyes rule nobody approves what
-// their own assistant asked.
+// they may): for a person signed in with their Convirza account,
+// tools.Plan.MayApprove (they could do the action themselves, and under the
+// four-eyes rule did not ask for it). An approver token or the desktop
+// page's user is not a person this server can tell apart.
 func (p *approvalPages) mayApprove(ctx context.Context, a approver, id string) (string, error) {
 	if a.userID == 0 {
-		return "", nil
-	}
-	if a.roleID == roleReadOnly {
-		return "Your Convirza role (ReadOnly) could not do this action, so you cannot approve it. Nothing was decided.", nil
-	}
-	if !p.otherApprover && p.deniedFor == nil {
 		return "", nil
 	}
 	ap, err := p.approvals.Get(ctx, id)
@@ -713,14 +732,5 @@ func (p *approvalPages) mayApprove(ctx context.Context, a approver, id string) (
 	if err != nil {
 		return "", err
 	}
-	role := convirza.RoleName(a.roleID)
-	if p.deniedFor != nil {
-		if _, denied := p.deniedFor(role, ap.Tool); denied {
-			return fmt.Sprintf("This server's policy withholds %s from %s users, so you cannot approve it. Nothing was decided.", ap.Tool, role), nil
-		}
-	}
-	if p.otherApprover && ap.Principal == "user:"+strconv.FormatInt(a.userID, 10) {
-		return "Your own assistant asked for this, and this server's policy wants another person to approve it (four eyes). Nothing was decided.", nil
-	}
-	return "", nil
+	return p.plan.MayApprove(a.userID, a.roleID, ap), nil
 }

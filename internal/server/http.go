@@ -118,12 +118,10 @@ func (a *App) NewHTTP() *HTTP {
 	otherApprover := a.Plan != nil && a.Plan.Policy.Policy.OtherApprover
 	po := pagesOptions{approvals: a.Approvals, store: a.Store, log: a.log,
 		approverTokens: cfg.ApproverTokens(), secure: strings.HasPrefix(cfg.PublicURL, "https://"),
-		cookie: "convirza-approver", trusted: h.publicOrigin, clientIP: h.clientAddr, otherApprover: otherApprover}
+		cookie: "convirza-approver", trusted: h.publicOrigin, clientIP: h.clientAddr}
 	if a.OAuth != nil {
 		po.people = a.OAuth // approvers sign in as people, with their Convirza account
-		if a.Plan != nil && len(a.Plan.Policy.Policy.DenyFor) > 0 {
-			po.deniedFor = a.Plan.Policy.DeniedFor
-		}
+		po.plan = a.Plan    // and approve only what they could do themselves
 	}
 	h.approvals = newApprovalPages(po)
 	// Under the four-eyes rule the client's own form is never an approval:

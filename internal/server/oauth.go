@@ -19,7 +19,7 @@ func (a *App) newOAuth(cfg *config.Config, hc *upstream.Client, oauthURL string,
 	}
 	srv, err := oauth.New(oauth.Options{
 		Store: a.Store, Sealer: sealer, Upstream: oauth.ConvirzaUpstream(hc, oauthURL),
-		PublicURL: cfg.PublicBase(), TrustedProxies: cfg.TrustedProxies, Log: a.log,
+		PublicURL: cfg.PublicBase(), TrustedProxies: cfg.TrustedProxies, Log: a.log, Now: a.now,
 		RedirectHosts: cfg.OAuthRedirectHosts,
 	})
 	if err != nil {

@@ -31,17 +31,24 @@ func oauthServer(t *testing.T, log *slog.Logger) string {
 // (YAML; "" for none), with its App.
 func oauthApp(t *testing.T, log *slog.Logger, mode, policy string, more ...func(*config.Config)) (string, *server.App) {
 	t.Helper()
+	return oauthAppWith(t, testenv.Options{Log: log, ConfirmMode: mode, Policy: policy}, more...)
+}
+
+// oauthAppWith is oauthApp built from o (its Configure replaced).
+func oauthAppWith(t *testing.T, o testenv.Options, more ...func(*config.Config)) (string, *server.App) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	app := testenv.Start(t, testenv.Options{Log: log, ConfirmMode: mode, Policy: policy, Configure: func(c *config.Config) {
+	o.Configure = func(c *config.Config) {
 		c.Transport, c.Addr, c.Auth, c.PublicURL = "http", ln.Addr().String(), config.AuthOAuth, base
 		for _, f := range more {
 			f(c)
 		}
-	}})
+	}
+	app := testenv.Start(t, o)
 	if app.OAuth == nil {
 		t.Fatal("CONVIRZA_MCP_AUTH=oauth over HTTP built no sign-in")
 	}
@@ -103,12 +110,14 @@ func TestOAuthGuardsTheMCPEndpoints(t *testing.T) {
 		if res, err := a.ListTools(t.Context(), mcp.ListToolsRequest{}); err != nil || len(res.Tools) == 0 {
 			t.Fatalf("tools/list with a person's token (%q): %v", proto, err)
 		}
-		first := structured(t, callTool(t, a, "delete_group", map[string]any{"id": 1042}))
+		// A tool both may use (release_phone_number), so that only the
+		// token's binding to its person refuses the other.
+		first := structured(t, callTool(t, a, "release_phone_number", map[string]any{"number": "3035550102"}))
 		tok, _ := first["confirmation_token"].(string)
 		if first["status"] != "confirmation_required" || tok == "" {
 			t.Fatalf("first call: %v", first)
 		}
-		if stolen := callTool(t, b, "delete_group", map[string]any{"id": 1042, "confirmation_token": tok}); !stolen.IsError {
+		if stolen := callTool(t, b, "release_phone_number", map[string]any{"number": "3035550102", "confirmation_token": tok}); !stolen.IsError {
 			t.Fatalf("another person redeemed the admin's confirmation (%q): %+v", proto, stolen)
 		}
 	}

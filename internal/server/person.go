@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 
@@ -10,13 +11,11 @@ import (
 
 	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/oauth"
+	"github.com/convirza/convirza-mcp/tools"
 )
 
 // signedOutText answers a tool call whose person's Convirza access ended.
 const signedOutText = "You are signed out of Convirza (your sign-in ended or Convirza refused it): sign in again; your MCP client opens the sign-in page at its next request."
-
-// roleReadOnly is Convirza's role_id of a ReadOnly user.
-const roleReadOnly = convirza.RoleIDReadOnly
 
 // personMiddleware makes every tool call act as its person under
 // CONVIRZA_MCP_AUTH=oauth: the Convirza client uses the person's own
@@ -31,6 +30,9 @@ func (a *App) personMiddleware(next server.ToolHandlerFunc) server.ToolHandlerFu
 		sub, ok := oauth.SubjectFrom(ctx)
 		if !ok {
 			return mcp.NewToolResultError("This server acts for signed-in people only, and this call names none: sign in."), nil
+		}
+		if why, ok := a.mayUse(ctx, req.Params.Name); !ok {
+			return mcp.NewToolResultError(tools.RefusedText(why)), nil
 		}
 		creds := &personCredentials{srv: a.OAuth, sub: sub}
 		if _, err := creds.Token(ctx); err != nil {
@@ -92,27 +94,62 @@ func (p *personCredentials) Invalidate(tok string) bool {
 }
 
 // personTools lists the tools a person may use under
-// CONVIRZA_MCP_AUTH=oauth: a ReadOnly Convirza user gets only the tools
-// that read (readOnlyHint true). The list varies by who is asking, never by
-// earlier calls; mcp-go applies it to tools/call too, where a tool left out
-// answers "not found".
-func (a *App) personTools(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
+// CONVIRZA_MCP_AUTH=oauth (tools.MayUse): a ReadOnly Convirza user gets
+// only the tools that read, a Standard user no Admin-only tool, and no one
+// what the policy withholds from their role. The list varies by who is
+// asking, never by earlier calls; mcp-go applies it to tools/call too,
+// where refuseByRole has already said why a tool left out is not theirs.
+func (a *App) personTools(ctx context.Context, all []mcp.Tool) []mcp.Tool {
 	if a.OAuth == nil {
-		return tools
+		return all
 	}
 	sub, ok := oauth.SubjectFrom(ctx)
 	if !ok {
-		return tools
+		return all
 	}
-	out := make([]mcp.Tool, 0, len(tools))
-	for _, t := range tools {
-		if ro := t.Annotations.ReadOnlyHint; sub.RoleID == roleReadOnly && (ro == nil || !*ro) {
-			continue
+	out := make([]mcp.Tool, 0, len(all))
+	for _, t := range all {
+		if _, may := tools.MayUse(sub.RoleID, a.Plan.Policy, a.Plan.Lookup(t.Name)); may {
+			out = append(out, t)
 		}
-		if _, denied := a.Plan.Policy.DeniedFor(convirza.RoleName(sub.RoleID), t.Name); denied {
-			continue
-		}
-		out = append(out, t)
 	}
 	return out
+}
+
+// mayUse applies tools.MayUse to the request's person and the tool named
+// name (always true without per-person sign-in, or for a request naming no
+// person, which personMiddleware refuses anyway).
+func (a *App) mayUse(ctx context.Context, name string) (string, bool) {
+	if a.OAuth == nil {
+		return "", true
+	}
+	sub, ok := oauth.SubjectFrom(ctx)
+	if !ok {
+		return "", true
+	}
+	return tools.MayUse(sub.RoleID, a.Plan.Policy, a.Plan.Lookup(name))
+}
+
+// refuseByRole is a request hook under CONVIRZA_MCP_AUTH=oauth: a
+// tools/call of a served tool the person's role may not use is answered
+// with tools.MayUse's sentence ("delete_group is for Convirza Admin
+// users…"), where the tool filter alone would say "not found".
+func (a *App) refuseByRole(ctx context.Context, _ any, message any) error {
+	raw, ok := message.(json.RawMessage)
+	if !ok {
+		return nil
+	}
+	var m struct {
+		Method string `json:"method"`
+		Params struct {
+			Name string `json:"name"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(raw, &m) != nil || m.Method != string(mcp.MethodToolsCall) || a.MCP.GetTool(m.Params.Name) == nil {
+		return nil
+	}
+	if why, ok := a.mayUse(ctx, m.Params.Name); !ok {
+		return errors.New(tools.RefusedText(why))
+	}
+	return nil
 }

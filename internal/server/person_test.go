@@ -36,8 +36,8 @@ func resultText(res *mcp.CallToolResult) string {
 
 // Under CONVIRZA_MCP_AUTH=oauth each call acts as its person: two people at
 // once each get their own profile, and Convirza's roles apply to each (a
-// Standard user's Admin-only write is refused upstream, and says why, while
-// the Admin's goes through).
+// Standard user's write the simulator keeps to Admins, a webhook's, is
+// refused upstream, and says why, while the Admin's goes through).
 func TestOAuthCallsActAsTheirPerson(t *testing.T) {
 	t.Parallel()
 	base := oauthServer(t, nil)
@@ -68,18 +68,19 @@ func TestOAuthCallsActAsTheirPerson(t *testing.T) {
 
 	admin := dial(t, base, "http", testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
 	standard := dial(t, base, "http", testenv.SignIn(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
-	args := map[string]any{"id": 1042, "city": "Boulder"}
-	res := callTool(t, standard, "update_group", args)
+	args := map[string]any{"id": 3, "status": "inactive"}
+	res := callTool(t, standard, "update_webhook", args)
 	if msg := resultText(res); !res.IsError || !strings.Contains(msg, "Your role (Standard) may not do this") {
 		t.Errorf("a Standard user's Admin-only write: %v %s", res.IsError, msg)
 	}
-	if res := callTool(t, admin, "update_group", args); res.IsError {
+	if res := callTool(t, admin, "update_webhook", args); res.IsError {
 		t.Errorf("the Admin's write: %s", resultText(res))
 	}
 }
 
-// A ReadOnly Convirza user's session lists only the tools that read, and a
-// write is "not found" for them; an Admin's lists the writes too.
+// A ReadOnly Convirza user's session lists only the tools that read, and
+// not the Admin-only reads (groups, users); a write is refused saying their
+// role only reads; an Admin's lists the writes too.
 func TestOAuthReadOnlyPersonListsReadTools(t *testing.T) {
 	t.Parallel()
 	base := oauthServer(t, nil)
@@ -98,10 +99,13 @@ func TestOAuthReadOnlyPersonListsReadTools(t *testing.T) {
 	}
 	ro, roCall := list(sandbox.ReadOnlyEmail)
 	adm, _ := list(sandbox.DemoEmail)
-	writes := 0
+	writes, adminReads := 0, 0
 	for _, tool := range adm.Tools {
-		if h := tool.Annotations.ReadOnlyHint; h != nil && !*h {
+		switch h := tool.Annotations.ReadOnlyHint; {
+		case h != nil && !*h:
 			writes++
+		case adminOnly(tool.Name):
+			adminReads++
 		}
 	}
 	if writes == 0 {
@@ -112,11 +116,11 @@ func TestOAuthReadOnlyPersonListsReadTools(t *testing.T) {
 			t.Errorf("a ReadOnly person is offered %s", tool.Name)
 		}
 	}
-	if len(ro.Tools) == 0 || len(ro.Tools) != len(adm.Tools)-writes {
-		t.Errorf("ReadOnly lists %d tools, Admin %d of which %d write", len(ro.Tools), len(adm.Tools), writes)
+	if adminReads == 0 || len(ro.Tools) == 0 || len(ro.Tools) != len(adm.Tools)-writes-adminReads {
+		t.Errorf("ReadOnly lists %d tools, Admin %d of which %d write and %d are Admin-only reads", len(ro.Tools), len(adm.Tools), writes, adminReads)
 	}
-	if err := roCall("update_group", map[string]any{"id": 1042, "city": "Boulder"}); err == nil || !strings.Contains(strings.ToLower(err.Error()), "not found") {
-		t.Errorf("a ReadOnly person's write: %v, want not found", err)
+	if err := roCall("update_broadcast", map[string]any{"id": 1, "status": "paused"}); err == nil || !strings.Contains(err.Error(), "your Convirza role, ReadOnly, may only read") {
+		t.Errorf("a ReadOnly person's write: %v, want refused as their role only reads", err)
 	}
 	if err := roCall("get_profile", nil); err != nil {
 		t.Errorf("a ReadOnly person's read: %v", err)
@@ -174,7 +178,8 @@ func TestOAuthReadOnlyPersonSearchesReadTools(t *testing.T) {
 
 // A policy withholds tools from a Convirza role (tools.deny_for): here the
 // Talkdesk record lists from Standard users. Their session lists none and a
-// call is not found, in full and in compact mode; an Admin keeps them.
+// call is refused saying the policy withholds it, in full and in compact
+// mode; an Admin keeps them.
 func TestOAuthPolicyWithholdsToolsFromARole(t *testing.T) {
 	t.Parallel()
 	const pol = "toolsets: all\ntools:\n  deny_for:\n    standard: [\"*record*\"]\n"
@@ -232,8 +237,8 @@ func TestOAuthPolicyWithholdsToolsFromARole(t *testing.T) {
 			if records(adm) == 0 {
 				t.Errorf("an Admin is offered no record-list tool: %v", adm)
 			}
-			if err := stdCall(); err == nil || !strings.Contains(err.Error(), "not found") && !strings.Contains(err.Error(), "No tool named") {
-				t.Errorf("a Standard person's list_record_lists: %v, want refused as not found", err)
+			if err := stdCall(); err == nil || !strings.Contains(err.Error(), "policy withholds list_record_lists from Standard users") {
+				t.Errorf("a Standard person's list_record_lists: %v, want refused as withheld from their role", err)
 			}
 			if err := admCall(); err != nil {
 				t.Errorf("an Admin's list_record_lists: %v", err)
@@ -317,7 +322,7 @@ func TestOAuthApproversArePeople(t *testing.T) {
 	base, app := oauthApp(t, nil, "approval", "confirmation:\n  approver: other\n")
 	adminTok := testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
 	c := dial(t, base, "http", adminTok, mcp.ProtocolVersion20250618)
-	first := structured(t, callTool(t, c, "delete_group", map[string]any{"id": 1042}))
+	first := structured(t, callTool(t, c, "release_phone_number", map[string]any{"number": "3035550102"}))
 	id, _ := first["approval_id"].(string)
 	if id == "" {
 		t.Fatalf("first call: %v", first)
@@ -362,15 +367,15 @@ func TestOAuthApproversArePeople(t *testing.T) {
 // cannot approve its use either; someone whose role may can.
 func TestOAuthApproverMustBeAllowedTheTool(t *testing.T) {
 	t.Parallel()
-	base, app := oauthApp(t, nil, "approval", "tools:\n  deny_for:\n    standard: [delete_group]\n")
+	base, app := oauthApp(t, nil, "approval", "tools:\n  deny_for:\n    standard: [release_phone_number]\n")
 	c := dial(t, base, "http", testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
-	first := structured(t, callTool(t, c, "delete_group", map[string]any{"id": 1042}))
+	first := structured(t, callTool(t, c, "release_phone_number", map[string]any{"number": "3035550102"}))
 	id, _ := first["approval_id"].(string)
 	if id == "" {
 		t.Fatalf("first call: %v", first)
 	}
 	std, _ := approverBrowser(t, base, sandbox.StandardEmail)
-	if code, body := decideAs(t, std, base, id); code != http.StatusForbidden || !strings.Contains(body, "withholds delete_group from Standard") {
+	if code, body := decideAs(t, std, base, id); code != http.StatusForbidden || !strings.Contains(body, "withholds release_phone_number from Standard") {
 		t.Errorf("a Standard approver of a tool withheld from Standard: %d %s", code, body)
 	}
 	if ap, err := app.Approvals.Get(t.Context(), id); err != nil || ap.State != "pending" {

@@ -32,7 +32,7 @@ const (
 // extras registers the progress middleware, prompts, resources and
 // completions of the tools the plan serves.
 func (a *App) extras(plan *Plan, g tools.Guards) {
-	x := &extras{served: map[string]tools.Tool{}, deps: a.Deps, guards: g, asPerson: a.personMiddleware}
+	x := &extras{served: map[string]tools.Tool{}, deps: a.Deps, guards: g, asPerson: a.personMiddleware, may: a.mayUse}
 	for _, t := range plan.Tools {
 		x.served[t.Name] = t
 	}
@@ -58,6 +58,18 @@ type extras struct {
 	// asPerson makes a call act as the request's person, as tool calls do
 	// (CONVIRZA_MCP_AUTH=oauth; a no-op otherwise).
 	asPerson func(server.ToolHandlerFunc) server.ToolHandlerFunc
+	// may says whether the request's person may use a tool (tools.MayUse;
+	// nil: everyone may): a prompt or resource reading through a tool that
+	// is not theirs says why, and a completion offers nothing.
+	may func(ctx context.Context, name string) (string, bool)
+}
+
+// mayUse is x.may, or true without one.
+func (x *extras) mayUse(ctx context.Context, name string) (string, bool) {
+	if x.may == nil {
+		return "", true
+	}
+	return x.may(ctx, name)
 }
 
 // has reports whether every named tool is served.
@@ -76,6 +88,9 @@ func (x *extras) call(ctx context.Context, name string, args map[string]any) (ma
 	t, ok := x.served[name]
 	if !ok {
 		return nil, fmt.Errorf("%s is not served by this server", name)
+	}
+	if why, ok := x.mayUse(ctx, name); !ok {
+		return nil, errors.New(tools.RefusedText(why))
 	}
 	req := mcp.CallToolRequest{}
 	req.Params.Name, req.Params.Arguments = name, args
@@ -268,6 +283,11 @@ func (x *extras) prompts(s *server.MCPServer) {
 		}
 		def := p
 		s.AddPrompt(def.prompt, func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+			for _, n := range def.needs {
+				if why, ok := x.mayUse(ctx, n); !ok {
+					return nil, fmt.Errorf("prompt %s uses %s, which is not yours to use: %s", def.prompt.Name, n, why)
+				}
+			}
 			for _, a := range def.prompt.Arguments {
 				if a.Required && strings.TrimSpace(req.Params.Arguments[a.Name]) == "" {
 					return nil, fmt.Errorf("prompt %s needs the argument %s", def.prompt.Name, a.Name)

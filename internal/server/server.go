@@ -83,6 +83,8 @@ type App struct {
 	// proxies are the addresses whose X-Forwarded-For is believed
 	// (CONVIRZA_MCP_TRUSTED_PROXIES).
 	proxies []netip.Prefix
+	// now is the per-person sign-in's clock (WithClock; nil: time.Now).
+	now func() time.Time
 }
 
 // Option changes how New builds the app.
@@ -91,6 +93,11 @@ type Option func(*App)
 // WithTracing traces every request, tool call and upstream attempt
 // through p (nil: tracing off).
 func WithTracing(p *tracing.Provider) Option { return func(a *App) { a.tracing = p } }
+
+// WithClock makes now the clock of the per-person sign-in
+// (CONVIRZA_MCP_AUTH=oauth): its tokens' lifetimes and how long ago
+// Convirza confirmed a person's role. For tests; nil: the real time.
+func WithClock(now func() time.Time) Option { return func(a *App) { a.now = now } }
 
 // New builds the app. It makes no upstream call: the first tool call logs in.
 func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
@@ -245,6 +252,9 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 	eff := plan.Policy
 	hooks := &server.Hooks{}
+	if a.OAuth != nil {
+		hooks.AddOnRequestInitialization(a.refuseByRole) // a person's call of a tool not theirs says why
+	}
 	toks, err := policy.NewTokens([]byte(a.Config.ConfirmKey), eff.ConfirmTTL, a.Store)
 	if err != nil {
 		return tools.Guards{}, nil, err

@@ -52,6 +52,9 @@ type Options struct {
 	// (not --sandbox), logged in with the demo credentials, which Configure
 	// may change. Unset, the server runs as --sandbox does and starts its own.
 	Sandbox *sandbox.Running
+	// Now, when set, is the clock of the per-person sign-in
+	// (server.WithClock).
+	Now func() time.Time
 }
 
 // Patience bounds every wait of WaitFor and Recv: what a test waits for
@@ -123,7 +126,11 @@ func Start(t testing.TB, o Options) *server.App {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	app, err := server.New(Config(t, o), log)
+	var opts []server.Option
+	if o.Now != nil {
+		opts = append(opts, server.WithClock(o.Now))
+	}
+	app, err := server.New(Config(t, o), log, opts...)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
