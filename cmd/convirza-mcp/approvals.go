@@ -16,7 +16,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/term"
+
 	"github.com/convirza/convirza-mcp/internal/config"
+	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/policy"
 	"github.com/convirza/convirza-mcp/tools"
@@ -84,13 +87,17 @@ func approvalsCommand(ctx context.Context, pos []string, cfg *config.Config, log
 		printApproval(e.stdout, ap, time.Now())
 		return 0
 	}
-	return decideApproval(ctx, aps, id, sub == "approve", cfg, e)
+	return decideApproval(ctx, aps, id, sub == "approve", cfg, log, e)
 }
 
 // decideApproval shows one pending approval on the controlling terminal,
 // asks the person there, and records their decision (and, with an audit
-// log in the policy, an audit line).
-func decideApproval(ctx context.Context, aps *policy.Approvals, id string, approve bool, cfg *config.Config, e env) int {
+// log in the policy, an audit line). Where people sign in
+// (CONVIRZA_MCP_AUTH=oauth over HTTP) the person at the terminal signs in
+// with their Convirza account first, as on the approval pages: the
+// decision is theirs, by name, and they may approve only what they could
+// do themselves, never (four eyes) what their own assistant asked.
+func decideApproval(ctx context.Context, aps *policy.Approvals, id string, approve bool, cfg *config.Config, log *slog.Logger, e env) int {
 	verb, done := "Decline", "declined"
 	if approve {
 		verb, done = "Approve", "approved"
@@ -120,9 +127,18 @@ func decideApproval(ctx context.Context, aps *policy.Approvals, id string, appro
 		return noTerminal(e, ap.ID, err)
 	}
 	defer tty.Close()
+	lines := bufio.NewReader(tty)
 	printApproval(tty, ap, time.Now())
+	approver := cliApprover()
+	if cfg.Auth == config.AuthOAuth && cfg.Transport == "http" {
+		name, code := signInApprover(ctx, tty, lines, ap, approve, cfg, log, e)
+		if code != 0 {
+			return code
+		}
+		approver = name
+	}
 	fmt.Fprintf(tty, "%s approval %s? [y/N] ", verb, ap.ID)
-	answer, err := readLine(ctx, tty)
+	answer, err := readLine(ctx, lines)
 	if err != nil {
 		fmt.Fprintf(tty, "\n")
 		fmt.Fprintf(e.stderr, "convirza-mcp: no answer (%v): nothing decided.\n", err)
@@ -133,7 +149,6 @@ func decideApproval(ctx context.Context, aps *policy.Approvals, id string, appro
 		return 1
 	}
 
-	approver := cliApprover()
 	got, err := aps.Decide(ctx, ap.ID, approve, approver, policy.ChannelCLI)
 	if err != nil {
 		state := ""
@@ -192,15 +207,98 @@ func approvalAudit(cfg *config.Config, tool string) (*policy.AuditLog, policy.Cl
 	return l, class, err
 }
 
-// readLine reads one line from r, or gives up when ctx ends (Ctrl-C).
-func readLine(ctx context.Context, r io.Reader) (string, error) {
+// signInApprover signs the person at the terminal in with their Convirza
+// email and password (the password not echoed on a real terminal), under
+// the server's sign-in limits, and checks they may make this decision: to
+// approve, what tools.Plan.MayApprove allows them. It returns the name the
+// decision is recorded under, or a non-zero exit code once it said why not.
+func signInApprover(ctx context.Context, tty io.ReadWriter, lines *bufio.Reader, ap *policy.Approval, approve bool, cfg *config.Config, log *slog.Logger, e env) (string, int) {
+	app, err := server.New(cfg, log)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
+		return "", 1
+	}
+	defer app.Close()
+	if app.OAuth == nil {
+		fmt.Fprintln(e.stderr, "convirza-mcp: people sign in on this deployment (CONVIRZA_MCP_AUTH=oauth), but its sign-in could not be set up: nothing decided.")
+		return "", 1
+	}
+	fmt.Fprintln(tty, "\nApprovers are people on this server: sign in with your Convirza account to decide.")
+	fmt.Fprint(tty, "Convirza email: ")
+	email, err := readLine(ctx, lines)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "convirza-mcp: no answer (%v): nothing decided.\n", err)
+		return "", 1
+	}
+	fmt.Fprint(tty, "Password: ")
+	password, err := readSecret(ctx, tty, lines)
+	fmt.Fprintln(tty)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "convirza-mcp: no answer (%v): nothing decided.\n", err)
+		return "", 1
+	}
+	who, err := app.OAuth.SignIn(ctx, "cli", strings.TrimSpace(email), strings.TrimRight(password, "\r\n"))
+	var limited *oauth.LimitedError
+	switch {
+	case errors.Is(err, oauth.ErrBadCredentials):
+		fmt.Fprintln(e.stderr, "convirza-mcp: wrong email or password: nothing decided.")
+		return "", 1
+	case errors.As(err, &limited):
+		fmt.Fprintf(e.stderr, "convirza-mcp: %v: nothing decided.\n", limited)
+		return "", 1
+	case err != nil:
+		fmt.Fprintf(e.stderr, "convirza-mcp: signing in: %v: nothing decided.\n", err)
+		return "", 1
+	}
+	if approve {
+		if why := app.Plan.MayApprove(who.UserID, who.RoleID, ap); why != "" {
+			fmt.Fprintf(e.stderr, "convirza-mcp: %s\n", why)
+			return "", 1
+		}
+	}
+	fmt.Fprintf(tty, "Signed in as %s (%s).\n", printable(who.Email), printable(who.Role))
+	return who.Email, 0
+}
+
+// readSecret reads a line without echoing it when tty is a terminal.
+func readSecret(ctx context.Context, tty io.ReadWriter, lines *bufio.Reader) (string, error) {
+	if f, ok := tty.(*os.File); ok && term.IsTerminal(int(f.Fd())) && lines.Buffered() == 0 {
+		type secret struct {
+			b   []byte
+			err error
+		}
+		fd := int(f.Fd())
+		state, err := term.GetState(fd)
+		if err != nil {
+			return "", err
+		}
+		ch := make(chan secret, 1)
+		go func() {
+			b, err := term.ReadPassword(fd)
+			ch <- secret{b, err}
+		}()
+		select {
+		case s := <-ch:
+			return string(s.b), s.err
+		case <-ctx.Done():
+			_ = term.Restore(fd, state) // echo back on: the process ends
+			return "", ctx.Err()
+		}
+	}
+	return readLine(ctx, lines)
+}
+
+// readLine reads one line from r, or gives up when ctx ends (Ctrl-C). One
+// reader serves every question asked on a terminal, so no answer typed
+// ahead is lost between them.
+func readLine(ctx context.Context, r *bufio.Reader) (string, error) {
 	type line struct {
 		s   string
 		err error
 	}
 	ch := make(chan line, 1)
 	go func() {
-		s, err := bufio.NewReader(r).ReadString('\n')
+		s, err := r.ReadString('\n')
 		if err == io.EOF && s != "" {
 			err = nil
 		}

@@ -3,9 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -37,27 +35,12 @@ func oauthApp(t *testing.T, log *slog.Logger, mode, policy string, more ...func(
 // oauthAppWith is oauthApp built from o (its Configure replaced).
 func oauthAppWith(t *testing.T, o testenv.Options, more ...func(*config.Config)) (string, *server.App) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	o.Configure = func(c *config.Config) {
-		c.Transport, c.Addr, c.Auth, c.PublicURL = "http", ln.Addr().String(), config.AuthOAuth, base
 		for _, f := range more {
 			f(c)
 		}
 	}
-	app := testenv.Start(t, o)
-	if app.OAuth == nil {
-		t.Fatal("CONVIRZA_MCP_AUTH=oauth over HTTP built no sign-in")
-	}
-	srv := httptest.NewUnstartedServer(app.NewHTTP())
-	_ = srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return base, app
+	return testenv.StartOAuth(t, o)
 }
 
 // With CONVIRZA_MCP_AUTH=oauth the MCP endpoints take a person's access

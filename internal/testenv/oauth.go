@@ -7,14 +7,48 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/server"
 )
+
+// StartOAuth serves the whole server built from o with
+// CONVIRZA_MCP_AUTH=oauth over HTTP on a loopback port that is its public
+// URL (o.Configure runs after that is set), and returns that URL and the
+// App; both stop when the test ends.
+func StartOAuth(t testing.TB, o Options) (string, *server.App) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	more := o.Configure
+	o.Configure = func(c *config.Config) {
+		c.Transport, c.Addr, c.Auth, c.PublicURL = "http", ln.Addr().String(), config.AuthOAuth, base
+		if more != nil {
+			more(c)
+		}
+	}
+	app := Start(t, o)
+	if app.OAuth == nil {
+		t.Fatal("CONVIRZA_MCP_AUTH=oauth over HTTP built no sign-in")
+	}
+	srv := httptest.NewUnstartedServer(app.NewHTTP())
+	_ = srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return base, app
+}
 
 var (
 	hiddenRequest = regexp.MustCompile(`<input type="hidden" name="request" value="([^"]+)">`)
