@@ -318,8 +318,7 @@ func (s *Server) admitSignIn(ctx context.Context, ip, email string) (time.Durati
 // whether it is within limit (fixed windows, counted in the store so every
 // replica shares them).
 func (s *Server) allow(ctx context.Context, key string, limit int64, window time.Duration) (bool, error) {
-	slot := s.now().UnixNano() / int64(window)
-	n, err := s.st.Add(ctx, fmt.Sprintf("oauth/rl/%s/%d", key, slot), 1, 2*window)
+	n, err := store.CountInWindow(ctx, s.st, "oauth/rl/"+key, s.now(), window, 1)
 	if err != nil {
 		return false, err
 	}

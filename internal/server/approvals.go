@@ -213,15 +213,47 @@ func (p *approvalPages) matchToken(tok string) bool {
 	return match == 1
 }
 
+// maxWrongTokens is how many wrong approver tokens one client address may
+// present in a minute (on every replica together); beyond, 429 until the
+// minute ends, whatever it presents: a token cannot be guessed here.
+const maxWrongTokens = 10
+
+// errTokenGuessing: the client presented too many wrong approver tokens.
+var errTokenGuessing = errors.New("too many wrong approver tokens from this address: wait a minute")
+
+// checkToken tells whether tok is an approver token, counting wrong ones
+// per client address; errTokenGuessing once they reach maxWrongTokens in
+// the minute (then nothing presented is compared), a store error when the
+// count cannot be kept.
+func (p *approvalPages) checkToken(r *http.Request, tok string) (bool, error) {
+	key := "approvals/wrong-token/" + p.clientIP(r)
+	n, err := store.CountInWindow(r.Context(), p.store, key, p.now(), time.Minute, 0)
+	if err != nil {
+		return false, err
+	}
+	if n >= maxWrongTokens {
+		return false, errTokenGuessing
+	}
+	if p.matchToken(tok) {
+		return true, nil
+	}
+	if _, err := store.CountInWindow(r.Context(), p.store, key, p.now(), time.Minute, 1); err != nil {
+		return false, err
+	}
+	p.log.Warn("approval pages: a wrong approver token was refused", "remote", p.clientIP(r))
+	return false, nil
+}
+
 // who authenticates the request: ok is false when no approver is signed
-// in; err when the store cannot say.
+// in; err when the store cannot say, or errTokenGuessing.
 func (p *approvalPages) who(r *http.Request) (approver, bool, error) {
 	if r.Header.Get("Authorization") != "" {
 		tok, _ := bearer(r)
-		if p.matchToken(tok) {
-			return approver{name: tokenApprover(tok), bearer: true}, true, nil
+		ok, err := p.checkToken(r, tok)
+		if !ok {
+			return approver{}, false, err
 		}
-		return approver{}, false, nil
+		return approver{name: tokenApprover(tok), bearer: true}, true, nil
 	}
 	c, err := r.Cookie(p.cookie)
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
@@ -287,6 +319,9 @@ func (p *approvalPages) require(w http.ResponseWriter, r *http.Request) (approve
 	}
 	a, ok, err := p.who(r)
 	switch {
+	case errors.Is(err, errTokenGuessing):
+		p.tooManyTokens(w)
+		return approver{}, false
 	case err != nil:
 		p.log.Warn("approval pages: the state store cannot be read", "err", err)
 		p.message(w, http.StatusServiceUnavailable, "Unavailable", "The server's state store cannot be reached; try again shortly.")
@@ -471,8 +506,16 @@ func (p *approvalPages) serveSignin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := strings.TrimSpace(r.PostFormValue("token"))
-	if !p.matchToken(tok) {
-		p.log.Warn("approval pages: a sign-in with a wrong token was refused", "remote", remoteHost(r))
+	ok, err := p.checkToken(r, tok)
+	switch {
+	case errors.Is(err, errTokenGuessing):
+		p.tooManyTokens(w)
+		return
+	case err != nil:
+		p.unavailable(w, err)
+		return
+	}
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="convirza-mcp approvals"`)
 		p.signinPage(w, r, http.StatusUnauthorized, next, "That is not an approver token.")
 		return
@@ -496,6 +539,13 @@ func (p *approvalPages) serveSignout(w http.ResponseWriter, r *http.Request) {
 	}
 	p.endSession(w, r)
 	http.Redirect(w, r, pathSignin, http.StatusSeeOther)
+}
+
+// tooManyTokens answers a client that presented too many wrong approver
+// tokens this minute.
+func (p *approvalPages) tooManyTokens(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "60")
+	p.message(w, http.StatusTooManyRequests, "Too many attempts", "Too many wrong approver tokens came from your address: wait a minute before trying again.")
 }
 
 // endSession ends the request's session: its record and its cookie.

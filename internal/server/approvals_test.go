@@ -8,6 +8,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -634,4 +635,41 @@ func dialURLElicitation(t *testing.T, base, protocol string, h client.Elicitatio
 		t.Fatal(err)
 	}
 	return c
+}
+
+// Wrong approver tokens are counted per client address: after ten in a
+// minute every token presented from there gets 429 (the right one too, so
+// guessing cannot go on), on the form and in the Authorization header.
+func TestApprovalPagesThrottleWrongTokens(t *testing.T) {
+	t.Parallel()
+	_, base := pagesApp(t, nil, nil)
+	p := newPage(t, base)
+	for i := range 9 {
+		if i%2 == 0 {
+			if code, _ := p.do(http.MethodPost, "/approvals/signin", url.Values{"token": {fmt.Sprintf("guess-%d", i)}}, nil); code != http.StatusUnauthorized {
+				t.Fatalf("wrong token %d on the form: %d", i, code)
+			}
+		} else if code, _ := p.do(http.MethodGet, "/approvals", nil, auth(fmt.Sprintf("guess-%d", i))); code != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d in the header: %d", i, code)
+		}
+	}
+	// Below the limit the right token works, and does not count.
+	for range 2 {
+		if code, _ := p.do(http.MethodGet, "/approvals", nil, auth(approverToken)); code != http.StatusOK {
+			t.Fatalf("the approver token after nine wrong ones: %d", code)
+		}
+	}
+	if code, _ := p.do(http.MethodGet, "/approvals", nil, auth("guess-10")); code != http.StatusUnauthorized {
+		t.Fatalf("the tenth wrong token: %d", code)
+	}
+	for _, try := range []func() (int, string){
+		func() (int, string) { return p.do(http.MethodGet, "/approvals", nil, auth(approverToken)) },
+		func() (int, string) {
+			return p.do(http.MethodPost, "/approvals/signin", url.Values{"token": {approverToken}}, nil)
+		},
+	} {
+		if code, body := try(); code != http.StatusTooManyRequests || !strings.Contains(body, "wait a minute") {
+			t.Errorf("after ten wrong tokens: %d %s", code, body)
+		}
+	}
 }

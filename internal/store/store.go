@@ -25,6 +25,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -79,4 +80,13 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store; later calls fail with ErrUnavailable.
 	Close() error
+}
+
+// CountInWindow adds delta to the counter of key in the current fixed
+// window of length window (at now) and returns its value; delta 0 reads it.
+// The counter lives two windows, in the store, so every process and
+// replica sharing it counts together.
+func CountInWindow(ctx context.Context, st Store, key string, now time.Time, window time.Duration, delta int64) (int64, error) {
+	slot := now.UnixNano() / int64(window)
+	return st.Add(ctx, key+"/"+strconv.FormatInt(slot, 10), delta, 2*window)
 }
