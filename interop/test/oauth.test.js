@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { auth, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { TEST_TIMEOUT, startHttpServer } from '../lib/harness.js';
-import { MemoryProvider, PASSWORD, listTools } from '../lib/oauth.js';
+import { MemoryProvider, PASSWORD, connectWith, listTools } from '../lib/oauth.js';
 
 // Nothing listens here: signInAsBrowser reads the redirect without
 // following it (oauth-browser.test.js has a browser follow it for real).
@@ -122,5 +122,49 @@ describe('CONVIRZA_MCP_AUTH=oauth with the SDK OAuth client', { timeout: TEST_TI
     assert.equal(after.status, 401);
     assert.match(after.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
     await assert.rejects(listTools(server.baseUrl, provider), 'the SDK client is signed out');
+  });
+
+  it('two people at once, each acting as themself: an Admin and a ReadOnly person see and may do only their own', async () => {
+    const mcpUrl = new URL('/mcp', server.baseUrl);
+    const signIn = async (email) => {
+      const provider = new MemoryProvider(REDIRECT);
+      assert.equal(await auth(provider, { serverUrl: mcpUrl }), 'REDIRECT');
+      const back = await signInAsBrowser(provider.authorizationUrl, email, PASSWORD);
+      assert.equal(back.status, 303, `${email} signed in`);
+      const code = new URL(back.headers.get('location')).searchParams.get('code');
+      assert.equal(await auth(provider, { serverUrl: mcpUrl, authorizationCode: code }), 'AUTHORIZED');
+      return connectWith(server.baseUrl, provider);
+    };
+    const [admin, reader] = await Promise.all([signIn('admin@summit-demo.example'), signIn('readonly@summit-demo.example')]);
+    try {
+      const profile = async (c) => JSON.parse((await c.client.callTool({ name: 'get_profile', arguments: {} }, undefined, { timeout: 15_000 })).content[0].text);
+      const [adminTools, readerTools, adminProfile, readerProfile] = await Promise.all([
+        admin.client.listTools(undefined, { timeout: 15_000 }),
+        reader.client.listTools(undefined, { timeout: 15_000 }),
+        profile(admin),
+        profile(reader),
+      ]);
+      assert.equal(adminProfile.user.email, 'admin@summit-demo.example');
+      assert.equal(readerProfile.user.email, 'readonly@summit-demo.example');
+      assert.equal(readerProfile.user.role, 'ReadOnly');
+
+      const names = (r) => new Set(r.tools.map((t) => t.name));
+      assert.ok(names(adminTools).has('delete_group') && names(adminTools).has('create_tag'), 'the Admin lists writes');
+      const writes = readerTools.tools.filter((t) => t.annotations?.readOnlyHint !== true).map((t) => t.name);
+      assert.deepEqual(writes, [], 'the ReadOnly person lists reads only');
+      assert.ok(!names(readerTools).has('list_groups'), 'nor the Admin-only reads');
+      assert.ok(readerTools.tools.length > 0 && readerTools.tools.length < adminTools.tools.length);
+
+      // A write the ReadOnly person's list does not hold is refused, and
+      // nothing changes for the Admin meanwhile.
+      const refused = await reader.client
+        .callTool({ name: 'create_tag', arguments: { org_unit_id: 1001, tag_name: 'interop' } }, undefined, { timeout: 15_000 })
+        .then((r) => (r.isError ? r.content[0].text : 'executed'), (e) => String(e.message ?? e));
+      assert.notEqual(refused, 'executed', 'a ReadOnly person cannot call a write tool');
+      assert.match(refused, /ReadOnly|not found|may not/i);
+      assert.equal((await profile(admin)).user.role, 'Admin');
+    } finally {
+      await Promise.all([admin.close(), reader.close()]);
+    }
   });
 });
