@@ -71,6 +71,26 @@ func TestWritesNeverRetried(t *testing.T) {
 	if n := countCalls(env, "POST /v3/groups"); n != 1 {
 		t.Errorf("POST sent %d times after a dropped connection", n)
 	}
+
+	// A gateway's 502 or 504 to a write: the service may have acted. A 503
+	// says it did not, and is not made to sound otherwise.
+	for _, status := range []int{502, 504} {
+		env.App.Sandbox.ClearFaults()
+		env.App.Sandbox.ResetCalls()
+		env.App.Sandbox.AddFault(sandbox.Fault{Method: "POST", PathPrefix: "/v3/groups", Status: status, RetryAfter: "0"})
+		msg := env.Fail(t, "create_group", fmt.Sprintf(`{"org_unit_name":"Gateway %d","org_unit_parent_id":1003}`, status))
+		if !strings.Contains(msg, fmt.Sprint(status)) || !strings.Contains(msg, "may or may not have been made") {
+			t.Errorf("%d to a POST must say the outcome is unknown: %s", status, msg)
+		}
+		if n := countCalls(env, "POST /v3/groups"); n != 1 {
+			t.Errorf("POST sent %d times after a %d", n, status)
+		}
+	}
+	env.App.Sandbox.ClearFaults()
+	env.App.Sandbox.AddFault(sandbox.Fault{Method: "POST", PathPrefix: "/v3/groups", Status: 503, RetryAfter: "0"})
+	if msg := env.Fail(t, "create_group", `{"org_unit_name":"Unavailable","org_unit_parent_id":1003}`); strings.Contains(msg, "may or may not") {
+		t.Errorf("a 503 is not an unknown outcome: %s", msg)
+	}
 }
 
 // A slow upstream makes the tool answer within the configured timeout.

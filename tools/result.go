@@ -194,6 +194,9 @@ func errorResult(tool string, err error) *mcp.CallToolResult {
 	case errors.As(err, &ve):
 		return mcp.NewToolResultError(ve.Error() + ". Nothing was sent upstream.")
 	case errors.As(err, &ae):
+		if ae.OutcomeUnknown() {
+			return mcp.NewToolResultError(ae.Error() + ". A gateway answered, so the change may or may not have been made: check with a read tool before retrying.")
+		}
 		return mcp.NewToolResultError(ae.Error())
 	case errors.As(err, &me):
 		return mcp.NewToolResultError(me.Error())

@@ -34,6 +34,14 @@ type APIError struct {
 	RetryAfter  string // the Retry-After header, as sent
 }
 
+// OutcomeUnknown reports whether a write the upstream refused may still
+// have been made: a POST or PATCH (never retried) answered 502 or 504, a
+// gateway's answer that says it gave up on the service, not that the
+// service did not act.
+func (e *APIError) OutcomeUnknown() bool {
+	return !Idempotent(e.Method) && (e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout)
+}
+
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s API answered %d %s", e.Upstream, e.Status, http.StatusText(e.Status))
