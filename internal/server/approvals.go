@@ -298,8 +298,13 @@ func (p *approvalPages) openSession(w http.ResponseWriter, r *http.Request, s ap
 	if err := p.store.Create(r.Context(), sessionKey(id), b, approverSessionTTL); err != nil {
 		return err
 	}
+	// Lax, not Strict: an approver following a link from a chat notice or
+	// an e-mail (another site) arrives signed in. Only page views travel
+	// with such a link; a decision is a POST, which Lax keeps same-site,
+	// and which also needs the session's CSRF token and passes the
+	// cross-site check.
 	http.SetCookie(w, &http.Cookie{Name: p.cookie, Value: id, Path: pathApprovals, MaxAge: int(approverSessionTTL / time.Second),
-		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode})
 	return nil
 }
 
@@ -553,7 +558,7 @@ func (p *approvalPages) endSession(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(p.cookie); err == nil {
 		_ = p.store.Delete(r.Context(), sessionKey(c.Value))
 	}
-	http.SetCookie(w, &http.Cookie{Name: p.cookie, Value: "", Path: pathApprovals, MaxAge: -1, HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: p.cookie, Value: "", Path: pathApprovals, MaxAge: -1, HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode})
 }
 
 // traded handles a desktop link's single-use secret (?s=): the first load

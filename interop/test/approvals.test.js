@@ -159,14 +159,41 @@ describe('approval pages in a browser (HTTP, mode auto)', () => {
     assert.equal(await statusOf(client, id), 'active');
   });
 
+  it('a signed-in approver who follows a link from another site (a chat notice) is still signed in there', { timeout: TEST_TIMEOUT }, async () => {
+    const { client } = conn;
+    const id = await newGroup(client, 'link');
+    const first = await askToDelete(client, id);
+    const pageURL = new URL(`/approvals/${first.approval_id}`, server.baseUrl).href;
+    // A chat's page on another site: "localhost" is another site than
+    // "127.0.0.1", whatever the ports.
+    const chat = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><p>An assistant asks: <a id="link" href="${pageURL}">review</a></p>`);
+    });
+    await new Promise((resolve) => chat.listen(0, '127.0.0.1', resolve));
+    const { page, close } = await freshPage();
+    try {
+      await page.goto(new URL('/approvals', server.baseUrl).href);
+      await signIn(page, approverToken);
+      await page.goto(`http://localhost:${chat.address().port}/`);
+      const [res] = await Promise.all([page.waitForNavigation(), page.click('#link')]);
+      assert.equal(res.status(), 200, 'the approval page, not the sign-in form');
+      assert.equal(await page.$eval('#state', (e) => e.textContent), 'pending');
+      assert.equal(await decide(page, 'decline'), 'declined', 'and the decision posts from the page');
+    } finally {
+      await close();
+      await new Promise((resolve) => chat.close(resolve));
+    }
+  });
+
   it('refuses a cross-site post, even to a signed-in browser', { timeout: TEST_TIMEOUT }, async () => {
     const { client } = conn;
     const id = await newGroup(client, 'cross-site');
     const first = await askToDelete(client, id);
     const approveURL = new URL(`/approvals/${first.approval_id}/approve`, server.baseUrl).href;
 
-    // Another site (same host, another port: same-site, so even the
-    // SameSite=Strict cookie goes along) posts a form without the CSRF field.
+    // Another site (same host, another port: same-site, so the session
+    // cookie goes along) posts a form without the CSRF field.
     const evil = http.createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(`<!doctype html><form method="post" action="${approveURL}"><button id="go">win a prize</button></form>`);
