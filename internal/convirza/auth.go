@@ -106,7 +106,7 @@ func newTokenSource(cfg Config, hc *upstream.Client, log *slog.Logger) *tokenSou
 	// plus a margin; a waiter may wait for one holder, then renew itself.
 	hold := hc.Policy().Timeout + lockMargin
 	t.renewal = upstream.Renewal{Timeout: max(renewTimeout, 2*hold+lockMargin)}
-	t.loginKey = "ratelimit/convirza-login/" + digest("convirza-oauth", t.oauth)[:16] + "/"
+	t.loginKey = loginKey(t.oauth)
 	var who string
 	switch {
 	case cfg.Email != "":
@@ -349,40 +349,65 @@ func later(a, b time.Time) time.Time {
 }
 
 // allowLogin keeps logins under the upstream's limit of 10 a minute per
-// IP. With a store the count is shared by every process using it (all
-// replicas, which may share an address): a counter per clock minute, and a
-// login only while this minute's and the last minute's together stay
-// within the limit, so no 60 seconds hold more. Without a store (or when it
-// cannot be reached) this process counts alone.
+// IP (LoginAdmitted). Without a store (or when it cannot be reached) this
+// process counts alone.
 func (t *tokenSource) allowLogin(ctx context.Context) error {
 	if t.shared == nil {
 		return t.allowLoginHere()
 	}
-	now := t.now()
-	minute := now.Unix() / 60
-	key := func(m int64) string { return t.loginKey + strconv.FormatInt(m, 10) }
-	st := t.shared.Store
-	cur, err := st.Add(ctx, key(minute), 1, 2*loginWindow)
+	wait, err := admitLogin(ctx, t.shared.Store, t.loginKey, t.now())
 	if err != nil {
 		t.shared.Degraded(ctx, err)
 		return t.allowLoginHere()
 	}
+	if wait > 0 {
+		return loginRefused(wait)
+	}
+	return nil
+}
+
+// loginKey prefixes the store's per-minute counters of logins to the
+// Convirza OAuth service at oauthURL.
+func loginKey(oauthURL string) string {
+	return "ratelimit/convirza-login/" + digest("convirza-oauth", oauthURL)[:16] + "/"
+}
+
+// LoginAdmitted counts one login to the Convirza OAuth service at oauthURL
+// (POST /oauth/token, which Convirza allows 10 times a minute per IP)
+// against the count every process sharing st keeps: the service account's
+// logins and, under CONVIRZA_MCP_AUTH=oauth, people's sign-ins, which all
+// leave from the deployment's address. It returns 0 when the login may go
+// ahead, else how many seconds until one may (the login is then not
+// counted); an error when the store cannot be reached.
+func LoginAdmitted(ctx context.Context, st store.Store, oauthURL string, now time.Time) (int64, error) {
+	return admitLogin(ctx, st, loginKey(oauthURL), now)
+}
+
+// admitLogin is LoginAdmitted under the counters' prefix key: a counter
+// per clock minute, and a login only while this minute's and the last
+// minute's together stay within the limit, so no 60 seconds hold more.
+func admitLogin(ctx context.Context, st store.Store, key string, now time.Time) (int64, error) {
+	minute := now.Unix() / 60
+	at := func(m int64) string { return key + strconv.FormatInt(m, 10) }
+	cur, err := st.Add(ctx, at(minute), 1, 2*loginWindow)
+	if err != nil {
+		return 0, err
+	}
 	var prev int64
-	if b, err := st.Get(ctx, key(minute-1)); err == nil {
+	if b, err := st.Get(ctx, at(minute-1)); err == nil {
 		prev, _ = strconv.ParseInt(string(b), 10, 64)
 	} else if !errors.Is(err, store.ErrNotFound) {
-		t.shared.Degraded(ctx, err)
-		return t.allowLoginHere()
+		return 0, err
 	}
 	if prev+cur <= loginLimit {
-		return nil
+		return 0, nil
 	}
-	_, _ = st.Add(ctx, key(minute), -1, 2*loginWindow) // this one did not happen
+	_, _ = st.Add(ctx, at(minute), -1, 2*loginWindow) // this one did not happen
 	wait := 60 - now.Unix()%60
 	if cur-1 >= loginLimit {
 		wait += 60 // the next minute counts this one's logins
 	}
-	return loginRefused(wait)
+	return wait, nil
 }
 
 func loginRefused(wait int64) error {

@@ -302,6 +302,17 @@ func (s *Server) admitSignIn(ctx context.Context, ip, email string) (time.Durati
 		{"signin-account/" + digest(strings.ToLower(email))[:32], s.perAccount},
 		{"signin-all", s.total},
 	} {
+		if l.key == "signin-all" && s.upstreamLogins != nil {
+			// Counted with the deployment's other Convirza logins.
+			wait, err := s.upstreamLogins(ctx)
+			if err != nil {
+				return 0, err
+			}
+			if wait > 0 {
+				return time.Duration(wait) * time.Second, nil
+			}
+			continue
+		}
 		ok, err := s.allow(ctx, l.key, l.limit, time.Minute)
 		if err != nil {
 			return 0, err

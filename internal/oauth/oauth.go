@@ -195,6 +195,11 @@ type Options struct {
 	// (default 5), and in all (default 10: Convirza allows 10 logins a
 	// minute from one IP, and every sign-in leaves from this server).
 	SignInsPerIP, SignInsPerAccount, SignInsTotal int
+	// UpstreamLogins, when set, replaces the SignInsTotal count: it admits
+	// one login to Convirza (0) or says how many seconds until one may go,
+	// counting with every other login the deployment makes to Convirza
+	// (its service account's), as Convirza's limit is per address.
+	UpstreamLogins func(ctx context.Context) (wait int64, err error)
 	// RegistrationsPerIP per hour (default 20); AuthorizationsPerIP per
 	// minute (default 30): sign-in pages opened, each of which may fetch a
 	// Client ID Metadata Document and writes a pending request.
@@ -233,6 +238,7 @@ type Server struct {
 
 	accessTTL, grantTTL, codeTTL, requestTTL time.Duration
 	perIP, perAccount, total                 int64
+	upstreamLogins                           func(ctx context.Context) (int64, error)
 	registrations, authorizations            int64
 
 	fetch *http.Client
@@ -282,6 +288,7 @@ func New(o Options) (*Server, error) {
 	s.perIP = orInt(o.SignInsPerIP, 5)
 	s.perAccount = orInt(o.SignInsPerAccount, 5)
 	s.total = orInt(o.SignInsTotal, 10)
+	s.upstreamLogins = o.UpstreamLogins
 	s.registrations = orInt(o.RegistrationsPerIP, 20)
 	s.authorizations = orInt(o.AuthorizationsPerIP, 30)
 	allowed := o.AddrAllowed

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/convirza/convirza-mcp/internal/config"
+	"github.com/convirza/convirza-mcp/internal/convirza"
 	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/upstream"
@@ -21,6 +24,15 @@ func (a *App) newOAuth(cfg *config.Config, hc *upstream.Client, oauthURL string,
 		Store: a.Store, Sealer: sealer, Upstream: oauth.ConvirzaUpstream(hc, oauthURL),
 		PublicURL: cfg.PublicBase(), TrustedProxies: cfg.TrustedProxies, Log: a.log, Now: a.now,
 		RedirectHosts: cfg.OAuthRedirectHosts,
+		// People's sign-ins and the service account's logins leave from
+		// one address, under Convirza's one limit: one count for both.
+		UpstreamLogins: func(ctx context.Context) (int64, error) {
+			now := time.Now
+			if a.now != nil {
+				now = a.now
+			}
+			return convirza.LoginAdmitted(ctx, a.Store, oauthURL, now())
+		},
 	})
 	if err != nil {
 		return err

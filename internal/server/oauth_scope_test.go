@@ -1,15 +1,19 @@
 package server_test
 
 import (
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/convirza/convirza-mcp/internal/config"
+	"github.com/convirza/convirza-mcp/internal/convirza"
+	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
@@ -50,5 +54,29 @@ func TestOAuthScopeNeedsTheServersLogin(t *testing.T) {
 	_, err := server.New(cfg, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "CONVIRZA_EMAIL") || !strings.Contains(err.Error(), "scope") {
 		t.Fatalf("server.New: %v, want a refusal naming the scope and CONVIRZA_EMAIL", err)
+	}
+}
+
+// People's sign-ins and the server's own Convirza logins leave from one
+// address, under Convirza's one limit of 10 a minute: they are counted
+// together, so a person is told to wait rather than Convirza refusing
+// the service account (or them) with a 429.
+func TestOAuthSignInsCountWithTheServersLogins(t *testing.T) {
+	t.Parallel()
+	_, app := oauthApp(t, nil, "token", "")
+	ctx := t.Context()
+	for i := range 10 {
+		wait, err := convirza.LoginAdmitted(ctx, app.Store, app.Sandbox.OAuthURL, time.Now())
+		if err != nil || wait != 0 {
+			t.Fatalf("login %d: wait %d, %v", i, wait, err)
+		}
+	}
+	_, err := app.OAuth.SignIn(ctx, "192.0.2.7", sandbox.StandardEmail, sandbox.DemoPassword)
+	var limited *oauth.LimitedError
+	if !errors.As(err, &limited) || limited.Wait <= 0 {
+		t.Fatalf("a sign-in past the deployment's 10 Convirza logins this minute: %v", err)
+	}
+	if n := app.Sandbox.Logins(); n != 0 {
+		t.Errorf("%d logins reached Convirza", n)
 	}
 }
