@@ -106,6 +106,9 @@ type personSignIn interface {
 	// Identify is the person as Convirza confirmed them at most maxAge
 	// ago (oauth.Server.Identify); ErrSignedOut when their access ended.
 	Identify(ctx context.Context, userID int64, maxAge time.Duration) (oauth.Identity, error)
+	// Holds is whether the server still holds the person's Convirza
+	// tokens (oauth.Server.Holds): not after an operator revoked them.
+	Holds(ctx context.Context, userID int64) (bool, error)
 }
 
 func newApprovalPages(o pagesOptions) *approvalPages {
@@ -218,6 +221,14 @@ func (p *approvalPages) matchToken(tok string) bool {
 // minute ends, whatever it presents: a token cannot be guessed here.
 const maxWrongTokens = 10
 
+// signedOutNote tells an approver whose Convirza sign-in ended why they
+// see the sign-in page.
+const signedOutNote = "Your Convirza sign-in has ended (you signed out, or it was revoked): sign in again to decide."
+
+// errPersonSignedOut: the session's person no longer has a Convirza
+// sign-in here (they signed out, or an operator revoked them).
+var errPersonSignedOut = errors.New("the person's Convirza sign-in has ended")
+
 // errTokenGuessing: the client presented too many wrong approver tokens.
 var errTokenGuessing = errors.New("too many wrong approver tokens from this address: wait a minute")
 
@@ -262,6 +273,20 @@ func (p *approvalPages) who(r *http.Request) (approver, bool, error) {
 	s, err := p.session(r.Context(), c.Value)
 	if err != nil || s == nil {
 		return approver{}, false, err
+	}
+	if s.UserID != 0 && p.people != nil {
+		// A person's page session lasts only while their Convirza sign-in
+		// does: offboarding (logout --user) or Convirza refusing them ends
+		// it at their next page, not hours later.
+		held, err := p.people.Holds(r.Context(), s.UserID)
+		if err != nil {
+			return approver{}, false, err
+		}
+		if !held {
+			_ = p.store.Delete(r.Context(), sessionKey(c.Value))
+			p.log.Info("approval pages: a signed-out person's page session ended", "user", s.UserID)
+			return approver{}, false, errPersonSignedOut
+		}
 	}
 	return approver{name: s.Approver, csrf: s.CSRF, userID: s.UserID, roleID: s.RoleID}, true, nil
 }
@@ -326,6 +351,11 @@ func (p *approvalPages) require(w http.ResponseWriter, r *http.Request) (approve
 	switch {
 	case errors.Is(err, errTokenGuessing):
 		p.tooManyTokens(w)
+		return approver{}, false
+	case errors.Is(err, errPersonSignedOut):
+		p.endSession(w, r)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="convirza-mcp approvals"`)
+		p.signinPage(w, r, http.StatusUnauthorized, r.URL.Path, signedOutNote)
 		return approver{}, false
 	case err != nil:
 		p.log.Warn("approval pages: the state store cannot be read", "err", err)
@@ -419,7 +449,7 @@ func (p *approvalPages) decide(approve bool) http.HandlerFunc {
 				p.endSession(w, r)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="convirza-mcp approvals"`)
 				p.signinPage(w, r, http.StatusUnauthorized, pathApprovals+"/"+id,
-					"Your Convirza sign-in has ended (you signed out, or it was revoked): sign in again to decide. Nothing was decided.")
+					signedOutNote+" Nothing was decided.")
 				return
 			case err != nil:
 				p.log.Warn("approval pages: could not confirm an approver's role", "user", a.userID, "err", err)
