@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
@@ -49,13 +51,17 @@ func eachStore(t *testing.T, f func(t *testing.T, st sharedStore)) {
 // serving pol, on st, against the shared upstream sb, with the
 // confirmation key every replica shares (so a token's signature verifies
 // at any of them: only its policy can refuse it).
-func generationReplica(t *testing.T, st sharedStore, sb *sandbox.Running, name, pol string, gen uint64) *server.App {
+// In mode token unless more changes it.
+func generationReplica(t *testing.T, st sharedStore, sb *sandbox.Running, name, pol string, gen uint64, more ...func(*config.Config)) *server.App {
 	t.Helper()
 	return testenv.Start(t, testenv.Options{ConfirmMode: "token", Policy: pol, Sandbox: sb, Configure: func(c *config.Config) {
 		c.Transport, c.Addr, c.AuthToken = "http", "127.0.0.1:0", tokenA
 		c.Replica, c.PolicyGeneration = name, gen
 		c.ConfirmKey = strings.Repeat("k", 32)
 		st.use(c)
+		for _, m := range more {
+			m(c)
+		}
 	}})
 }
 
@@ -320,6 +326,68 @@ func TestPolicyChecksAtOnce(t *testing.T) {
 					t.Fatalf("round %d: the record %v is not the serving replicas' %v", round, rec, serving)
 				}
 			}
+		}
+	})
+}
+
+// TestPolicyTakeOverStopsAWaitingCall: a call of generation 1 that was
+// already waiting for a person's approval when generation 2 took over
+// does not run once the person approves: the replica no longer serves, so
+// it redeems nothing, says why, and nothing reaches the upstream.
+func TestPolicyTakeOverStopsAWaitingCall(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, st sharedStore) {
+		sb := sandboxenv.Start(t, sandbox.Options{})
+		old := generationReplica(t, st, sb, "old", policyV1, 1, func(c *config.Config) {
+			c.ConfirmMode, c.ApprovalWait = "approval", testenv.Patience
+		})
+		if !checkServes(t, old) {
+			t.Fatal(old.PolicyRefusal())
+		}
+		_, base := testenv.Listen(t, old)
+		c := dial(t, base, "http", tokenA, mcp.ProtocolVersion20250618)
+		waiting := make(chan struct{}, 1)
+		c.OnNotification(func(n mcp.JSONRPCNotification) {
+			if n.Method == "notifications/progress" {
+				select {
+				case waiting <- struct{}{}:
+				default:
+				}
+			}
+		})
+		first := structured(t, callTool(t, c, "delete_group", map[string]any{"id": 1042}))
+		id, _ := first["approval_id"].(string)
+		tok, _ := first["confirmation_token"].(string)
+		if id == "" || tok == "" {
+			t.Fatalf("first call: %v", first)
+		}
+		done := make(chan *mcp.CallToolResult, 1)
+		go func() {
+			req := mcp.CallToolRequest{}
+			req.Params.Name = "delete_group"
+			req.Params.Arguments = map[string]any{"id": 1042, "confirmation_token": tok}
+			req.Params.Meta = &mcp.Meta{ProgressToken: "wait"}
+			res, err := c.CallTool(context.WithoutCancel(t.Context()), req)
+			if err != nil {
+				res = mcp.NewToolResultError(err.Error())
+			}
+			done <- res
+		}()
+		testenv.Recv(t, waiting, "the redemption to wait for the approval")
+
+		newer := generationReplica(t, st, sb, "new", policyV2, 2)
+		if !checkServes(t, newer) || checkServes(t, old) {
+			t.Fatalf("take-over: new %q, old %q", newer.PolicyRefusal(), old.PolicyRefusal())
+		}
+		if _, err := old.Approvals.Decide(t.Context(), id, true, "a person", "test"); err != nil {
+			t.Fatal(err)
+		}
+		res := testenv.Recv(t, done, "the waiting call to end")
+		if text := testenv.Text(res); !res.IsError || !strings.Contains(text, "newer policy generation (2,") || !strings.Contains(text, "Nothing was executed") {
+			t.Errorf("the waiting call after the take-over and the approval: %s", text)
+		}
+		if d := upstreamDeletes(sb); len(d) != 0 {
+			t.Fatalf("a call of generation 1 ran after generation 2 took over: %v", d)
 		}
 	})
 }
