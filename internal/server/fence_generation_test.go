@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -312,7 +314,7 @@ func TestPolicyChecksAtOnce(t *testing.T) {
 					}
 				}
 				if len(serving) != 1 || len(serving[policyV1]) != 0 {
-					t.Fatalf("round %d: serving %v, want exactly one policy, of generation 2", round, serving)
+					t.Fatalf("round %d: serving (by policy) %q, want exactly one policy, of generation 2", round, slices.Collect(maps.Values(serving)))
 				}
 				winner := policyV2
 				if len(serving[policyV2]) == 0 {
