@@ -393,3 +393,28 @@ func TestPolicyTakeOverStopsAWaitingCall(t *testing.T) {
 		}
 	})
 }
+
+// TestPolicyRecordOfAnOlderVersion: a record written by a version without
+// generations (no "generation" field) is generation 0: a replica of
+// generation 0 with another policy refuses it as before, one of
+// generation 1 takes it over.
+func TestPolicyRecordOfAnOlderVersion(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := sharedStore{"embedded", func(c *config.Config) { c.StateDir = dir }}
+	sb := sandboxenv.Start(t, sandbox.Options{})
+	zero := generationReplica(t, st, sb, "zero", policyV2, 0)
+	if err := zero.Store.Put(t.Context(), "replicas/policy", []byte(`{"digest":"0123456789abcdef","replica":"older"}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	if checkServes(t, zero) || !strings.Contains(zero.PolicyRefusal(), "replica older published") {
+		t.Fatalf("generation 0 beside an older version's record: %q", zero.PolicyRefusal())
+	}
+	one := generationReplica(t, st, sb, "one", policyV2, 1)
+	if !checkServes(t, one) {
+		t.Fatalf("generation 1 over an older version's record: %q", one.PolicyRefusal())
+	}
+	if rec := policyRecord(t, one); rec["generation"] != float64(1) || rec["replica"] != "one" {
+		t.Errorf("the record after the take-over: %v", rec)
+	}
+}
