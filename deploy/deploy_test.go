@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,17 +203,17 @@ func start(t *testing.T, o options) *deployment {
 	return d
 }
 
-// run runs local.sh with arg, its output in a file (the daemons it starts
-// must not hold a pipe of ours open).
-func (d *deployment) run(arg string) (string, error) {
-	out := filepath.Join(d.dir, "local.sh-"+arg+".out")
+// run runs local.sh with arg (and more), its output in a file (the
+// daemons it starts must not hold a pipe of ours open).
+func (d *deployment) run(arg string, more ...string) (string, error) {
+	out := filepath.Join(d.dir, "local.sh-"+strings.Join(append([]string{arg}, more...), "-")+".out")
 	f, err := os.Create(out)
 	if err != nil {
 		return "", err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", d.script, arg)
+	cmd := exec.CommandContext(ctx, "bash", append([]string{d.script, arg}, more...)...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = d.env, f, f
 	err = cmd.Run()
 	_ = f.Close()
@@ -761,5 +762,141 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 	}
 	for _, s := range twice {
 		t.Errorf("a spent token was honoured again: %s", s)
+	}
+}
+
+// eventually polls cond until it holds, failing the test naming what it
+// waited for after within.
+func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// readyz is a replica's /readyz answer.
+func readyz(base string) (int, map[string]any) {
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		return 0, nil
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+// TestRollingUpdate: local.sh roll with a higher GENERATION and another
+// policy. The first replica restarted takes over and is ready at once;
+// the two still running the old policy stop serving and answer /readyz
+// 503, and HAProxy takes them out (it checks /readyz), so every call
+// through the front succeeds at the new replica; a confirmation token
+// issued under the old policy is refused through the front and nothing
+// is deleted upstream. Rolling the other two brings all three back, and a
+// token of the new policy executes through the front.
+func TestRollingUpdate(t *testing.T) {
+	d := start(t, options{env: tokenMode})
+	ctx := t.Context()
+	front := d.client(d.front)
+	id, err := createWebhook(ctx, front, "rolled over")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldTok, err := issue(ctx, front, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Generation 1, with another confirmation lifetime (another policy).
+	d.env = append(d.env, "GENERATION=1", "REPLICA_ENV="+strings.Join(append(slices.Clone(tokenMode), "CONVIRZA_MCP_CONFIRMATION_TTL=4m"), " "))
+	if out, err := d.run("roll", "1"); err != nil {
+		t.Fatalf("local.sh roll 1: %v\n%s", err, out)
+	}
+	if code, m := readyz(d.replicas[0]); code != http.StatusOK {
+		t.Fatalf("the replica rolled to generation 1: %d %v", code, m)
+	}
+	for _, base := range d.replicas[1:] {
+		eventually(t, base+" superseded", 15*time.Second, func() bool {
+			code, m := readyz(base)
+			reason, _ := m["reason"].(string)
+			return code == http.StatusServiceUnavailable && m["status"] == "superseded by a newer policy generation" &&
+				strings.Contains(reason, "newer policy generation (1,") && strings.Contains(reason, "replica r1")
+		})
+	}
+	// HAProxy takes the superseded replicas out: calls through the front
+	// all land on the new one.
+	eventually(t, "20 calls in a row through the front to succeed", 15*time.Second, func() bool {
+		for range 20 {
+			res, err := call(ctx, front, "get_group", map[string]any{"id": 1042})
+			if err != nil || res.IsError {
+				return false
+			}
+		}
+		return true
+	})
+	res, err := redeem(ctx, front, id, oldTok)
+	if err != nil || !res.IsError || !strings.Contains(text(res), "issued under another policy or version") {
+		t.Errorf("the old policy's token through the front after the roll: %v %s", err, text(res))
+	}
+	if n := d.stats().Writes[deleteKey(id)]; n != 0 {
+		t.Errorf("%s: %d times upstream, want none", deleteKey(id), n)
+	}
+
+	if out, err := d.run("roll", "2", "3"); err != nil {
+		t.Fatalf("local.sh roll 2 3: %v\n%s", err, out)
+	}
+	for _, base := range d.replicas {
+		if code, m := readyz(base); code != http.StatusOK {
+			t.Errorf("%s after the roll: %d %v", base, code, m)
+		}
+	}
+	tok, err := issue(ctx, front, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := redeem(ctx, front, id, tok); err != nil || !executed(res) {
+		t.Errorf("a token of the new policy through the front: %v %s", err, text(res))
+	}
+}
+
+// TestUpstreamDownKeepsReplicasIn: with the upstream unreachable every
+// replica's /readyz answers 503 "upstream unreachable", yet HAProxy keeps
+// them in (its check passes that status), so a client still gets the
+// server's own answer through the front, not HAProxy's 503 for want of a
+// server.
+func TestUpstreamDownKeepsReplicasIn(t *testing.T) {
+	d := start(t, options{env: tokenMode})
+	ctx := t.Context()
+	front := d.client(d.front)
+	if res, err := call(ctx, front, "get_group", map[string]any{"id": 1042}); err != nil || res.IsError {
+		t.Fatalf("a read before the upstream went away: %v %s", err, text(res))
+	}
+	p, err := os.FindProcess(d.pid("sandbox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Kill()
+	for _, base := range d.replicas {
+		eventually(t, base+" reporting the upstream unreachable", 15*time.Second, func() bool {
+			code, m := readyz(base)
+			return code == http.StatusServiceUnavailable && m["status"] == "upstream unreachable"
+		})
+	}
+	// Past HAProxy's verdict (a check a second, down after two failures),
+	// every call still reaches a replica and gets its answer.
+	until := time.Now().Add(4 * time.Second)
+	for time.Now().Before(until) {
+		res, err := call(ctx, front, "get_group", map[string]any{"id": 1042})
+		if err != nil {
+			t.Fatalf("a call through the front with the upstream down: %v (HAProxy took the replicas out?)", err)
+		}
+		if !res.IsError {
+			t.Fatalf("a read with the upstream down succeeded: %s", text(res))
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

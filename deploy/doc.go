@@ -2,7 +2,10 @@
 // directory: local.sh starts redis-server, the standalone simulator, three
 // replicas and HAProxy (haproxy.cfg) on loopback, and deploy_test.go drives
 // them as clients would: confirmation tokens redeemed across replicas,
-// upstream token renewal under load, a replica killed mid-run.
+// upstream token renewal under load, a replica killed mid-run, a rolling
+// update to a higher policy generation (local.sh roll) that HAProxy drains
+// the superseded replicas through, and replicas kept in while the upstream
+// is unreachable.
 //
 // The tests need bash, curl, redis-server and haproxy (Debian: apt-get
 // install redis-server haproxy; .ci/run installs them). When one is

@@ -4,8 +4,17 @@
 # HAProxy in front of them; and tears it all down.
 #
 #   deploy/local.sh start    # prints the front URL and the bearer token
+#   deploy/local.sh roll [N...]  # restarts replicas N... (default all), one at a time
 #   deploy/local.sh stop
 #   deploy/local.sh status
+#
+# roll is a rolling update: each replica is stopped and started again with
+# the settings of now (REPLICA_ENV, GENERATION, the binary as it is now). When
+# what they serve changes (policy, settings, version), raise GENERATION:
+# the first replica restarted takes over, and HAProxy stops sending
+# requests to the others (their /readyz fails) until they are restarted
+# too. Without a higher generation, a restarted replica whose policy
+# differs stays out (not ready) while the old ones run.
 #
 # Needs: redis-server and haproxy (Debian: apt-get install redis-server
 # haproxy), and the binary (CONVIRZA_MCP_BIN, default bin/convirza-mcp,
@@ -17,6 +26,7 @@
 #   REDIS_PORT    (16379); SANDBOX_PORT (19090)
 #   ACCESS_TTL    the simulator's access-token lifetime, e.g. 5s to watch renewals (default 7 days)
 #   REPLICA_ENV   extra "NAME=value ..." for every replica
+#   GENERATION    the replicas' CONVIRZA_MCP_POLICY_GENERATION (default 0); raise it for a roll that changes what they serve
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,6 +50,30 @@ wait_for() { # url, what
 	return 1
 }
 
+# start_replica starts replica $1 (1 to 3) on its port, with the secrets
+# and the simulator's URLs start wrote to the run directory.
+start_replica() {
+	local i="$1" port="${replica_ports[$(($1 - 1))]}" urls api oauth tdapi tdtoken
+	urls="$(grep '^{' "$run/sandbox.log")"
+	api="$(sed -E 's/.*"api_url":"([^"]+)".*/\1/' <<<"$urls")"
+	oauth="$(sed -E 's/.*"oauth_url":"([^"]+)".*/\1/' <<<"$urls")"
+	tdapi="$(sed -E 's/.*"talkdesk_api_url":"([^"]+)".*/\1/' <<<"$urls")"
+	tdtoken="$(sed -E 's/.*"talkdesk_token_url":"([^"]+)".*/\1/' <<<"$urls")"
+	env CONVIRZA_EMAIL=admin@summit-demo.example CONVIRZA_PASSWORD=sandbox-demo \
+		CONVIRZA_API_URL="$api" CONVIRZA_OAUTH_URL="$oauth" \
+		TALKDESK_ACCOUNT=summit-demo TALKDESK_CLIENT_ID=sbx-talkdesk-client TALKDESK_CLIENT_SECRET='sbx-talkdesk+secret/0=' \
+		TALKDESK_API_URL="$tdapi" TALKDESK_TOKEN_URL="$tdtoken" \
+		CONVIRZA_MCP_TRANSPORT=http CONVIRZA_MCP_ADDR="127.0.0.1:$port" \
+		CONVIRZA_MCP_AUTH_TOKEN="$(tr -d '/+=' <"$run/auth-token")" CONVIRZA_MCP_CONFIRMATION_KEY="$(cat "$run/confirmation-key")" \
+		CONVIRZA_MCP_STORE="redis://127.0.0.1:$redis_port/0" CONVIRZA_MCP_STORE_KEY="$(cat "$run/store-key")" \
+		CONVIRZA_MCP_TRUSTED_PROXIES=127.0.0.1 CONVIRZA_MCP_REPLICA="r$i" \
+		CONVIRZA_MCP_TOOLSETS=all CONVIRZA_MCP_LOG_FORMAT=json \
+		CONVIRZA_MCP_POLICY_GENERATION="${GENERATION:-0}" \
+		${REPLICA_ENV:-} \
+		"$bin" serve >> "$run/replica$i.log" 2>&1 &
+	echo $! > "$run/replica$i.pid"
+}
+
 start() {
 	command -v redis-server >/dev/null || { echo "local.sh: redis-server missing (apt-get install redis-server)" >&2; exit 1; }
 	command -v haproxy >/dev/null || { echo "local.sh: haproxy missing (apt-get install haproxy)" >&2; exit 1; }
@@ -48,10 +82,9 @@ start() {
 	mkdir -p "$run"
 	chmod 700 "$run"
 	secret() { [ -s "$run/$1" ] || head -c 32 /dev/urandom | base64 > "$run/$1"; cat "$run/$1"; }
-	local auth confirm storekey
-	auth="$(secret auth-token | tr -d '/+=')"
-	confirm="$(secret confirmation-key)"
-	storekey="$(secret store-key)"
+	secret auth-token >/dev/null
+	secret confirmation-key >/dev/null
+	secret store-key >/dev/null
 
 	redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
 		--daemonize yes --pidfile "$run/redis.pid" --logfile "$run/redis.log" --dir "$run"
@@ -63,26 +96,8 @@ start() {
 	local urls
 	for _ in $(seq 50); do urls="$(grep '^{' "$run/sandbox.log" || true)"; [ -n "$urls" ] && break; sleep 0.1; done
 	[ -n "$urls" ] || { echo "local.sh: the simulator printed no URLs; see $run/sandbox.log" >&2; exit 1; }
-	api="$(sed -E 's/.*"api_url":"([^"]+)".*/\1/' <<<"$urls")"
-	oauth="$(sed -E 's/.*"oauth_url":"([^"]+)".*/\1/' <<<"$urls")"
-	tdapi="$(sed -E 's/.*"talkdesk_api_url":"([^"]+)".*/\1/' <<<"$urls")"
-	tdtoken="$(sed -E 's/.*"talkdesk_token_url":"([^"]+)".*/\1/' <<<"$urls")"
 
-	for i in $(seq "$replicas"); do
-		port="${replica_ports[$((i - 1))]}"
-		env CONVIRZA_EMAIL=admin@summit-demo.example CONVIRZA_PASSWORD=sandbox-demo \
-			CONVIRZA_API_URL="$api" CONVIRZA_OAUTH_URL="$oauth" \
-			TALKDESK_ACCOUNT=summit-demo TALKDESK_CLIENT_ID=sbx-talkdesk-client TALKDESK_CLIENT_SECRET='sbx-talkdesk+secret/0=' \
-			TALKDESK_API_URL="$tdapi" TALKDESK_TOKEN_URL="$tdtoken" \
-			CONVIRZA_MCP_TRANSPORT=http CONVIRZA_MCP_ADDR="127.0.0.1:$port" \
-			CONVIRZA_MCP_AUTH_TOKEN="$auth" CONVIRZA_MCP_CONFIRMATION_KEY="$confirm" \
-			CONVIRZA_MCP_STORE="redis://127.0.0.1:$redis_port/0" CONVIRZA_MCP_STORE_KEY="$storekey" \
-			CONVIRZA_MCP_TRUSTED_PROXIES=127.0.0.1 CONVIRZA_MCP_REPLICA="r$i" \
-			CONVIRZA_MCP_TOOLSETS=all CONVIRZA_MCP_LOG_FORMAT=json \
-			${REPLICA_ENV:-} \
-			"$bin" serve > "$run/replica$i.log" 2>&1 &
-		echo $! > "$run/replica$i.pid"
-	done
+	for i in $(seq "$replicas"); do : >"$run/replica$i.log"; start_replica "$i"; done
 	for i in $(seq "$replicas"); do wait_for "http://127.0.0.1:${replica_ports[$((i - 1))]}/healthz" "replica $i"; done
 
 	local backends=()
@@ -112,6 +127,23 @@ stop_one() {
 	rm -f "$f"
 }
 
+# roll restarts replicas one at a time, each ready before the next stops.
+roll() {
+	[ -s "$run/sandbox.pid" ] && alive "$(cat "$run/sandbox.pid")" || { echo "local.sh: roll: nothing is running (start first)" >&2; exit 1; }
+	local which=("$@") i
+	[ "${#which[@]}" -gt 0 ] || read -r -a which <<<"$(seq -s ' ' "$replicas")"
+	for i in "${which[@]}"; do
+		case "$i" in 1 | 2 | 3) ;; *) echo "local.sh: roll: no replica $i (1 to 3)" >&2; exit 2 ;; esac
+		[ -s "$run/replica$i.pid" ] || { echo "local.sh: roll: replica $i is not running" >&2; exit 1; }
+	done
+	for i in "${which[@]}"; do
+		stop_one "replica$i"
+		start_replica "$i"
+		wait_for "http://127.0.0.1:${replica_ports[$((i - 1))]}/readyz" "replica $i (ready; if its policy or version differs from the running replicas', raise GENERATION above theirs)"
+		echo "replica $i: restarted, generation ${GENERATION:-0}"
+	done
+}
+
 stop() {
 	for p in haproxy replica1 replica2 replica3 sandbox redis; do stop_one "$p"; done
 	echo "stopped"
@@ -125,7 +157,8 @@ status() {
 
 case "${1:-}" in
 start) start ;;
+roll) shift; roll "$@" ;;
 stop) stop ;;
 status) status ;;
-*) echo "usage: deploy/local.sh start|stop|status" >&2; exit 2 ;;
+*) echo "usage: deploy/local.sh start|roll [N...]|stop|status" >&2; exit 2 ;;
 esac

@@ -21,6 +21,10 @@ var (
 	ErrTokenExpired  = errors.New("confirmation_token has expired")
 	ErrTokenUsed     = errors.New("confirmation_token was already used")
 	ErrTokenMismatch = errors.New("confirmation_token was issued for a different call")
+	// ErrTokenPolicy: the token was issued under another policy or version
+	// (Tokens.Policy), at a replica the operator has since rolled forward
+	// from, or one of a newer generation.
+	ErrTokenPolicy = errors.New("confirmation_token was issued under another policy or version of this server")
 	// ErrTokenUnknown: the token verifies but is not on record: the record
 	// expired, or the state store lost it. Refused: records are positive.
 	// ErrNotApproval: the token was issued to execute without an approver
@@ -63,6 +67,8 @@ type claims struct {
 	Who     string  `json:"w"` // base64 SHA-256 of the principal
 	Nonce   string  `json:"n"`
 	Expires int64   `json:"e"` // Unix seconds
+	// Policy is Tokens.Policy of the issuer.
+	Policy string `json:"g,omitempty"`
 }
 
 // Tokens issues and redeems single-use, expiring, HMAC-signed confirmation
@@ -75,6 +81,18 @@ type Tokens struct {
 	ttl   time.Duration
 	now   func() time.Time
 	store store.Store
+
+	// Policy names what the server serves: its policy generation and
+	// digest ("GENERATION/DIGEST"; the server sets it before issuing). A
+	// token is redeemed only under the Policy it was issued under: replicas
+	// sharing the store and the key honour each other's tokens while they
+	// serve one policy, and none crosses a change of policy or version.
+	Policy string
+	// Gate, when set, is asked before every redemption: an error (this
+	// replica no longer serves: a newer policy generation took over) is
+	// returned and nothing is redeemed, so a call that was waiting for an
+	// approval when the policy changed does not run under the old one.
+	Gate func() error
 }
 
 // NewTokens returns a token issuer over st. A nil or short key is replaced
@@ -116,7 +134,7 @@ func (t *Tokens) issue(ctx context.Context, p Purpose, b Binding, state string) 
 	_, _ = rand.Read(nonce) // crypto/rand.Read never fails on supported platforms
 	exp := t.now().Add(t.ttl).Truncate(time.Second)
 	c := claims{Purpose: p, Tool: b.Tool, Args: digest(b.Args), Who: digest([]byte(b.Principal)),
-		Nonce: base64.RawURLEncoding.EncodeToString(nonce), Expires: exp.Unix()}
+		Nonce: base64.RawURLEncoding.EncodeToString(nonce), Expires: exp.Unix(), Policy: t.Policy}
 	// The record outlives the token a little, so a late redemption is
 	// told "expired" rather than "not on record".
 	if err := t.store.Create(ctx, tokenKey(c.Nonce), []byte(state), t.ttl+time.Minute); err != nil {
@@ -145,6 +163,11 @@ func (t *Tokens) redeem(ctx context.Context, p Purpose, tok string, b Binding, r
 	c, err := t.check(p, tok, b)
 	if err != nil {
 		return err
+	}
+	if t.Gate != nil {
+		if err := t.Gate(); err != nil {
+			return err
+		}
 	}
 	key := tokenKey(c.Nonce)
 	for _, from := range redeemable {
@@ -190,6 +213,10 @@ func (t *Tokens) check(p Purpose, tok string, b Binding) (*claims, error) {
 	if c.Purpose != p {
 		return nil, ErrTokenInvalid
 	}
+	if c.Policy != t.Policy {
+		return nil, fmt.Errorf("%w: it was issued under %s, and this server serves %s (the replicas sharing its state were updated since); nothing was done, ask for a new confirmation",
+			ErrTokenPolicy, describePolicy(c.Policy), describePolicy(t.Policy))
+	}
 	if t.now().Unix() > c.Expires {
 		return nil, ErrTokenExpired
 	}
@@ -203,6 +230,21 @@ func (t *Tokens) check(p Purpose, tok string, b Binding) (*claims, error) {
 		return nil, fmt.Errorf("%w: it was issued to another client or session", ErrTokenMismatch)
 	}
 	return c, nil
+}
+
+// describePolicy names a Tokens.Policy for a person.
+func describePolicy(p string) string {
+	gen, dig, ok := strings.Cut(p, "/")
+	if !ok {
+		if p == "" {
+			return "no named policy (an older version)"
+		}
+		return "policy " + p
+	}
+	if len(dig) > 12 {
+		dig = dig[:12]
+	}
+	return "policy generation " + gen + " (digest " + dig + ")"
 }
 
 func tokenKey(nonce string) string { return "token/" + nonce }

@@ -217,3 +217,58 @@ func TestParseMode(t *testing.T) {
 		t.Error("bad mode accepted")
 	}
 }
+
+// TestTokenBoundToPolicy: replicas sharing the store and the key honour a
+// token only under the policy (generation and digest) it was issued under:
+// one issued under generation 1 is refused under generation 2, naming
+// both, and under another digest of the same generation; it stays on
+// record untouched, so the replicas of its own policy still honour it.
+func TestTokenBoundToPolicy(t *testing.T) {
+	st := testStore(t)
+	key := []byte(strings.Repeat("k", 32))
+	replica := func(policy string) *Tokens {
+		tk, err := NewTokens(key, time.Minute, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk.Policy = policy
+		return tk
+	}
+	old := replica("1/" + strings.Repeat("a", 64))
+	tok, _, err := old.Issue(ctx, PurposeToken, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"2/" + strings.Repeat("b", 64), "1/" + strings.Repeat("c", 64), "2/" + strings.Repeat("a", 64), ""} {
+		err := replica(p).Redeem(ctx, PurposeToken, tok, b)
+		if !errors.Is(err, ErrTokenPolicy) {
+			t.Fatalf("redeemed under %q: %v", p, err)
+		}
+		if p == "2/"+strings.Repeat("b", 64) {
+			for _, want := range []string{"policy generation 1 (digest aaaaaaaaaaaa)", "serves policy generation 2 (digest bbbbbbbbbbbb)", "nothing was done"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%q does not say %q", err, want)
+				}
+			}
+		}
+	}
+	if err := replica(old.Policy).Redeem(ctx, PurposeToken, tok, b); err != nil {
+		t.Fatalf("another replica of the token's own policy: %v", err)
+	}
+}
+
+// TestTokenGate: a replica whose gate says it no longer serves redeems
+// nothing, and the token stays redeemable where the policy is served.
+func TestTokenGate(t *testing.T) {
+	tk, _ := newTestTokens(t)
+	tok, _, _ := tk.Issue(ctx, PurposeToken, b)
+	stop := errors.New("a newer policy generation took over")
+	tk.Gate = func() error { return stop }
+	if err := tk.Redeem(ctx, PurposeToken, tok, b); !errors.Is(err, stop) {
+		t.Fatalf("redeemed past the gate: %v", err)
+	}
+	tk.Gate = nil
+	if err := tk.Redeem(ctx, PurposeToken, tok, b); err != nil {
+		t.Fatalf("after the gate opened: %v", err)
+	}
+}

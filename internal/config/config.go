@@ -12,6 +12,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,6 +79,13 @@ type Config struct {
 	StoreKeyPrevious string `env:"CONVIRZA_MCP_STORE_KEY_PREVIOUS"`
 	// Replica names this process in audit lines (default the host name).
 	Replica string `env:"CONVIRZA_MCP_REPLICA"`
+	// PolicyGenerationValue is CONVIRZA_MCP_POLICY_GENERATION as set;
+	// PolicyGeneration is its value (validate parses it). Replicas sharing
+	// a store serve one policy: the one of the highest generation, which
+	// an operator raises to roll a new policy or version out (see
+	// internal/server/fence.go).
+	PolicyGenerationValue string `env:"CONVIRZA_MCP_POLICY_GENERATION"`
+	PolicyGeneration      uint64
 	// PublicURL is the server's external base URL (approval links).
 	PublicURL string `env:"CONVIRZA_MCP_PUBLIC_URL"`
 	// ApproverToken is the secret an approver presents to the approval
@@ -285,6 +293,15 @@ func (c *Config) validate() error {
 	}
 	if c.ApprovalWait < 0 || c.ApprovalWait > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("CONVIRZA_MCP_APPROVAL_WAIT must be between 0 (the default, 30s) and 10m; got %s", c.ApprovalWait))
+	}
+	if v := strings.TrimSpace(c.PolicyGenerationValue); v != "" {
+		// Decimal digits only: no sign, no base prefix, no fraction.
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CONVIRZA_MCP_POLICY_GENERATION must be a non-negative integer (0, the default, 1, 2, …; raise it with each change of policy or version you roll out); got %q", c.PolicyGenerationValue))
+		} else {
+			c.PolicyGeneration = n
+		}
 	}
 	if c.ConfirmKey != "" && len(c.ConfirmKey) < 32 {
 		errs = append(errs, errors.New("CONVIRZA_MCP_CONFIRMATION_KEY must be at least 32 characters"))

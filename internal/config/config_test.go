@@ -197,3 +197,25 @@ func TestStoreKeyPreviousValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyGeneration: CONVIRZA_MCP_POLICY_GENERATION is 0 unless set, a
+// non-negative decimal integer when set, and anything else stops the
+// server naming the variable.
+func TestPolicyGeneration(t *testing.T) {
+	c, err := load(t, nil)
+	if err != nil || c.PolicyGeneration != 0 {
+		t.Fatalf("default: %v %v", c, err)
+	}
+	for v, want := range map[string]uint64{"0": 0, "7": 7, " 12 ": 12, "18446744073709551615": 1<<64 - 1} {
+		c, err := load(t, map[string]string{"CONVIRZA_MCP_POLICY_GENERATION": v})
+		if err != nil || c.PolicyGeneration != want {
+			t.Errorf("%q: %v %v", v, c.PolicyGeneration, err)
+		}
+	}
+	for _, v := range []string{"-1", "+1", "one", "1.5", "0x10", "1e3", "18446744073709551616"} {
+		_, err := load(t, map[string]string{"CONVIRZA_MCP_POLICY_GENERATION": v})
+		if err == nil || !strings.Contains(err.Error(), "CONVIRZA_MCP_POLICY_GENERATION must be a non-negative integer") {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -141,6 +142,19 @@ func TestKubernetesExamples(t *testing.T) {
 	}
 	if get(t, c, "livenessProbe", "httpGet", "path") != "/healthz" || get(t, c, "readinessProbe", "httpGet", "path") != "/readyz" {
 		t.Error("probes must be /healthz (liveness) and /readyz (readiness)")
+	}
+	// A rolling update rolls forward by raising the policy generation.
+	generation := ""
+	for _, e := range get(t, c, "env").([]any) {
+		if e := e.(obj); e["name"] == "CONVIRZA_MCP_POLICY_GENERATION" {
+			generation, _ = e["value"].(string)
+		}
+	}
+	if _, err := strconv.ParseUint(generation, 10, 64); err != nil {
+		t.Errorf("the Deployment sets no CONVIRZA_MCP_POLICY_GENERATION to raise with each change (%q)", generation)
+	}
+	if get(t, dep, "spec", "strategy", "type") != "RollingUpdate" {
+		t.Error("the Deployment does not roll")
 	}
 	mount := get(t, c, "volumeMounts", 0).(obj)
 	if mount["mountPath"] != stateDir {

@@ -183,8 +183,8 @@ func (h *HTTP) serveReady(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "shutting down"})
 		return
 	}
-	if why := h.app.fence.refusing(); why != "" {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "policy differs from the other replicas'", "reason": why})
+	if status, why := h.app.fence.state(); why != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": status, "reason": why})
 		return
 	}
 	if down := h.ready.check(r.Context()); len(down) > 0 {

@@ -177,7 +177,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	a.fence = newPolicyFence(st, digest, ReplicaName(cfg), log)
+	a.fence = newPolicyFence(st, digest, cfg.PolicyGeneration, ReplicaName(cfg), log)
 	g, hooks, err := a.guards(plan)
 	if err != nil {
 		a.Close()
@@ -258,6 +258,15 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 	toks, err := policy.NewTokens([]byte(a.Config.ConfirmKey), eff.ConfirmTTL, a.Store)
 	if err != nil {
 		return tools.Guards{}, nil, err
+	}
+	// A token is redeemed only under the policy generation and digest it
+	// was issued under, and only while this replica serves (fence.go).
+	toks.Policy = a.fence.epoch()
+	toks.Gate = func() error {
+		if why := a.fence.refusing(); why != "" {
+			return errors.New(why)
+		}
+		return nil
 	}
 	a.Approvals = policy.NewApprovals(a.Store)
 	a.Deps.Spend = &policy.Spend{Store: a.Store, Limits: eff.Policy.Limits}
