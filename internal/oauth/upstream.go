@@ -19,6 +19,9 @@ const (
 	// upstreamTTL bounds how long a person's Convirza tokens are kept when
 	// Convirza did not say when the refresh token expires.
 	upstreamTTL = 180 * 24 * time.Hour
+	// renewPoll bounds the wait between two looks at the store while
+	// another replica renews a person's tokens.
+	renewPoll = 20 * time.Millisecond
 	// saveTimeout bounds the write of a renewal's result.
 	saveTimeout = 5 * time.Second
 	// IdentityMaxAge is how long ago Convirza may have last confirmed who a
@@ -179,7 +182,12 @@ func (s *Server) renewUpstream(ctx context.Context, who Identity, stale string) 
 		}
 		return stored{p, sealed}, p.Tokens.Access != stale && s.usable(p.Tokens), nil
 	}
-	r := store.Renewal[stored]{Lock: upstreamKey(who.UserID) + "/renew", Hold: renewTimeout, What: "the person's Convirza tokens"}
+	r := store.Renewal[stored]{
+		Lock: upstreamKey(who.UserID) + "/renew", Hold: renewTimeout, What: "the person's Convirza tokens",
+		// Few wait (one person's requests), each in their request: they
+		// look often, to go on as soon as the renewal is stored.
+		MaxPoll: renewPoll,
+	}
 	got, err := store.RenewOnce(ctx, s.st, r, look, func(ctx context.Context, cur stored) (stored, error) {
 		p, err := s.refreshUpstream(ctx, who, cur.p, cur.sealed)
 		return stored{p: p}, err

@@ -1,14 +1,16 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
 )
 
 // The wait between two looks at the store while another holder has a
-// lock: it starts short (a renewal may be almost done) and doubles, so a
-// crowd of waiters does not hammer the store during a slow one.
+// lock: it starts short (a renewal may be almost done) and doubles up to
+// a maximum, so a crowd of waiters does not hammer the store during a slow
+// one.
 const (
 	pollFirst = 10 * time.Millisecond
 	pollMax   = 200 * time.Millisecond
@@ -26,6 +28,10 @@ type Renewal[T any] struct {
 	Hold time.Duration
 	// What names the value in errors ("the Convirza token").
 	What string
+	// MaxPoll bounds the wait between two looks while another renews
+	// (default 200 ms): lower it where few wait and each waits in
+	// someone's request, higher where many do.
+	MaxPoll time.Duration
 	// Alone, when set, is what RenewOnce returns when the store cannot be
 	// locked (it cannot be reached): typically a renewal alone, kept in
 	// memory. Unset, the store must answer and its error is returned.
@@ -39,13 +45,13 @@ type Renewal[T any] struct {
 // again under it (another may just have renewed and released it) and
 // renews unless the value is fresh; renew gets what look found and stores
 // its result for the others itself. The others look until the holder's
-// result appears, waiting 10 ms doubling to 200 ms between looks, and take
+// result appears, waiting 10 ms doubling to MaxPoll between looks, and take
 // the lock themselves if the holder gave up or its lock expired; ctx bounds
 // the wait. look reports whether the value is fresh; its errors and
 // renew's are returned as they are.
 func RenewOnce[T any](ctx context.Context, st Store, r Renewal[T], look func(ctx context.Context) (T, bool, error), renew func(ctx context.Context, cur T) (T, error)) (T, error) {
 	var zero T
-	wait := pollFirst
+	wait, most := pollFirst, cmp.Or(r.MaxPoll, pollMax)
 	for {
 		start := time.Now()
 		unlock, ok, err := st.Lock(ctx, r.Lock, r.Hold)
@@ -67,7 +73,7 @@ func RenewOnce[T any](ctx context.Context, st Store, r Renewal[T], look func(ctx
 		if fresh {
 			return v, nil
 		}
-		if err := pause(ctx, &wait); err != nil {
+		if err := pause(ctx, &wait, most); err != nil {
 			return zero, fmt.Errorf("waiting for another process to renew %s: %w", r.What, err)
 		}
 	}
@@ -96,15 +102,15 @@ func LockWait(ctx context.Context, st Store, key string, ttl time.Duration) (unl
 		if err != nil || ok {
 			return unlock, err
 		}
-		if err := pause(ctx, &wait); err != nil {
+		if err := pause(ctx, &wait, pollMax); err != nil {
 			return nil, err
 		}
 	}
 }
 
 // pause waits *wait (or until ctx ends: its error), then doubles *wait up
-// to pollMax.
-func pause(ctx context.Context, wait *time.Duration) error {
+// to most.
+func pause(ctx context.Context, wait *time.Duration, most time.Duration) error {
 	t := time.NewTimer(*wait)
 	defer t.Stop()
 	select {
@@ -112,6 +118,6 @@ func pause(ctx context.Context, wait *time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 	}
-	*wait = min(2**wait, pollMax)
+	*wait = min(2**wait, most)
 	return nil
 }
