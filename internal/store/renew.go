@@ -111,12 +111,10 @@ func LockWait(ctx context.Context, st Store, key string, ttl time.Duration) (unl
 // pause waits *wait (or until ctx ends: its error), then doubles *wait up
 // to most.
 func pause(ctx context.Context, wait *time.Duration, most time.Duration) error {
-	t := time.NewTimer(*wait)
-	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
+	case <-time.After(*wait):
 	}
 	*wait = min(2**wait, most)
 	return nil

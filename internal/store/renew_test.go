@@ -10,45 +10,9 @@ import (
 	"time"
 )
 
-// TestRenewOnce runs the RenewOnce cases on both implementations: two
-// handles on one store stand for two processes (or replicas).
-func TestRenewOnce(t *testing.T) {
-	t.Run("Embedded", func(t *testing.T) {
-		runRenewOnce(t, func(t *testing.T) (Store, Store) {
-			dir := t.TempDir()
-			return openEmbeddedT(t, dir), openEmbeddedT(t, dir)
-		})
-	})
-	t.Run("Redis", func(t *testing.T) {
-		r := startRedis(t, "")
-		var ns atomic.Int64
-		runRenewOnce(t, func(t *testing.T) (Store, Store) {
-			url := r.url(fmt.Sprintf("?prefix=renew-%d", ns.Add(1)))
-			return openRedisT(t, url), openRedisT(t, url)
-		})
-	})
-}
-
-func runRenewOnce(t *testing.T, open handles) {
-	cases := []struct {
-		name string
-		run  func(t *testing.T, a, b Store)
-	}{
-		{"OnceAmongManyCallers", testRenewOnceAmongMany},
-		{"WaiterTakesOverFromAHolderThatGaveUp", testRenewTakeOverAfterFailure},
-		{"WaiterTakesOverFromAnExpiredLock", testRenewTakeOverAfterExpiry},
-		{"ContextBoundsTheWait", testRenewWaitBounded},
-		{"RenewalRunsWithinTheHold", testRenewWithinHold},
-		{"StoreDown", testRenewStoreDown},
-		{"LockWait", testLockWait},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			a, b := open(t)
-			c.run(t, a, b)
-		})
-	}
-}
+// The RenewOnce and LockWait cases belong to the contract suite
+// (runContract): they run on every implementation, with the two handles
+// standing for two processes or replicas.
 
 // value is what the cases renew: a record under "value", fresh when it
 // reads want.
