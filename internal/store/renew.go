@@ -33,8 +33,9 @@ type Renewal[T any] struct {
 	// someone's request, higher where many do.
 	MaxPoll time.Duration
 	// Alone, when set, is what RenewOnce returns when the store cannot be
-	// locked (it cannot be reached): typically a renewal alone, kept in
-	// memory. Unset, the store must answer and its error is returned.
+	// locked (it cannot be reached) and ctx has not ended: typically a
+	// renewal alone, kept in memory. Unset, the store must answer: its
+	// error is returned, wrapped.
 	Alone func(ctx context.Context, err error) (T, error)
 }
 

@@ -176,7 +176,10 @@ func (s *Shared) Locked(ctx context.Context, fn func(ctx context.Context, rec []
 		return fn(ctx, nil)
 	}
 	unlock, err := store.LockWait(ctx, s.Store, s.lockKey(), s.Hold)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("waiting for a renewal of the %s token to finish: %w", s.What, err)
+	case err != nil:
 		return fmt.Errorf("locking the stored %s token: %w", s.What, err)
 	}
 	defer unlock()
