@@ -19,6 +19,9 @@ const (
 	// upstreamTTL bounds how long a person's Convirza tokens are kept when
 	// Convirza did not say when the refresh token expires.
 	upstreamTTL = 180 * 24 * time.Hour
+	// renewPoll bounds the wait between two looks at the store while
+	// another replica renews a person's tokens.
+	renewPoll = 20 * time.Millisecond
 	// saveTimeout bounds the write of a renewal's result.
 	saveTimeout = 5 * time.Second
 	// IdentityMaxAge is how long ago Convirza may have last confirmed who a
@@ -156,54 +159,40 @@ func (s *Server) signedOut(ctx context.Context, who Identity, why string) error 
 	return fmt.Errorf("%w (%s)", ErrSignedOut, why)
 }
 
+// stored is a person's record and its bytes as the store holds them (what
+// a renewal's Swap must find).
+type stored struct {
+	p      *person
+	sealed []byte
+}
+
 // renewUpstream refreshes the person's Convirza tokens unless the access
-// token is no longer stale. One renewal runs across replicas (a store
-// lock); the others wait for its result.
+// token is no longer stale. One renewal runs across replicas
+// (store.RenewOnce); the others wait for its result. Strict: the store
+// must answer, for the person's tokens live only there (a missing record
+// means signed out), and the result replaces the record only if nothing
+// else (a sign-in, a sign-out) wrote it meanwhile.
 func (s *Server) renewUpstream(ctx context.Context, who Identity, stale string) (*person, error) {
 	ctx, cancel := context.WithTimeout(ctx, renewTimeout)
 	defer cancel()
-	key := upstreamKey(who.UserID)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		// The lock first: renewLocked reads the record under it anyway, so
-		// a read before it would be a second store round trip (the caller
-		// has just read the record and found it stale).
-		unlock, ok, err := s.st.Lock(ctx, key+"/renew", renewTimeout)
+	look := func(ctx context.Context) (stored, bool, error) {
+		p, sealed, err := s.readUpstream(ctx, who)
 		if err != nil {
-			return nil, fmt.Errorf("renewing the person's Convirza tokens: %w", err)
+			return stored{}, false, err
 		}
-		if ok {
-			return s.renewLocked(ctx, who, stale, unlock)
-		}
-		// Another replica renews: its result appears in the store.
-		p, _, err := s.readUpstream(ctx, who)
-		if err != nil {
-			return nil, err
-		}
-		if p.Tokens.Access != stale && s.usable(p.Tokens) {
-			return p, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for another renewal of the person's Convirza tokens: %w", ctx.Err())
-		case <-tick.C:
-		}
+		return stored{p, sealed}, p.Tokens.Access != stale && s.usable(p.Tokens), nil
 	}
-}
-
-// renewLocked renews under the lock, reading the record again first:
-// another replica may just have renewed and released the lock.
-func (s *Server) renewLocked(ctx context.Context, who Identity, stale string, unlock func()) (*person, error) {
-	defer unlock()
-	p, sealed, err := s.readUpstream(ctx, who)
-	if err != nil {
-		return nil, err
+	r := store.Renewal[stored]{
+		Lock: upstreamKey(who.UserID) + "/renew", Hold: renewTimeout, What: "the person's Convirza tokens",
+		// Few wait (one person's requests), each in their request: they
+		// look often, to go on as soon as the renewal is stored.
+		MaxPoll: renewPoll,
 	}
-	if p.Tokens.Access != stale && s.usable(p.Tokens) {
-		return p, nil
-	}
-	return s.refreshUpstream(ctx, who, p, sealed)
+	got, err := store.RenewOnce(ctx, s.st, r, look, func(ctx context.Context, cur stored) (stored, error) {
+		p, err := s.refreshUpstream(ctx, who, cur.p, cur.sealed)
+		return stored{p: p}, err
+	})
+	return got.p, err
 }
 
 func (s *Server) refreshUpstream(ctx context.Context, who Identity, p *person, sealed []byte) (*person, error) {

@@ -45,6 +45,14 @@ func runContract(t *testing.T, open handles) {
 		{"LockExpiry", testLockExpiry},
 		{"BadArguments", testBadArguments},
 		{"ClosedIsUnavailable", testClosed},
+		// RenewOnce and LockWait (renew.go), built on Lock.
+		{"RenewOnceAmongManyCallers", testRenewOnceAmongMany},
+		{"RenewTakenOverFromAHolderThatGaveUp", testRenewTakeOverAfterFailure},
+		{"RenewTakenOverFromAnExpiredLock", testRenewTakeOverAfterExpiry},
+		{"RenewWaitBoundedByContext", testRenewWaitBounded},
+		{"RenewWithinTheHold", testRenewWithinHold},
+		{"RenewWithTheStoreDown", testRenewStoreDown},
+		{"LockWait", testLockWait},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

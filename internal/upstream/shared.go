@@ -40,14 +40,8 @@ type Shared struct {
 	down atomic.Bool
 }
 
-// sharedPoll bounds the wait between two looks at the store while another
-// process renews.
-const (
-	sharedPollFirst = 10 * time.Millisecond
-	sharedPollMax   = 200 * time.Millisecond
-	// saveTimeout bounds the write of a renewal's result.
-	saveTimeout = 5 * time.Second
-)
+// saveTimeout bounds the write of a renewal's result.
+const saveTimeout = 5 * time.Second
 
 func (s *Shared) log() *slog.Logger {
 	if s.Log == nil {
@@ -134,74 +128,44 @@ func (s *Shared) Forget(ctx context.Context) error {
 func (s *Shared) lockKey() string { return "lock/" + s.Key }
 
 // Renew returns a usable record: one another process stored (fresh says
-// whether a record is usable), or the result of renew, run under the
-// store's lock after a last look at the store, and stored for the others.
+// whether a record is usable), or the result of renew, run once across the
+// processes sharing the store (store.RenewOnce) and stored for the others.
 // renew gets the stored record (nil when there is none or the store cannot
-// be read) and returns the new one and how long to keep it. A process that
-// does not get the lock waits for the holder's result, and takes the lock
-// itself if the holder gave up; ctx bounds the wait. When the store cannot
-// be reached, renew runs alone and its result stays in memory.
+// be read) and returns the new one and how long to keep it; ctx bounds the
+// wait for another process's renewal. When the store cannot be reached,
+// renew runs alone and its result stays in memory.
 func (s *Shared) Renew(ctx context.Context, fresh func(rec []byte) bool, renew func(ctx context.Context, rec []byte) ([]byte, time.Duration, error)) ([]byte, error) {
-	if s == nil {
+	alone := func(ctx context.Context, err error) ([]byte, error) {
+		s.Degraded(ctx, err)
 		rec, _, err := renew(ctx, nil)
 		return rec, err
 	}
-	wait := sharedPollFirst
-	for {
-		start := time.Now()
-		unlock, ok, err := s.Store.Lock(ctx, s.lockKey(), s.Hold)
+	if s == nil {
+		return alone(ctx, nil) // no store: nothing to report
+	}
+	look := func(ctx context.Context) ([]byte, bool, error) {
+		rec, err := s.Load(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("renewing the %s token: %w", s.What, ctx.Err())
-			}
+			s.Degraded(ctx, err) // renewed all the same, stored if it can be
+			return nil, false, nil
+		}
+		return rec, rec != nil && fresh(rec), nil
+	}
+	r := store.Renewal[[]byte]{Lock: s.lockKey(), Hold: s.Hold, What: "the " + s.What + " token", Alone: alone}
+	return store.RenewOnce(ctx, s.Store, r, look, func(ctx context.Context, rec []byte) ([]byte, error) {
+		next, ttl, err := renew(ctx, rec)
+		if err != nil {
+			return nil, err
+		}
+		// Stored even if the renewal used up the lock's time: the tokens
+		// are valid, and the refresh token they replaced is dead.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+		defer cancel()
+		if err := s.Save(sctx, next, ttl); err != nil {
 			s.Degraded(ctx, err)
-			rec, _, err := renew(ctx, nil)
-			return rec, err
 		}
-		if ok {
-			return s.renewLocked(ctx, start.Add(s.Hold), unlock, fresh, renew)
-		}
-		// Another process renews: its result appears in the store.
-		if rec, err := s.Load(ctx); err == nil && rec != nil && fresh(rec) {
-			return rec, nil
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("waiting for another process to renew the %s token: %w", s.What, ctx.Err())
-		case <-t.C:
-		}
-		wait = min(2*wait, sharedPollMax)
-	}
-}
-
-// renewLocked runs with the lock held until held (its expiry at the
-// latest): nothing is sent upstream after it.
-func (s *Shared) renewLocked(ctx context.Context, held time.Time, unlock func(), fresh func([]byte) bool, renew func(context.Context, []byte) ([]byte, time.Duration, error)) ([]byte, error) {
-	defer unlock()
-	ctx, cancel := context.WithDeadline(ctx, held)
-	defer cancel()
-	rec, err := s.Load(ctx)
-	if err != nil {
-		s.Degraded(ctx, err)
-		rec = nil
-	}
-	if rec != nil && fresh(rec) {
-		return rec, nil // renewed by another process meanwhile
-	}
-	next, ttl, err := renew(ctx, rec)
-	if err != nil {
-		return nil, err
-	}
-	// Stored even if the renewal used up the lock's time: the tokens are
-	// valid, and the refresh token they replaced is dead.
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
-	defer scancel()
-	if err := s.Save(sctx, next, ttl); err != nil {
-		s.Degraded(ctx, err)
-	}
-	return next, nil
+		return next, nil
+	})
 }
 
 // Locked runs fn under the renewal lock (waiting, within ctx, for a
@@ -211,27 +175,17 @@ func (s *Shared) Locked(ctx context.Context, fn func(ctx context.Context, rec []
 	if s == nil {
 		return fn(ctx, nil)
 	}
-	wait := sharedPollFirst
-	for {
-		unlock, ok, err := s.Store.Lock(ctx, s.lockKey(), s.Hold)
-		if err != nil {
-			return fmt.Errorf("locking the stored %s token: %w", s.What, err)
-		}
-		if ok {
-			defer unlock()
-			rec, err := s.Load(ctx)
-			if err != nil {
-				return err
-			}
-			return fn(ctx, rec)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("waiting for a renewal of the %s token to finish: %w", s.What, ctx.Err())
-		case <-t.C:
-		}
-		wait = min(2*wait, sharedPollMax)
+	unlock, err := store.LockWait(ctx, s.Store, s.lockKey(), s.Hold)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("waiting for a renewal of the %s token to finish: %w", s.What, err)
+	case err != nil:
+		return fmt.Errorf("locking the stored %s token: %w", s.What, err)
 	}
+	defer unlock()
+	rec, err := s.Load(ctx)
+	if err != nil {
+		return err
+	}
+	return fn(ctx, rec)
 }
