@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"html"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -60,41 +58,22 @@ func TestOAuthRevokedApproverMustSignInAgain(t *testing.T) {
 	}
 	// The approver has the page open (its form's CSRF token) when an
 	// operator revokes them.
+	csrf := approvalCSRF(t, b, base, id)
+	if _, err := app.OAuth.RevokeSubject(t.Context(), int64(uid)); err != nil {
+		t.Fatal(err)
+	}
+	// Their next page is the sign-in, saying why, without the approval.
 	resp, err := b.Get(base + "/approvals/" + id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	m := csrfField.FindSubmatch(page)
-	if m == nil {
-		t.Fatalf("approval page %d has no form:\n%s", resp.StatusCode, page)
-	}
-	if _, err := app.OAuth.RevokeSubject(t.Context(), int64(uid)); err != nil {
-		t.Fatal(err)
-	}
-	// Their next page is the sign-in, saying why, without the approval.
-	resp, err = b.Get(base + "/approvals/" + id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(page), "sign in again") || strings.Contains(string(page), "Denver") {
 		t.Errorf("a revoked approver's next page: %d %s", resp.StatusCode, page)
 	}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/approvals/"+id+"/approve",
-		strings.NewReader(url.Values{"csrf": {html.UnescapeString(string(m[1]))}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
-	resp, err = b.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("a revoked approver's decision: %d", resp.StatusCode)
+	if code, _ := postApprove(t, b, base, id, csrf); code != http.StatusUnauthorized {
+		t.Errorf("a revoked approver's decision: %d", code)
 	}
 	if ap, err := app.Approvals.Get(t.Context(), id); err != nil || ap.State != "pending" {
 		t.Fatalf("after the refusal: %+v %v", ap, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
+	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
 )
 
@@ -147,9 +148,16 @@ func TestOAuthStandardApproverCannotApproveAdminOnly(t *testing.T) {
 	if id == "" {
 		t.Fatalf("first call: %v", first)
 	}
+	standardRefusedAdminApproves(t, base, app, id, "delete_group is for Convirza Admin users")
+}
+
+// standardRefusedAdminApproves: the Standard demo user's approval of id is
+// refused with why (403, nothing decided); the Admin's then approves it.
+func standardRefusedAdminApproves(t *testing.T, base string, app *server.App, id, why string) {
+	t.Helper()
 	std, _ := approverBrowser(t, base, sandbox.StandardEmail)
-	if code, body := decideAs(t, std, base, id); code != http.StatusForbidden || !strings.Contains(body, "delete_group is for Convirza Admin users") {
-		t.Errorf("a Standard approver of delete_group: %d %s", code, body)
+	if code, body := decideAs(t, std, base, id); code != http.StatusForbidden || !strings.Contains(body, why) {
+		t.Errorf("the Standard approver: %d %s, want 403 saying %q", code, body, why)
 	}
 	if ap, err := app.Approvals.Get(t.Context(), id); err != nil || ap.State != "pending" {
 		t.Fatalf("after the refusal: %+v %v", ap, err)
