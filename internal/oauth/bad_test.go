@@ -353,7 +353,7 @@ func TestAudience(t *testing.T) {
 func TestExpiredAndRevokedTokens(t *testing.T) {
 	e := newEnv(t, sandbox.Options{}, nil)
 	f, tok := e.login(sandbox.StandardEmail)
-	e.clock.advance(10*time.Minute + time.Second)
+	e.clock.Advance(10*time.Minute + time.Second)
 	a := e.call("/mcp", tok.Access)
 	if a.status != http.StatusUnauthorized || !strings.Contains(a.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
 		t.Fatalf("expired token: %d %q", a.status, a.header.Get("WWW-Authenticate"))
@@ -361,7 +361,7 @@ func TestExpiredAndRevokedTokens(t *testing.T) {
 	// The refresh token outlives it (a code does not live that long).
 	f2 := e.newFlow(f.clientID)
 	code := e.signIn(f2, sandbox.StandardEmail)
-	e.clock.advance(2*time.Minute + time.Second)
+	e.clock.Advance(2*time.Minute + time.Second)
 	if a := e.exchange(f2, code); a.status != http.StatusBadRequest || a.json(t)["error"] != "invalid_grant" {
 		t.Fatalf("expired code: %d %s", a.status, a.body)
 	}

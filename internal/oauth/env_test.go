@@ -13,13 +13,13 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/store"
+	"github.com/convirza/convirza-mcp/internal/testenv"
 	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 )
@@ -33,25 +33,7 @@ type env struct {
 	srv    *oauth.Server
 	base   string       // the public URL
 	client *http.Client // a browser that does not follow redirects
-	clock  *clock
-}
-
-// clock is a settable clock (default: the real time).
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
+	clock  *testenv.Clock
 }
 
 // redirectURI is where the test's client wants the code (nothing listens:
@@ -60,7 +42,7 @@ const redirectURI = "http://127.0.0.1:43117/callback"
 
 func newEnv(t *testing.T, sbo sandbox.Options, configure func(*oauth.Options)) *env {
 	t.Helper()
-	e := &env{t: t, sb: sandboxenv.Start(t, sbo), clock: &clock{}}
+	e := &env{t: t, sb: sandboxenv.Start(t, sbo), clock: &testenv.Clock{}}
 	st, err := store.Open(context.Background(), "", t.TempDir())
 	if err != nil {
 		t.Fatalf("store: %v", err)
@@ -76,7 +58,7 @@ func newEnv(t *testing.T, sbo sandbox.Options, configure func(*oauth.Options)) *
 	hs := httptest.NewUnstartedServer(nil)
 	e.base = "http://" + hs.Listener.Addr().String()
 	o := oauth.Options{
-		Store: st, Sealer: sealer, PublicURL: e.base, Now: e.clock.now,
+		Store: st, Sealer: sealer, PublicURL: e.base, Now: e.clock.Now,
 		Upstream: oauth.ConvirzaUpstream(upstream.New(nil, upstream.Policy{Timeout: 10 * time.Second}, nil), e.sb.OAuthURL),
 	}
 	if configure != nil {

@@ -52,7 +52,7 @@ func TestUpstreamTokensSurviveAStoreKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted, err := oauth.New(oauth.Options{
-		Store: e.st, Sealer: ring, PublicURL: e.base, Now: e.clock.now,
+		Store: e.st, Sealer: ring, PublicURL: e.base, Now: e.clock.Now,
 		Upstream: oauth.ConvirzaUpstream(upstream.New(nil, upstream.Policy{Timeout: 10 * time.Second}, nil), e.sb.OAuthURL),
 	})
 	if err != nil {

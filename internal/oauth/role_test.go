@@ -32,7 +32,7 @@ func TestRefreshConfirmsTheRoleAtConvirza(t *testing.T) {
 		t.Fatal("SetRole")
 	}
 	before := e.sb.Refreshes()
-	e.clock.advance(oauth.IdentityMaxAge / 2)
+	e.clock.Advance(oauth.IdentityMaxAge / 2)
 	tok = e.tokens(e.refresh(f, tok.Refresh))
 	if d := e.sb.Refreshes() - before; d != 0 {
 		t.Errorf("a refresh soon after the sign-in renewed at Convirza %d times", d)
@@ -40,7 +40,7 @@ func TestRefreshConfirmsTheRoleAtConvirza(t *testing.T) {
 	if r := role(tok.Access); r != "Admin" {
 		t.Errorf("soon after the sign-in: %v (nothing asked yet)", r)
 	}
-	e.clock.advance(oauth.IdentityMaxAge)
+	e.clock.Advance(oauth.IdentityMaxAge)
 	tok = e.tokens(e.refresh(f, tok.Refresh))
 	if d := e.sb.Refreshes() - before; d != 1 {
 		t.Errorf("the refresh renewed at Convirza %d times, want 1", d)

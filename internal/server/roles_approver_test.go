@@ -17,8 +17,8 @@ import (
 // it was last confirmed over a minute ago, not only at sign-in.
 func TestOAuthDemotedApproverIsRefused(t *testing.T) {
 	t.Parallel()
-	clk := &offsetClock{}
-	base, app := oauthAppWith(t, testenv.Options{ConfirmMode: "approval", Now: clk.now})
+	clk := &testenv.Clock{}
+	base, app := oauthAppWith(t, testenv.Options{ConfirmMode: "approval", Now: clk.Now})
 	first := structured(t, callTool(t, personClient(t, base, sandbox.DemoEmail), "delete_group", map[string]any{"id": 1042}))
 	id, _ := first["approval_id"].(string)
 	if id == "" {
@@ -29,7 +29,7 @@ func TestOAuthDemotedApproverIsRefused(t *testing.T) {
 		t.Fatalf("the Admin's sign-in answered %d", code)
 	}
 	app.Sandbox.SetRole(sandbox.DemoEmail, 3)
-	clk.advance(oauth.IdentityMaxAge + time.Second)
+	clk.Advance(oauth.IdentityMaxAge + time.Second)
 	if code, body := decideAs(t, b, base, id); code != http.StatusForbidden || !strings.Contains(body, "your role is ReadOnly") {
 		t.Errorf("a demoted approver: %d %s", code, body)
 	}
@@ -93,15 +93,15 @@ func TestOAuthRevokedApproverMustSignInAgain(t *testing.T) {
 // decision waits: 503, nothing decided, the session kept for a retry.
 func TestOAuthApproverRoleUnconfirmedDecidesNothing(t *testing.T) {
 	t.Parallel()
-	clk := &offsetClock{}
-	base, app := oauthAppWith(t, testenv.Options{ConfirmMode: "approval", Now: clk.now})
+	clk := &testenv.Clock{}
+	base, app := oauthAppWith(t, testenv.Options{ConfirmMode: "approval", Now: clk.Now})
 	first := structured(t, callTool(t, personClient(t, base, sandbox.DemoEmail), "delete_group", map[string]any{"id": 1042}))
 	id, _ := first["approval_id"].(string)
 	if id == "" {
 		t.Fatalf("first call: %v", first)
 	}
 	b, _ := approverBrowser(t, base, sandbox.DemoEmail)
-	clk.advance(oauth.IdentityMaxAge + time.Second)
+	clk.Advance(oauth.IdentityMaxAge + time.Second)
 	app.Sandbox.AddFault(sandbox.Fault{Method: http.MethodPost, PathPrefix: "/oauth/refresh-token", Status: http.StatusBadGateway})
 	if code, body := decideAs(t, b, base, id); code != http.StatusServiceUnavailable || !strings.Contains(body, "Nothing was decided") {
 		t.Errorf("an unconfirmed approver: %d %s", code, body)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,24 +14,6 @@ import (
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/testenv"
 )
-
-// offsetClock is the real time moved forward by what a test advanced it.
-type offsetClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *offsetClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *offsetClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
 
 // refreshMCP trades the sign-in tok's refresh token for a new access token.
 func refreshMCP(t *testing.T, base string, tok map[string]any) string {
@@ -57,8 +38,8 @@ func refreshMCP(t *testing.T, base string, tok map[string]any) string {
 // Convirza who they are now.
 func TestOAuthDemotedPersonSeesReadsAfterRefresh(t *testing.T) {
 	t.Parallel()
-	clk := &offsetClock{}
-	base, app := oauthAppWith(t, testenv.Options{Now: clk.now})
+	clk := &testenv.Clock{}
+	base, app := oauthAppWith(t, testenv.Options{Now: clk.Now})
 	tok := testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")
 	if listed := listedNames(t, dial(t, base, "http", tok["access_token"].(string), mcp.ProtocolVersion20250618)); !strings.Contains(strings.Join(listed, ","), "delete_group") {
 		t.Fatalf("the Admin lists %v", listed)
@@ -66,7 +47,7 @@ func TestOAuthDemotedPersonSeesReadsAfterRefresh(t *testing.T) {
 	if !app.Sandbox.SetRole(sandbox.DemoEmail, 3) {
 		t.Fatal("SetRole")
 	}
-	clk.advance(oauth.IdentityMaxAge + time.Second)
+	clk.Advance(oauth.IdentityMaxAge + time.Second)
 	c := dial(t, base, "http", refreshMCP(t, base, tok), mcp.ProtocolVersion20250618)
 	lr, err := c.ListTools(t.Context(), mcp.ListToolsRequest{})
 	if err != nil || len(lr.Tools) == 0 {
