@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +255,19 @@ func TestSetRoleShowsInTheRefreshAnswer(t *testing.T) {
 	}
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 200 || out.User.RoleID != roleAdmin {
 		t.Errorf("refresh answer: %d %+v %v, want role_id %d", res.StatusCode, out, err, roleAdmin)
+	}
+}
+
+// The README gives the demo users and their password, so a person trying
+// per-person sign-in on the sandbox knows whom to sign in as.
+func TestReadmeNamesTheDemoUsers(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{DemoEmail, StandardEmail, ReadOnlyEmail, "`" + DemoPassword + "`"} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README.md does not say %s", want)
+		}
 	}
 }
