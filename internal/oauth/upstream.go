@@ -141,7 +141,15 @@ func (s *Server) readUpstream(ctx context.Context, who Identity) (*person, []byt
 		switch {
 		case ok:
 			sealed = next // what a renewal's Swap must find
-		case err != nil && !errors.Is(err, store.ErrNotFound):
+		case err == nil:
+			// Written meanwhile (re-sealed by another reader, say): what a
+			// renewal's Swap must find is what the store holds now.
+			if cur, err := s.st.Get(ctx, key); err == nil {
+				if p, err := s.seal.Open(cur, []byte(key)); err == nil {
+					sealed, plain = cur, p
+				}
+			}
+		case !errors.Is(err, store.ErrNotFound):
 			s.log.WarnContext(ctx, "re-sealing a person's Convirza tokens with the current store key", "user", who.UserID, "err", err)
 		}
 	}
@@ -224,24 +232,40 @@ func (s *Server) refreshUpstream(ctx context.Context, who Identity, p *person, s
 	// (rotation), so losing them would sign the person out.
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
 	defer scancel()
-	ok, err := s.st.Swap(sctx, upstreamKey(who.UserID), sealed, nb)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		// Signed out meanwhile: the fresh tokens are nobody's.
-		s.revokeUpstreamTokens(ctx, next.Tokens)
-		return nil, fmt.Errorf("%w (signed out during a renewal)", ErrSignedOut)
-	case err != nil:
-		return nil, fmt.Errorf("keeping the person's renewed Convirza tokens: %w", err)
-	case !ok:
-		// The person signed in again meanwhile: theirs is the newer sign-in.
-		cur, _, err := s.readUpstream(ctx, who)
+	for range saveTries {
+		ok, err := s.st.Swap(sctx, upstreamKey(who.UserID), sealed, nb)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Signed out meanwhile: the fresh tokens are nobody's.
+			s.revokeUpstreamTokens(ctx, next.Tokens)
+			return nil, fmt.Errorf("%w (signed out during a renewal)", ErrSignedOut)
+		case err != nil:
+			return nil, fmt.Errorf("keeping the person's renewed Convirza tokens: %w", err)
+		case ok:
+			return next, nil
+		}
+		// The record changed since it was read. The same record sealed
+		// again (a store key rotation's re-seal, here or at another
+		// replica) still holds the refresh token just spent: replace it.
+		// Another version is a new sign-in, which is the newer: the fresh
+		// tokens are nobody's.
+		cur, curSealed, err := s.readUpstream(sctx, who)
 		if err != nil {
+			s.revokeUpstreamTokens(ctx, next.Tokens)
 			return nil, err
 		}
-		return cur, nil
+		if cur.Version != p.Version {
+			s.revokeUpstreamTokens(ctx, next.Tokens)
+			return cur, nil
+		}
+		sealed = curSealed
 	}
-	return next, nil
+	return nil, fmt.Errorf("keeping the person's renewed Convirza tokens: the record kept changing (%d tries)", saveTries)
 }
+
+// saveTries bounds how often a renewal's result is written again over a
+// record that was only re-sealed meanwhile.
+const saveTries = 5
 
 // keepUpstream stores a fresh sign-in's tokens for the person, replacing
 // any earlier ones (which stay valid at Convirza until they expire: another
