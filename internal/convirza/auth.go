@@ -369,7 +369,9 @@ func (t *tokenSource) allowLogin(ctx context.Context) error {
 // loginKey prefixes the store's per-minute counters of logins to the
 // Convirza OAuth service at oauthURL.
 func loginKey(oauthURL string) string {
-	return "ratelimit/convirza-login/" + digest("convirza-oauth", oauthURL)[:16] + "/"
+	// As the token source names it: one service, one count, however the
+	// URL is spelled at its end.
+	return "ratelimit/convirza-login/" + digest("convirza-oauth", strings.TrimRight(oauthURL, "/"))[:16] + "/"
 }
 
 // LoginAdmitted counts one login to the Convirza OAuth service at oauthURL

@@ -543,3 +543,27 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// People's sign-ins (LoginAdmitted) and the token source count logins to
+// one Convirza OAuth service together, however its URL is spelled at the
+// end: ten in all, then a wait.
+func TestLoginAdmittedIsOneCount(t *testing.T) {
+	st, err := store.Open(context.Background(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	now := time.Date(2026, 11, 30, 12, 0, 10, 0, time.UTC)
+	for i := range 10 {
+		url := "https://platform-oauth.example"
+		if i%2 == 1 {
+			url += "/"
+		}
+		if wait, err := LoginAdmitted(context.Background(), st, url, now); err != nil || wait != 0 {
+			t.Fatalf("login %d: wait %d, %v", i, wait, err)
+		}
+	}
+	if wait, err := LoginAdmitted(context.Background(), st, "https://platform-oauth.example/", now); err != nil || wait <= 0 {
+		t.Fatalf("the eleventh login: wait %d, %v", wait, err)
+	}
+}

@@ -235,21 +235,21 @@ var errTokenGuessing = errors.New("too many wrong approver tokens from this addr
 // checkToken tells whether tok is an approver token, counting wrong ones
 // per client address; errTokenGuessing once they reach maxWrongTokens in
 // the minute (then nothing presented is compared), a store error when the
-// count cannot be kept.
+// count cannot be kept. Every try is counted before the comparison, so
+// tries sent at once cannot all pass under the limit; a right token gives
+// its count back.
 func (p *approvalPages) checkToken(r *http.Request, tok string) (bool, error) {
 	key := "approvals/wrong-token/" + p.clientIP(r)
-	n, err := store.CountInWindow(r.Context(), p.store, key, p.now(), time.Minute, 0)
+	n, err := store.CountInWindow(r.Context(), p.store, key, p.now(), time.Minute, 1)
 	if err != nil {
 		return false, err
 	}
-	if n >= maxWrongTokens {
+	if n > maxWrongTokens {
 		return false, errTokenGuessing
 	}
 	if p.matchToken(tok) {
+		_, _ = store.CountInWindow(r.Context(), p.store, key, p.now(), time.Minute, -1)
 		return true, nil
-	}
-	if _, err := store.CountInWindow(r.Context(), p.store, key, p.now(), time.Minute, 1); err != nil {
-		return false, err
 	}
 	p.log.Warn("approval pages: a wrong approver token was refused", "remote", p.clientIP(r))
 	return false, nil

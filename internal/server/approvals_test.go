@@ -673,3 +673,41 @@ func TestApprovalPagesThrottleWrongTokens(t *testing.T) {
 		}
 	}
 }
+
+// Wrong approver tokens sent at once cannot all pass under the limit:
+// every try is counted before it is compared.
+func TestApprovalPagesThrottleParallelGuesses(t *testing.T) {
+	t.Parallel()
+	_, base := pagesApp(t, nil, nil)
+	const tries = 40
+	codes := make(chan int, tries)
+	var wg sync.WaitGroup
+	for i := range tries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/approvals", nil)
+			req.Header.Set("Authorization", fmt.Sprintf("Bearer guess-%d", i))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			codes <- res.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	compared := 0
+	for c := range codes {
+		if c == http.StatusUnauthorized {
+			compared++
+		} else if c != http.StatusTooManyRequests {
+			t.Errorf("a guess answered %d", c)
+		}
+	}
+	if compared > 10 {
+		t.Errorf("%d of %d simultaneous wrong tokens were compared, want at most 10", compared, tries)
+	}
+}
