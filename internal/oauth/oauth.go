@@ -138,6 +138,9 @@ var (
 	// operator, or Convirza refused their refresh token); their grants are
 	// revoked and their next request gets 401.
 	ErrSignedOut = errors.New("signed out of Convirza: sign in again")
+	// ErrUnconfirmed: Convirza renewed the person's tokens without saying
+	// who they are, so their current role is not known (Identify).
+	ErrUnconfirmed = errors.New("Convirza did not confirm who the person is (its renewal answer named no user), so their current role is not known")
 )
 
 // Subject is the person an access token speaks for.

@@ -77,7 +77,9 @@ func (s *Server) RenewUpstream(ctx context.Context, sub Subject, stale string) (
 // them and their current role. Errors as UpstreamTokens: ErrSignedOut when
 // the server holds no Convirza tokens for them (they signed out, or an
 // operator revoked them with RevokeSubject) or Convirza refused the
-// renewal. The approval pages ask it before taking a person's decision.
+// renewal; ErrUnconfirmed when Convirza's renewal answer did not name them
+// (their role is then not assumed). The approval pages ask it before
+// taking a person's decision.
 func (s *Server) Identify(ctx context.Context, userID int64, maxAge time.Duration) (Identity, error) {
 	p, err := s.confirmed(ctx, Identity{UserID: userID}, maxAge)
 	if err != nil {
@@ -89,14 +91,25 @@ func (s *Server) Identify(ctx context.Context, userID int64, maxAge time.Duratio
 // confirmed is the person's record, their identity confirmed by Convirza
 // at most maxAge ago (renewing their tokens to ask, when it is older).
 func (s *Server) confirmed(ctx context.Context, who Identity, maxAge time.Duration) (*person, error) {
+	asked := s.now()
 	p, err := s.upstreamTokens(ctx, who)
 	if err != nil {
 		return nil, err
 	}
-	if !p.Checked.IsZero() && s.now().Sub(p.Checked) < maxAge {
+	if !p.Checked.IsZero() && asked.Sub(p.Checked) < maxAge {
 		return p, nil
 	}
-	return s.renewUpstream(ctx, who, p.Tokens.Access)
+	p, err = s.renewUpstream(ctx, who, p.Tokens.Access)
+	if err != nil {
+		return nil, err
+	}
+	if p.Checked.IsZero() || p.Checked.Before(asked) && asked.Sub(p.Checked) >= maxAge {
+		// Convirza renewed the tokens but its answer did not say who the
+		// person is: their role stays unconfirmed, not assumed. (A renewal
+		// since this was asked, here or at another replica, confirms.)
+		return p, ErrUnconfirmed
+	}
+	return p, nil
 }
 
 func (s *Server) upstreamTokens(ctx context.Context, who Identity) (*person, error) {

@@ -451,6 +451,11 @@ func (p *approvalPages) decide(approve bool) http.HandlerFunc {
 				p.signinPage(w, r, http.StatusUnauthorized, pathApprovals+"/"+id,
 					signedOutNote+" Nothing was decided.")
 				return
+			case errors.Is(err, oauth.ErrUnconfirmed):
+				p.log.Warn("approval pages: Convirza did not confirm an approver's role", "user", a.userID)
+				p.message(w, http.StatusServiceUnavailable, "Role not confirmed",
+					"Convirza renewed your sign-in without saying who you are, so your current role cannot be confirmed; sign out and in again, or try later. Nothing was decided.")
+				return
 			case err != nil:
 				p.log.Warn("approval pages: could not confirm an approver's role", "user", a.userID, "err", err)
 				p.message(w, http.StatusServiceUnavailable, "Unavailable",
