@@ -130,7 +130,7 @@ func decideApproval(ctx context.Context, aps *policy.Approvals, id string, appro
 	lines := bufio.NewReader(tty)
 	printApproval(tty, ap, time.Now())
 	approver := cliApprover()
-	if cfg.Auth == config.AuthOAuth && cfg.Transport == "http" {
+	if cfg.Auth == config.AuthOAuth {
 		name, code := signInApprover(ctx, tty, lines, ap, approve, cfg, log, e)
 		if code != 0 {
 			return code
@@ -213,7 +213,11 @@ func approvalAudit(cfg *config.Config, tool string) (*policy.AuditLog, policy.Cl
 // approve, what tools.Plan.MayApprove allows them. It returns the name the
 // decision is recorded under, or a non-zero exit code once it said why not.
 func signInApprover(ctx context.Context, tty io.ReadWriter, lines *bufio.Reader, ap *policy.Approval, approve bool, cfg *config.Config, log *slog.Logger, e env) (string, int) {
-	app, err := server.New(cfg, log)
+	// People sign in where the deployment serves HTTP: whatever transport
+	// this command was started with, its sign-in is that deployment's.
+	httpCfg := *cfg
+	httpCfg.Transport = "http"
+	app, err := server.New(&httpCfg, log)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
 		return "", 1
@@ -237,7 +241,9 @@ func signInApprover(ctx context.Context, tty io.ReadWriter, lines *bufio.Reader,
 		fmt.Fprintf(e.stderr, "convirza-mcp: no answer (%v): nothing decided.\n", err)
 		return "", 1
 	}
-	who, err := app.OAuth.SignIn(ctx, "cli", strings.TrimSpace(email), strings.TrimRight(password, "\r\n"))
+	// Checked, not kept: the decision is taken here and now, and the
+	// person's own sign-in (if they have one) stays as it is.
+	who, err := app.OAuth.Identity(ctx, "cli", strings.TrimSpace(email), strings.TrimRight(password, "\r\n"))
 	var limited *oauth.LimitedError
 	switch {
 	case errors.Is(err, oauth.ErrBadCredentials):

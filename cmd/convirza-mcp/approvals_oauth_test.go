@@ -58,7 +58,9 @@ func TestApprovalsCommandSignsThePersonIn(t *testing.T) {
 		var out, errb, tty bytes.Buffer
 		e := env2(&out, &errb, map[string]string{
 			"CONVIRZA_MCP_STATE_DIR": cfg.StateDir, "CONVIRZA_MCP_POLICY": cfg.Policy,
-			"CONVIRZA_MCP_AUTH": "oauth", "CONVIRZA_MCP_TRANSPORT": "http", "CONVIRZA_MCP_ADDR": cfg.Addr,
+			// Run as an operator would, without the server's transport:
+			// people signing in is what asks for a sign-in here.
+			"CONVIRZA_MCP_AUTH": "oauth", "CONVIRZA_MCP_ADDR": cfg.Addr,
 			"CONVIRZA_MCP_PUBLIC_URL": cfg.PublicURL, "CONVIRZA_MCP_CONFIRMATION_MODE": "approval",
 			"CONVIRZA_API_URL": sb.APIURL, "CONVIRZA_OAUTH_URL": sb.OAuthURL, "CONVIRZA_MCP_REPLICA": "approver-desk",
 		})
@@ -105,9 +107,24 @@ func TestApprovalsCommandSignsThePersonIn(t *testing.T) {
 	if err != nil || ap.State != "approved" || ap.Approver != sandbox.StandardEmail || ap.Channel != "cli" {
 		t.Fatalf("the approval: %+v %v", ap, err)
 	}
+	// The terminal's sign-in checked the person and kept nothing: no
+	// Convirza tokens of theirs are left in the store.
+	if held, err := app.OAuth.Holds(context.Background(), standardUserID(t, sb)); err != nil || held {
+		t.Errorf("the approvals command left the approver's Convirza tokens in the store (%v)", err)
+	}
 	lines := testenv.AuditLines(t, audit)
 	last := lines[len(lines)-1]
 	if last["step"] != "approved" || last["approver"] != sandbox.StandardEmail {
 		t.Errorf("audit: %v", last)
 	}
+}
+
+// standardUserID is the simulator's user id of the Standard demo user.
+func standardUserID(t *testing.T, sb *sandbox.Running) int64 {
+	t.Helper()
+	id, ok := sb.UserID(sandbox.StandardEmail)
+	if !ok {
+		t.Fatal("no Standard demo user")
+	}
+	return id
 }

@@ -262,32 +262,56 @@ func (e *LimitedError) Error() string {
 // and unknown email alike), *LimitedError, one wrapping
 // store.ErrUnavailable, or Convirza being unreachable.
 func (s *Server) SignIn(ctx context.Context, ip, email, password string) (Identity, error) {
-	wait, err := s.admitSignIn(ctx, ip, email)
+	who, toks, err := s.login(ctx, ip, email, password)
 	if err != nil {
-		return Identity{}, fmt.Errorf("checking the sign-in limits: %w", err)
-	}
-	if wait > 0 {
-		return Identity{}, &LimitedError{Wait: wait}
-	}
-	who, toks, err := s.up.Login(ctx, email, password)
-	switch {
-	case errors.Is(err, ErrBadCredentials):
-		s.log.InfoContext(ctx, "sign-in refused: wrong email or password", "ip", ip)
-		return Identity{}, ErrBadCredentials
-	case errors.Is(err, ErrUpstreamLimited):
-		s.log.WarnContext(ctx, "Convirza refused a sign-in: its rate limit", "ip", ip)
-		return Identity{}, &LimitedError{Wait: time.Minute, Upstream: true}
-	case err != nil:
-		s.log.WarnContext(ctx, "sign-in failed at Convirza", "err", err)
-		return Identity{}, fmt.Errorf("signing in at Convirza: %w", err)
-	case who.UserID == 0:
-		return Identity{}, errors.New("signing in at Convirza: the answer did not say who signed in")
+		return Identity{}, err
 	}
 	if err := s.keepUpstream(ctx, who, toks); err != nil {
 		s.revokeUpstreamTokens(ctx, toks)
 		return Identity{}, fmt.Errorf("keeping the person's Convirza tokens: %w", err)
 	}
 	return who, nil
+}
+
+// Identity checks a person's Convirza email and password as SignIn does,
+// under the same limits, and says who they are as Convirza names them now,
+// keeping nothing: the Convirza tokens the check obtained are revoked at
+// once. For a decision taken on the spot (the approvals command), which
+// must neither leave a sign-in behind nor replace the person's own.
+func (s *Server) Identity(ctx context.Context, ip, email, password string) (Identity, error) {
+	who, toks, err := s.login(ctx, ip, email, password)
+	if err != nil {
+		return Identity{}, err
+	}
+	s.revokeUpstreamTokens(ctx, toks)
+	return who, nil
+}
+
+// login is a sign-in at Convirza under the sign-in limits.
+func (s *Server) login(ctx context.Context, ip, email, password string) (Identity, Tokens, error) {
+	wait, err := s.admitSignIn(ctx, ip, email)
+	if err != nil {
+		return Identity{}, Tokens{}, fmt.Errorf("checking the sign-in limits: %w", err)
+	}
+	if wait > 0 {
+		return Identity{}, Tokens{}, &LimitedError{Wait: wait}
+	}
+	who, toks, err := s.up.Login(ctx, email, password)
+	switch {
+	case errors.Is(err, ErrBadCredentials):
+		s.log.InfoContext(ctx, "sign-in refused: wrong email or password", "ip", ip)
+		return Identity{}, Tokens{}, ErrBadCredentials
+	case errors.Is(err, ErrUpstreamLimited):
+		s.log.WarnContext(ctx, "Convirza refused a sign-in: its rate limit", "ip", ip)
+		return Identity{}, Tokens{}, &LimitedError{Wait: time.Minute, Upstream: true}
+	case err != nil:
+		s.log.WarnContext(ctx, "sign-in failed at Convirza", "err", err)
+		return Identity{}, Tokens{}, fmt.Errorf("signing in at Convirza: %w", err)
+	case who.UserID == 0:
+		s.revokeUpstreamTokens(ctx, toks)
+		return Identity{}, Tokens{}, errors.New("signing in at Convirza: the answer did not say who signed in")
+	}
+	return who, toks, nil
 }
 
 // admitSignIn counts one sign-in attempt against the limits: per client

@@ -153,6 +153,18 @@ func (s *Server) ExpireAccessTokens() {
 	}
 }
 
+// UserID is the user id of the user with this email (false: none).
+func (s *Server) UserID(email string) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.st.users {
+		if strings.EqualFold(u.Email, email) {
+			return u.id, true
+		}
+	}
+	return 0, false
+}
+
 // SetRole gives the user with this email the Convirza role roleID (1
 // Admin, 2 Standard, 3 ReadOnly), as an Admin's update_user would: the API
 // holds their very next request to it, and their next login or refresh
