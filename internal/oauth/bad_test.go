@@ -621,3 +621,54 @@ func TestAccessTokensDieWithTheirGrant(t *testing.T) {
 		t.Errorf("%d access tokens and grants kept after offboarding", n)
 	}
 }
+
+// failingDeletes fails every Delete under prefix.
+type failingDeletes struct {
+	store.Store
+	prefix string
+}
+
+func (f *failingDeletes) Delete(ctx context.Context, key string) error {
+	if strings.HasPrefix(key, f.prefix) {
+		return store.ErrUnavailable
+	}
+	return f.Store.Delete(ctx, key)
+}
+
+// A revocation whose access tokens cannot be deleted fails whole: the
+// grant stays (it can be revoked again), never a deleted grant with live
+// access tokens. And an access token never outlives its grant.
+func TestRevocationAndGrantLifeBoundAccessTokens(t *testing.T) {
+	fd := &failingDeletes{prefix: "oauth/at/"}
+	e := newEnv(t, sandbox.Options{}, func(o *oauth.Options) {
+		fd.Store = o.Store
+		o.Store = fd
+		o.GrantTTL = time.Hour
+	})
+	f, tok := e.login(sandbox.StandardEmail)
+	if a := e.postForm(e.base+"/revoke", url.Values{"token": {tok.Refresh}}, nil); a.status != http.StatusServiceUnavailable {
+		t.Fatalf("a revocation the store half refused: %d %s", a.status, a.body)
+	}
+	if n := e.count("oauth/grant/"); n != 1 {
+		t.Errorf("%d grants after a failed revocation, want the grant kept", n)
+	}
+	fd.prefix = "nothing/"
+	if a := e.postForm(e.base+"/revoke", url.Values{"token": {tok.Refresh}}, nil); a.status != http.StatusOK {
+		t.Fatalf("the revocation again: %d", a.status)
+	}
+	if a := e.call("/mcp", tok.Access); a.status != http.StatusUnauthorized {
+		t.Errorf("a revoked access token: %d", a.status)
+	}
+
+	// Near the end of a grant's hour, a refresh gives a token that ends
+	// with the grant, not ten minutes later.
+	f, tok = e.login(sandbox.StandardEmail)
+	e.clock.Advance(time.Hour - 3*time.Minute)
+	a := e.refresh(f, tok.Refresh)
+	if a.status != http.StatusOK {
+		t.Fatalf("refresh: %d %s", a.status, a.body)
+	}
+	if in, _ := a.json(t)["expires_in"].(float64); in <= 0 || in > 180 {
+		t.Errorf("expires_in %v near the grant's end, want at most 180 s", in)
+	}
+}

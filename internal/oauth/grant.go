@@ -118,11 +118,11 @@ func (s *Server) newGrant(ctx context.Context, id string, person Identity, clien
 		_ = s.st.Delete(ctx, grantKey(id))
 		return nil, fmt.Errorf("recording the grant: %w", err)
 	}
-	access, err := s.newAccess(ctx, g, person)
+	access, ttl, err := s.newAccess(ctx, g, person)
 	if err != nil {
 		return nil, err
 	}
-	return &issued{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.accessTTL / time.Second), RefreshToken: refresh, Scope: scope}, nil
+	return &issued{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(ttl / time.Second), RefreshToken: refresh, Scope: scope}, nil
 }
 
 // newAccess issues an access token of grant g for person (the person's
@@ -130,25 +130,45 @@ func (s *Server) newGrant(ctx context.Context, id string, person Identity, clien
 // The grant is read again after the token is recorded: a revocation that
 // listed the grant's tokens before this one was written has deleted the
 // grant first, so the token is withdrawn here and never outlives it.
-func (s *Server) newAccess(ctx context.Context, g grant, person Identity) (string, error) {
+func (s *Server) newAccess(ctx context.Context, g grant, person Identity) (string, time.Duration, error) {
+	// An access token never outlives its grant (a sign-in of GrantTTL).
+	ttl := min(s.accessTTL, g.Created.Add(s.grantTTL).Sub(s.now()))
+	if ttl < time.Second {
+		return "", 0, fmt.Errorf("%w (the sign-in expired)", ErrSignedOut)
+	}
 	tok := accessPrefix + g.ID + "." + random(32)
 	key, _ := accessKey(tok)
-	rec := accessRecord{GrantID: g.ID, ClientID: g.ClientID, Person: person, Resource: g.Resource, Scope: g.Scope, Expires: s.now().Add(s.accessTTL).UTC()}
+	rec := accessRecord{GrantID: g.ID, ClientID: g.ClientID, Person: person, Resource: g.Resource, Scope: g.Scope, Expires: s.now().Add(ttl).UTC()}
 	b, err := json.Marshal(rec)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	if err := s.st.Create(ctx, key, b, s.accessTTL); err != nil {
-		return "", fmt.Errorf("recording the access token: %w", err)
+	if err := s.st.Create(ctx, key, b, ttl); err != nil {
+		return "", 0, fmt.Errorf("recording the access token: %w", err)
 	}
 	if _, err := s.st.Get(ctx, grantKey(g.ID)); err != nil {
 		_ = s.st.Delete(context.WithoutCancel(ctx), key)
 		if errors.Is(err, store.ErrNotFound) {
-			return "", fmt.Errorf("%w (the sign-in was revoked meanwhile)", ErrSignedOut)
+			return "", 0, fmt.Errorf("%w (the sign-in was revoked meanwhile)", ErrSignedOut)
 		}
-		return "", fmt.Errorf("recording the access token: %w", err)
+		return "", 0, fmt.Errorf("recording the access token: %w", err)
 	}
-	return tok, nil
+	return tok, ttl, nil
+}
+
+// endGrant deletes grant id and its access tokens. The tokens go first, so
+// a store failure leaves the grant whole (the revocation fails and can be
+// tried again) rather than live tokens of a deleted grant; once the grant
+// is gone they are looked for again, for one issued meanwhile (newAccess
+// withdraws such a token itself, too).
+func (s *Server) endGrant(ctx context.Context, id string) error {
+	if err := s.dropAccess(ctx, id); err != nil {
+		return err
+	}
+	if err := s.st.Delete(ctx, grantKey(id)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return s.dropAccess(ctx, id)
 }
 
 // dropAccess deletes the access tokens of grant id (revoked: they die with
@@ -289,20 +309,17 @@ func (s *Server) refreshGrant(ctx context.Context, presented, clientID, resource
 		_ = s.revokeGrant(ctx, g)
 		return nil, errGrant("the refresh token was already used: the sign-in is revoked, sign in again")
 	}
-	access, err := s.newAccess(ctx, next, person)
+	access, ttl, err := s.newAccess(ctx, next, person)
 	if err != nil {
 		return nil, errServer(err)
 	}
-	return &issued{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.accessTTL / time.Second), RefreshToken: refresh, Scope: g.Scope}, nil
+	return &issued{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(ttl / time.Second), RefreshToken: refresh, Scope: g.Scope}, nil
 }
 
 // revokeGrant ends one grant; when it was the person's last, their Convirza
 // tokens are revoked and forgotten too.
 func (s *Server) revokeGrant(ctx context.Context, g grant) error {
-	if err := s.st.Delete(ctx, grantKey(g.ID)); err != nil {
-		return err
-	}
-	if err := s.dropAccess(ctx, g.ID); err != nil {
+	if err := s.endGrant(ctx, g.ID); err != nil {
 		return err
 	}
 	_ = s.st.Delete(ctx, personGrantKey(g.Person.UserID, g.ID))
@@ -328,11 +345,7 @@ func (s *Server) RevokeSubject(ctx context.Context, userID int64) (int, error) {
 	var errs []error
 	for key := range grants {
 		id := key[strings.LastIndexByte(key, '/')+1:]
-		if err := s.st.Delete(ctx, grantKey(id)); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := s.dropAccess(ctx, id); err != nil {
+		if err := s.endGrant(ctx, id); err != nil {
 			errs = append(errs, err)
 			continue
 		}
