@@ -322,7 +322,7 @@ func (s *Server) admitSignIn(ctx context.Context, ip, email string) (time.Durati
 		key   string
 		limit int64
 	}{
-		{"signin-ip/" + ip, s.perIP},
+		{"signin-ip/" + AddressBlock(ip), s.perIP},
 		{"signin-account/" + digest(strings.ToLower(email))[:32], s.perAccount},
 		{"signin-all", s.total},
 	} {

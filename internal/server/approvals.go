@@ -239,7 +239,7 @@ var errTokenGuessing = errors.New("too many wrong approver tokens from this addr
 // tries sent at once cannot all pass under the limit; a right token gives
 // its count back.
 func (p *approvalPages) checkToken(r *http.Request, tok string) (bool, error) {
-	key := "approvals/wrong-token/" + p.clientIP(r)
+	key := "approvals/wrong-token/" + oauth.AddressBlock(p.clientIP(r))
 	n, err := store.CountInWindow(r.Context(), p.store, key, p.now(), time.Minute, 1)
 	if err != nil {
 		return false, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/convirza/convirza-mcp/internal/store"
 )
@@ -23,4 +24,19 @@ func (s *Server) Holds(ctx context.Context, userID int64) (bool, error) {
 		return false, fmt.Errorf("reading the person's Convirza sign-in: %w", err)
 	}
 	return true, nil
+}
+
+// AddressBlock is what a per-address limit counts: the address itself for
+// IPv4, its /64 for IPv6 (one client's network holds a whole /64, so each
+// address of it would otherwise be a fresh count).
+func AddressBlock(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
