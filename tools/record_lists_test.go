@@ -417,6 +417,17 @@ func TestDeletesWhoseAnswerIsLost(t *testing.T) {
 	if slices.Contains(e.sb.TalkdeskPhones(sandbox.SpringCampaignListID), "+13035550101") {
 		t.Fatal("the fault should have let the delete happen")
 	}
+	// A gateway's 504 to the bulk DELETE (it has a body: never repeated)
+	// leaves its outcome unknown too, and says so.
+	args = confirmed("delete_records", map[string]any{"record_list_id": sandbox.SpringCampaignListID, "phone_numbers": []any{"+13035550102"}})
+	e.sb.AddFault(sandbox.Fault{Method: http.MethodDelete, PathPrefix: bulk, Times: 1, Status: http.StatusGatewayTimeout, RetryAfter: "0"})
+	e.sb.ResetCalls()
+	if msg := e.refused(t, "delete_records", args); !strings.Contains(msg, "504") || !strings.Contains(msg, "may or may not have been made") {
+		t.Fatalf("a 504 to the bulk delete: %s", msg)
+	}
+	if w := e.writes(); !slices.Equal(w, []string{"DELETE " + bulk}) {
+		t.Fatalf("writes = %v, want one bulk DELETE", w)
+	}
 
 	list := "/talkdesk/record-lists/" + sandbox.WinBackListID
 	args = confirmed("delete_record_list", map[string]any{"id": sandbox.WinBackListID})

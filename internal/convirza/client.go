@@ -234,7 +234,7 @@ func decode(method, path string, resp *upstream.Response, out any) (Meta, error)
 		return meta, nil
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		e := &upstream.APIError{Upstream: upstreamName, Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, RetryAfter: resp.Header.Get("Retry-After")}
+		e := &upstream.APIError{Upstream: upstreamName, Method: method, Path: path, Status: resp.Status, RequestID: meta.RequestID, RetryAfter: resp.Header.Get("Retry-After"), Unsafe: resp.Unsafe}
 		if jsonErr == nil {
 			e.Message, e.Fields = env.Message, fieldErrors(env.Errors)
 		} else {

@@ -246,7 +246,7 @@ func (c *Client) send(ctx context.Context, method, u string, body any) (*upstrea
 func decode(method, path string, resp *upstream.Response, out any) error {
 	body := bytes.TrimSpace(resp.Body)
 	if resp.Status < 200 || resp.Status > 299 {
-		e := &upstream.APIError{Upstream: upstreamName, Method: method, Path: path, Status: resp.Status, RetryAfter: resp.Header.Get("Retry-After")}
+		e := &upstream.APIError{Upstream: upstreamName, Method: method, Path: path, Status: resp.Status, RetryAfter: resp.Header.Get("Retry-After"), Unsafe: resp.Unsafe}
 		var eb errorBody
 		if err := json.Unmarshal(body, &eb); err == nil && (eb.Message != "" || len(eb.Code) > 0 || len(eb.Fields) > 0) {
 			e.Code, e.Message, e.Description = rawString(eb.Code), eb.Message, eb.Description

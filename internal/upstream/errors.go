@@ -32,14 +32,16 @@ type APIError struct {
 	RequestID   string
 	Fields      []FieldError
 	RetryAfter  string // the Retry-After header, as sent
+	// Unsafe: the request is never repeated (Response.Unsafe).
+	Unsafe bool
 }
 
 // OutcomeUnknown reports whether a write the upstream refused may still
-// have been made: a POST or PATCH (never retried) answered 502 or 504, a
-// gateway's answer that says it gave up on the service, not that the
-// service did not act.
+// have been made: a request never repeated (a POST or PATCH, or a DELETE
+// with a body: Unsafe) answered 502 or 504, a gateway's answer that says it
+// gave up on the service, not that the service did not act.
 func (e *APIError) OutcomeUnknown() bool {
-	return !Idempotent(e.Method) && (e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout)
+	return (e.Unsafe || !Idempotent(e.Method)) && (e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout)
 }
 
 func (e *APIError) Error() string {

@@ -161,6 +161,10 @@ type Response struct {
 	// the answer was 502, 503 or 504) before this answer came: a DELETE
 	// answered 404 now may have been done by that earlier attempt.
 	Retried bool
+	// Unsafe reports a request that is never repeated (a POST, a PATCH, a
+	// DELETE with a body): a gateway's 502 or 504 to it leaves its outcome
+	// unknown (APIError.OutcomeUnknown).
+	Unsafe bool
 }
 
 // GoneAfterRetry reports a DELETE answered "not found" after an earlier
@@ -229,7 +233,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	for attempt := 1; ; attempt++ {
 		resp, err := c.once(ctx, r)
 		if resp != nil {
-			resp.Retried = mayHaveActed
+			resp.Retried, resp.Unsafe = mayHaveActed, !r.repeatable()
 		}
 		last := !retryable || attempt >= c.policy.MaxAttempts || ctx.Err() != nil
 		var wait time.Duration
