@@ -62,13 +62,19 @@ func TestMetricsCountCallsByPerson(t *testing.T) {
 	base := oauthServer(t, nil)
 	tok := testenv.SignIn(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string)
 	c := dial(t, base, "http", tok, mcp.ProtocolVersion20250618)
+	// A colleague's calls are not theirs to read: the metrics are for an
+	// Admin (or the shared scraper token).
+	if res := do(t, http.MethodGet, base+"/metrics", nil, auth(tok)); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a Standard person's /metrics: %d", res.StatusCode)
+	}
+	admin := testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
 	prof := structured(t, callTool(t, c, "get_profile", map[string]any{}))
 	user, _ := prof["user"].(map[string]any)
 	id, ok := user["user_id"].(float64)
 	if !ok {
 		t.Fatalf("get_profile: %v", prof)
 	}
-	text := metricsText(t, base, auth(tok))
+	text := metricsText(t, base, auth(admin))
 	want := fmt.Sprintf(`convirza_mcp_principal_tool_calls_total{outcome="ok",principal="user:%d"} 1`, int64(id))
 	if !strings.Contains(text, want) {
 		t.Errorf("metrics lack %s:\n%s", want, regexp.MustCompile(`(?m)^convirza_mcp_principal.*$`).FindAllString(text, -1))

@@ -10,6 +10,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/oauth"
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/upstream"
+	"github.com/convirza/convirza-mcp/tools"
 )
 
 // newOAuth builds the per-person sign-in (CONVIRZA_MCP_AUTH=oauth, HTTP
@@ -45,8 +46,10 @@ func (a *App) newOAuth(cfg *config.Config, hc *upstream.Client, oauthURL string,
 // authenticate is the guard's check under CONVIRZA_MCP_AUTH=oauth: the MCP
 // endpoints need a person's access token for them (401 with the
 // resource-metadata challenge otherwise); /metrics needs the shared
-// CONVIRZA_MCP_AUTH_TOKEN when one is set, else any person's token. It
-// returns the request carrying the person, or false once it answered.
+// CONVIRZA_MCP_AUTH_TOKEN when one is set (a scraper's), else the token of
+// a Convirza Admin: the metrics count calls by person, which is not every
+// colleague's to read. It returns the request carrying the person, or
+// false once it answered.
 func (h *HTTP) authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	if r.URL.Path == pathMetrics && h.authRequired {
 		if !h.authorized(r) {
@@ -59,6 +62,10 @@ func (h *HTTP) authenticate(w http.ResponseWriter, r *http.Request) (*http.Reque
 	sub, err := h.oauth.Authenticate(r)
 	if err != nil {
 		h.oauth.Challenge(w, r, err)
+		return r, false
+	}
+	if r.URL.Path == pathMetrics && sub.RoleID != tools.RoleIDAdmin {
+		httpError(w, http.StatusForbidden, "the metrics are for Convirza Admin users, or for CONVIRZA_MCP_AUTH_TOKEN (a scraper's)")
 		return r, false
 	}
 	return r.WithContext(oauth.WithSubject(r.Context(), sub)), true
