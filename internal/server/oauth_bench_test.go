@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"net"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -20,20 +18,9 @@ import (
 // person's Convirza tokens read, the call made with them. Compare with
 // BenchmarkToolCallHTTP in the same run.
 func BenchmarkToolCallOAuth(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	app := testenv.Start(b, testenv.Options{Configure: func(c *config.Config) {
-		c.Transport, c.Addr, c.Auth, c.PublicURL = "http", ln.Addr().String(), config.AuthOAuth, base
+	base, _ := testenv.StartOAuth(b, testenv.Options{Configure: func(c *config.Config) {
 		c.MaxSessions, c.MaxSessionsPerClient, c.MaxCallsPerClient = 100_000, 100_000, 100_000
 	}})
-	srv := httptest.NewUnstartedServer(app.NewHTTP())
-	_ = srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	b.Cleanup(srv.Close)
 	tok := testenv.SignIn(b, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
 	c, err := client.NewStreamableHttpClient(base+"/mcp", transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + tok}))
 	if err != nil {
