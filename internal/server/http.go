@@ -265,7 +265,11 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 		}
 		if h.oauth != nil && h.oauth.Serves(r.URL.Path) {
 			// Sign-in, tokens, metadata: public endpoints with their own
-			// checks (the sign-in form accepts only its own origin).
+			// checks (the sign-in form accepts only its own origin), whose
+			// CORS answer is their own.
+			if rec, ok := w.(*recorder); ok {
+				rec.anyOrigin = true
+			}
 			h.oauth.ServeHTTP(w, r)
 			return
 		}

@@ -22,12 +22,18 @@ type recorder struct {
 	principal string
 	// onWrite, when set, sees every write (one SSE event per write).
 	onWrite func(p []byte)
+	// anyOrigin: the answer may carry Access-Control-Allow-Origin: * (the
+	// OAuth metadata, token, registration and revocation endpoints, which
+	// browser-based clients must reach; they take no cookies).
+	anyOrigin bool
 }
 
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 && code >= 200 {
 		r.status = code
-		scrubHeaders(r.Header())
+		if !r.anyOrigin {
+			scrubHeaders(r.Header())
+		}
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
@@ -35,7 +41,9 @@ func (r *recorder) WriteHeader(code int) {
 func (r *recorder) Write(p []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
-		scrubHeaders(r.Header())
+		if !r.anyOrigin {
+			scrubHeaders(r.Header())
+		}
 	}
 	if r.onWrite != nil {
 		r.onWrite(p)

@@ -3,6 +3,7 @@ package server_test
 import (
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,5 +79,28 @@ func TestOAuthSignInsCountWithTheServersLogins(t *testing.T) {
 	}
 	if n := app.Sandbox.Logins(); n != 0 {
 		t.Errorf("%d logins reached Convirza", n)
+	}
+}
+
+// The OAuth metadata, token, registration and revocation endpoints answer
+// any origin (a browser-based client must read them; they take no
+// cookies), while the MCP endpoints never send the wildcard.
+func TestOAuthEndpointsAnswerAnyOrigin(t *testing.T) {
+	t.Parallel()
+	base := oauthServer(t, nil)
+	hdr := map[string]string{"Origin": "https://client.example"}
+	for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/oauth-protected-resource"} {
+		res := do(t, http.MethodGet, base+path, nil, hdr)
+		if res.StatusCode != http.StatusOK || res.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("GET %s from another origin: %d, Access-Control-Allow-Origin %q", path, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+	res := do(t, http.MethodOptions, base+"/token", nil, map[string]string{"Origin": "https://client.example", "Access-Control-Request-Method": "POST"})
+	if res.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(res.Header.Get("Access-Control-Allow-Methods"), "POST") {
+		t.Errorf("preflight of /token: %d %v", res.StatusCode, res.Header)
+	}
+	res = do(t, http.MethodPost, base+"/mcp", strings.NewReader(`{}`), nil)
+	if res.Header.Get("Access-Control-Allow-Origin") == "*" {
+		t.Error("/mcp answered with Access-Control-Allow-Origin: *")
 	}
 }
