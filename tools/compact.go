@@ -150,6 +150,8 @@ func dispatcher(self *Tool, p *Plan, byName map[string]*Tool, handlers map[strin
 		h, ok := handlers[a.Name]
 		if c, person := convirza.CallerFrom(ctx); ok && person {
 			if why, may := MayUse(c.User.RoleID, p.Policy, byName[a.Name]); !may {
+				args, _ := json.Marshal(a.Arguments)
+				g.Refused(ctx, d, byName[a.Name], args, why)
 				return mcp.NewToolResultError(RefusedText(why)), nil
 			}
 		}

@@ -26,11 +26,21 @@ type Guards struct {
 // recording. Full mode records it from a server hook, compact mode when
 // call_tool names it.
 func (g Guards) Withheld(ctx context.Context, d *Deps, name string, w Withheld, args []byte) {
+	g.denied(ctx, d, name, w.Class, args, "not served: "+w.Why)
+}
+
+// Refused puts on the audit record a call refused to its person before it
+// ran, why being MayUse's sentence (their role, the policy's deny_for).
+func (g Guards) Refused(ctx context.Context, d *Deps, t *Tool, args []byte, why string) {
+	g.denied(ctx, d, t.Name, t.Class, args, "not the person's to use: "+why)
+}
+
+func (g Guards) denied(ctx context.Context, d *Deps, name string, class policy.Class, args []byte, reason string) {
 	if g.Audit == nil {
 		return
 	}
-	err := g.Audit.Record(ctx, policy.AuditEntry{CallID: policy.NewCallID(), Event: policy.EventDecision, Tool: name, Class: w.Class,
-		Arguments: args, Decision: policy.DecisionDenied, Reason: "not served: " + w.Why})
+	err := g.Audit.Record(ctx, policy.AuditEntry{CallID: policy.NewCallID(), Event: policy.EventDecision, Tool: name, Class: class,
+		Arguments: args, Decision: policy.DecisionDenied, Reason: reason})
 	if err != nil && d != nil && d.Log != nil {
 		d.Log.Error("audit log write failed", "tool", name, "err", err)
 	}

@@ -257,7 +257,11 @@ func TestLogoutUserEndsAPersonsSignIns(t *testing.T) {
 		t.Fatalf("a signed-in person's initialize answered %d", s)
 	}
 
-	code, out, errs := runWithEnv(t, vars, "logout", "--user", "2") // the sandbox's Standard user
+	// As an operator runs it beside the deployment: its settings, but not
+	// the server's transport (a Kubernetes manifest passes that as a flag).
+	cliVars := maps.Clone(vars)
+	delete(cliVars, "CONVIRZA_MCP_TRANSPORT")
+	code, out, errs := runWithEnv(t, cliVars, "logout", "--user", "2") // the sandbox's Standard user
 	if code != 0 || !strings.Contains(out, "Convirza user 2: 1 sign-in(s) ended") {
 		t.Fatalf("logout --user: exit %d\n%s%s", code, out, errs)
 	}

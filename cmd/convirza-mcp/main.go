@@ -194,6 +194,11 @@ func run(ctx context.Context, args []string, e env) int {
 			log.Warn("traces were not all exported", "err", err.Error())
 		}
 	}()
+	if cmd == "logout" && *person != 0 && cfg.Auth == config.AuthOAuth {
+		// People's sign-ins are the deployment's, which serves HTTP,
+		// whatever transport this command was started with.
+		cfg.Transport = "http"
+	}
 	app, err := server.New(cfg, log, server.WithTracing(tp))
 	if err != nil {
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
@@ -291,7 +296,7 @@ func signOutPerson(ctx context.Context, app *server.App, userID int64, e env) in
 		return 2
 	}
 	if app.OAuth == nil {
-		fmt.Fprintln(e.stderr, "convirza-mcp: --user ends a person's sign-ins, which exist only with CONVIRZA_MCP_AUTH=oauth and CONVIRZA_MCP_TRANSPORT=http: run it with the deployment's settings (and its store)")
+		fmt.Fprintln(e.stderr, "convirza-mcp: --user ends a person's sign-ins, which exist only with CONVIRZA_MCP_AUTH=oauth: run it with the deployment's settings (and its store)")
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(ctx, app.Config.UpstreamTimeout+10*time.Second)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -102,5 +103,50 @@ func TestOAuthEndpointsAnswerAnyOrigin(t *testing.T) {
 	res = do(t, http.MethodPost, base+"/mcp", strings.NewReader(`{}`), nil)
 	if res.Header.Get("Access-Control-Allow-Origin") == "*" {
 		t.Error("/mcp answered with Access-Control-Allow-Origin: *")
+	}
+}
+
+// A call refused for its person's role (or by tools.deny_for) is on the
+// audit record and in the metrics, in full and in compact mode, like any
+// other refusal.
+func TestOAuthRoleRefusalsAuditedAndCounted(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"full", "compact"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			audit := filepath.Join(t.TempDir(), "audit.jsonl")
+			pol := fmt.Sprintf("toolsets: [all]\ntools:\n  deny_for:\n    standard: [create_tag]\naudit:\n  file: %s\n", audit)
+			base, _ := oauthApp(t, nil, "token", pol, func(c *config.Config) { c.ToolMode = mode })
+			c := dial(t, base, "http", testenv.SignIn(t, base, sandbox.StandardEmail, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
+			for _, name := range []string{"create_tag", "delete_group"} {
+				req := mcp.CallToolRequest{}
+				req.Params.Name, req.Params.Arguments = name, map[string]any{"id": 1042}
+				if mode == "compact" {
+					req.Params.Name, req.Params.Arguments = "call_write_tool", map[string]any{"name": name, "arguments": map[string]any{"id": 1042}}
+				}
+				res, err := c.CallTool(t.Context(), req)
+				if err == nil && !res.IsError {
+					t.Fatalf("%s ran for a Standard person", name)
+				}
+			}
+			var reasons []string
+			for _, l := range testenv.AuditLines(t, audit) {
+				if l["decision"] == "denied" {
+					reasons = append(reasons, fmt.Sprint(l["tool"], ": ", l["reason"]))
+				}
+			}
+			if len(reasons) != 2 || !strings.Contains(strings.Join(reasons, "\n"), "withholds create_tag") || !strings.Contains(strings.Join(reasons, "\n"), "delete_group is for Convirza Admin users") {
+				t.Errorf("audited refusals: %q", reasons)
+			}
+			if mode == "full" {
+				admin := testenv.SignIn(t, base, sandbox.DemoEmail, base+"/mcp")["access_token"].(string)
+				text := metricsText(t, base, auth(admin))
+				for _, want := range []string{`convirza_mcp_tool_calls_total{outcome="protocol_error",tool="create_tag"} 1`, `convirza_mcp_tool_calls_total{outcome="protocol_error",tool="delete_group"} 1`} {
+					if !strings.Contains(text, want) {
+						t.Errorf("metrics lack %s", want)
+					}
+				}
+			}
+		})
 	}
 }

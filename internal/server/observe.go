@@ -390,6 +390,14 @@ func (g *sessionGate) open() int {
 	return len(g.owners)
 }
 
+// refusedCall counts a tool call answered before the tool middleware saw
+// it (a person's role may not use the tool): a protocol error, by tool and
+// by principal.
+func (o *observer) refusedCall(ctx context.Context, tool string) {
+	o.toolCalls.WithLabelValues(tool, "protocol_error").Inc()
+	o.principalCalls.WithLabelValues(o.principals.value(principalLabel(ctx)), "protocol_error").Inc()
+}
+
 // maxPrincipalLabels bounds the principal label's values in one process:
 // a team's people, and a few shared tokens, fit; an unbounded stream of
 // tokens does not grow the metrics without end.

@@ -134,7 +134,7 @@ func (a *App) mayUse(ctx context.Context, name string) (string, bool) {
 // tools/call of a served tool the person's role may not use is answered
 // with tools.MayUse's sentence ("delete_group is for Convirza Admin
 // users…"), where the tool filter alone would say "not found".
-func (a *App) refuseByRole(ctx context.Context, _ any, message any) error {
+func (a *App) refuseByRole(ctx context.Context, message any, g *tools.Guards) error {
 	raw, ok := message.(json.RawMessage)
 	if !ok {
 		return nil
@@ -142,13 +142,20 @@ func (a *App) refuseByRole(ctx context.Context, _ any, message any) error {
 	var m struct {
 		Method string `json:"method"`
 		Params struct {
-			Name string `json:"name"`
+			Name      string          `json:"name"`
+			Arguments json.RawMessage `json:"arguments"`
 		} `json:"params"`
 	}
 	if json.Unmarshal(raw, &m) != nil || m.Method != string(mcp.MethodToolsCall) || a.MCP.GetTool(m.Params.Name) == nil {
 		return nil
 	}
 	if why, ok := a.mayUse(ctx, m.Params.Name); !ok {
+		// Answered here, before the tool middleware: counted and
+		// recorded here too.
+		a.obs.refusedCall(ctx, m.Params.Name)
+		if t := a.Plan.Lookup(m.Params.Name); t != nil {
+			g.Refused(ctx, a.Deps, t, m.Params.Arguments, why)
+		}
 		return errors.New(tools.RefusedText(why))
 	}
 	return nil

@@ -252,9 +252,6 @@ func NewPlan(cfg *config.Config) (*Plan, error) {
 func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 	eff := plan.Policy
 	hooks := &server.Hooks{}
-	if a.OAuth != nil {
-		hooks.AddOnRequestInitialization(a.refuseByRole) // a person's call of a tool not theirs says why
-	}
 	toks, err := policy.NewTokens([]byte(a.Config.ConfirmKey), eff.ConfirmTTL, a.Store)
 	if err != nil {
 		return tools.Guards{}, nil, err
@@ -294,6 +291,13 @@ func (a *App) guards(plan *Plan) (tools.Guards, *server.Hooks, error) {
 			return a.Deps.Convirza.Groups.Hierarchy(convirza.WithoutCaller(ctx), root)
 		}
 		g.Scope = policy.NewScope(roots, hierarchy, policy.DefaultScopeTTL)
+	}
+	if a.OAuth != nil {
+		// A person's call of a tool not theirs says why, is counted and is
+		// put on the audit record (g's, built by then).
+		hooks.AddOnRequestInitialization(func(ctx context.Context, _ any, message any) error {
+			return a.refuseByRole(ctx, message, &g)
+		})
 	}
 	if path := eff.Policy.AuditFile; path != "" {
 		log, err := OpenAuditLog(a.Config, path)
