@@ -98,7 +98,7 @@ func TestRekeyEmbedded(t *testing.T) {
 
 func TestRekeyRedis(t *testing.T) {
 	r := startRedis(t, "")
-	testRekey(t, openRedisT(t, r.url("?prefix=rekey")))
+	testRekey(t, openRedisT(t, r.URL("?prefix=rekey")))
 }
 
 // A store that cannot be reached is Rekey's one error.
