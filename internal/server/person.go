@@ -62,14 +62,20 @@ type personCredentials struct {
 
 	mu    sync.Mutex
 	stale string // the access token Convirza refused, to renew
+	// held is the token read for this call: its upstream requests use it
+	// without reading the store again, until Convirza refuses it.
+	held string
 }
 
 // Token returns the person's current Convirza access token.
 func (p *personCredentials) Token(ctx context.Context) (string, error) {
 	p.mu.Lock()
-	stale := p.stale
+	stale, held := p.stale, p.held
 	p.stale = ""
 	p.mu.Unlock()
+	if stale == "" && held != "" {
+		return held, nil
+	}
 	var (
 		t   oauth.Tokens
 		err error
@@ -82,6 +88,9 @@ func (p *personCredentials) Token(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	p.mu.Lock()
+	p.held = t.Access
+	p.mu.Unlock()
 	return t.Access, nil
 }
 
@@ -89,7 +98,7 @@ func (p *personCredentials) Token(ctx context.Context) (string, error) {
 func (p *personCredentials) Invalidate(tok string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.stale = tok
+	p.stale, p.held = tok, ""
 	return true
 }
 
