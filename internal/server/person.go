@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -145,8 +146,8 @@ func (a *App) mayUse(ctx context.Context, name string) (string, bool) {
 // users…"), where the tool filter alone would say "not found".
 func (a *App) refuseByRole(ctx context.Context, message any, g *tools.Guards) error {
 	raw, ok := message.(json.RawMessage)
-	if !ok {
-		return nil
+	if !ok || !bytes.Contains(raw, []byte(mcp.MethodToolsCall)) {
+		return nil // not a tools/call: nothing to decode (an upload's megabytes included)
 	}
 	var m struct {
 		Method string `json:"method"`
