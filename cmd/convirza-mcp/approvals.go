@@ -213,11 +213,7 @@ func approvalAudit(cfg *config.Config, tool string) (*policy.AuditLog, policy.Cl
 // approve, what tools.Plan.MayApprove allows them. It returns the name the
 // decision is recorded under, or a non-zero exit code once it said why not.
 func signInApprover(ctx context.Context, tty io.ReadWriter, lines *bufio.Reader, ap *policy.Approval, approve bool, cfg *config.Config, log *slog.Logger, e env) (string, int) {
-	// People sign in where the deployment serves HTTP: whatever transport
-	// this command was started with, its sign-in is that deployment's.
-	httpCfg := *cfg
-	httpCfg.Transport = "http"
-	app, err := server.New(&httpCfg, log)
+	app, err := server.New(peopleConfig(cfg), log)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "convirza-mcp:", err)
 		return "", 1

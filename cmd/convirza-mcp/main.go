@@ -194,10 +194,8 @@ func run(ctx context.Context, args []string, e env) int {
 			log.Warn("traces were not all exported", "err", err.Error())
 		}
 	}()
-	if cmd == "logout" && *person != 0 && cfg.Auth == config.AuthOAuth {
-		// People's sign-ins are the deployment's, which serves HTTP,
-		// whatever transport this command was started with.
-		cfg.Transport = "http"
+	if cmd == "logout" && *person != 0 {
+		cfg = peopleConfig(cfg)
 	}
 	app, err := server.New(cfg, log, server.WithTracing(tp))
 	if err != nil {
@@ -617,4 +615,16 @@ func healthcheck(ctx context.Context, addr string, e env) int {
 		return 1
 	}
 	return 0
+}
+
+// peopleConfig is cfg as the deployment people sign in to runs it: under
+// CONVIRZA_MCP_AUTH=oauth that deployment serves HTTP, whatever transport
+// an operator's command (logout --user, approvals) was started with.
+func peopleConfig(cfg *config.Config) *config.Config {
+	if cfg.Auth != config.AuthOAuth || cfg.Transport == "http" {
+		return cfg
+	}
+	c := *cfg
+	c.Transport = "http"
+	return &c
 }
