@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/syncbuf"
 )
 
 // asMain makes the test binary run as convirza-mcp itself, so the tests
@@ -49,24 +48,6 @@ func processEnv(vars ...string) []string {
 	return append(append(out, asMain+"=1", "CONVIRZA_MCP_LOG_LEVEL=warn"), vars...)
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestApprovalsOnAPseudoTerminal: a stdio server (one process) asks for a
 // person's approval; `convirza-mcp approvals approve ID` (another process,
 // the same state directory) runs on a pseudo-terminal made by script(1),
@@ -92,7 +73,7 @@ func TestApprovalsOnAPseudoTerminal(t *testing.T) {
 
 	// The server: a process of its own, over stdio, as a desktop assistant
 	// without elicitation would start it.
-	var serverErr lockedBuffer
+	var serverErr syncbuf.Buffer
 	c, err := client.NewStdioMCPClientWithOptions(self, nil, []string{"serve", "--sandbox", "--policy", pol},
 		transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
 			cmd := exec.CommandContext(ctx, command, args...)
@@ -149,7 +130,7 @@ func TestApprovalsOnAPseudoTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var screen lockedBuffer
+	var screen syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &screen, &screen
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/store"
 	"github.com/convirza/convirza-mcp/internal/testenv/sandboxenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/syncbuf"
 	"github.com/convirza/convirza-mcp/internal/upstream"
 )
 
@@ -506,7 +507,7 @@ func TestStoreDownKeepsReadsWorking(t *testing.T) {
 	sb := sandboxenv.Start(t, sandbox.Options{})
 	st := openStore(t, t.TempDir())
 	_ = st.Close() // every operation now fails with ErrUnavailable
-	var logged syncBuffer
+	var logged syncbuf.Buffer
 	c := New(Config{APIURL: sb.APIURL, OAuthURL: sb.OAuthURL, Email: sandbox.DemoEmail, Password: sandbox.DemoPassword,
 		Store: st, Sealer: sealerOf(t, newKey(t))}, storedHTTP(t), slog.New(slog.NewTextHandler(&logged, nil)))
 	ctx := context.Background()
@@ -525,23 +526,6 @@ func TestStoreDownKeepsReadsWorking(t *testing.T) {
 	if n := strings.Count(logged.String(), "cannot be reached"); n != 1 {
 		t.Fatalf("%d warnings, want 1:\n%s", n, logged.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // People's sign-ins (LoginAdmitted) and the token source count logins to

@@ -28,6 +28,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/syncbuf"
 )
 
 const (
@@ -38,7 +39,7 @@ const (
 // pagesApp serves the app over real HTTP in the default confirmation mode
 // (only a person approves), MCP clients with tokenA, approvers with
 // approverToken (and approverToken2), and returns its base URL.
-func pagesApp(t *testing.T, log *syncBuffer, mod func(*config.Config)) (*server.App, string) {
+func pagesApp(t *testing.T, log *syncbuf.Buffer, mod func(*config.Config)) (*server.App, string) {
 	t.Helper()
 	o := testenv.Options{Configure: func(c *config.Config) {
 		c.Transport, c.Addr, c.AuthToken = "http", "127.0.0.1:0", tokenA
@@ -181,7 +182,7 @@ func TestApprovalPagesOffWithoutApproverToken(t *testing.T) {
 // sign-in cookie is opaque, HttpOnly and SameSite=Lax (a link from a chat arrives signed in; posts stay same-site).
 func TestApprovalPagesNeedAnApprover(t *testing.T) {
 	t.Parallel()
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	_, base := pagesApp(t, log, nil)
 	mcpc := dial(t, base, "http", tokenA, "")
 	first := firstCall(t, mcpc, 1042)
@@ -453,7 +454,7 @@ func TestApprovalWebhook(t *testing.T) {
 	}))
 	t.Cleanup(hook.Close)
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	_, base := pagesApp(t, log, func(c *config.Config) { c.ApprovalWebhook = hook.URL + "/hook/secret-xyz" })
 	mcpc := dial(t, base, "http", tokenA, "")
 
@@ -595,7 +596,7 @@ func (u *urlPerson) decide(page string) error {
 }
 
 // logTo is a debug-level log into b.
-func logTo(b *syncBuffer) *slog.Logger {
+func logTo(b *syncbuf.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/config"
 	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/syncbuf"
 )
 
 // stdioClient serves app over stdio (App.ServeStdio, as serve does) on
@@ -98,7 +99,7 @@ var (
 func TestDesktopApprovalPage(t *testing.T) {
 	script, opened := fakeBrowser(t, false)
 	t.Setenv("BROWSER", script)
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	app := testenv.Start(t, testenv.Options{Log: logTo(log)})
 	c := stdioClient(t, app, "", nil)
 
@@ -188,7 +189,7 @@ func TestDesktopLinkNeverInResult(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("BROWSER", tc.env)
-			log := &syncBuffer{}
+			log := &syncbuf.Buffer{}
 			app := testenv.Start(t, testenv.Options{Log: logTo(log), Configure: func(c *config.Config) { c.ApprovalBrowser = tc.browser }})
 			c := stdioClient(t, app, "", nil)
 			res := callTool(t, c, "delete_group", map[string]any{"id": 1042})
@@ -218,7 +219,7 @@ func TestURLElicitationStdio(t *testing.T) {
 	t.Setenv("BROWSER", "")
 	for _, era := range []struct{ name, version string }{{"modern", ""}, {"legacy", mcp.ProtocolVersion20250618}} {
 		t.Run(era.name, func(t *testing.T) {
-			log := &syncBuffer{}
+			log := &syncbuf.Buffer{}
 			app := testenv.Start(t, testenv.Options{Log: logTo(log), Configure: func(c *config.Config) { c.ApprovalBrowser = "never" }})
 			jar, _ := cookiejar.New(nil)
 			person := &urlPerson{t: t, approve: true, jar: jar, done: make(chan error, 1)}

@@ -15,6 +15,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/syncbuf"
 )
 
 // oauthServer serves the whole server with CONVIRZA_MCP_AUTH=oauth (and
@@ -49,7 +50,7 @@ func oauthAppWith(t *testing.T, o testenv.Options, more ...func(*config.Config))
 // server's confirmation tokens and logs are bound to.
 func TestOAuthGuardsTheMCPEndpoints(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	base := oauthServer(t, slog.New(slog.NewJSONHandler(&logs, nil)))
 
 	for path, meta := range map[string]string{

@@ -11,6 +11,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/logging"
 	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/syncbuf"
 )
 
 // TestTrustedProxies: without a token, per-IP session caps count the
@@ -20,8 +21,8 @@ import (
 // trusted proxy, X-Forwarded-For is ignored by both.
 func TestTrustedProxies(t *testing.T) {
 	t.Parallel()
-	start := func(t *testing.T, trusted string) (string, *syncBuffer) {
-		var buf syncBuffer
+	start := func(t *testing.T, trusted string) (string, *syncbuf.Buffer) {
+		var buf syncbuf.Buffer
 		app := newApp(t, logging.New(&buf, "info", "json"), func(c *config.Config) {
 			c.AuthToken, c.MaxSessions, c.MaxSessionsPerClient = "", 10, 1
 			c.TrustedProxies = []string{" ", trusted}
@@ -33,7 +34,7 @@ func TestTrustedProxies(t *testing.T) {
 		t.Helper()
 		return do(t, http.MethodPost, base+"/mcp", strings.NewReader(initBody), map[string]string{"X-Forwarded-For": xff}).StatusCode
 	}
-	logged := func(t *testing.T, buf *syncBuffer) []map[string]any {
+	logged := func(t *testing.T, buf *syncbuf.Buffer) []map[string]any {
 		t.Helper()
 		var out []map[string]any
 		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {

@@ -18,6 +18,7 @@ import (
 	"github.com/convirza/convirza-mcp/internal/sandbox"
 	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/syncbuf"
 )
 
 // doHost is do with the Host header set to host.
@@ -418,7 +419,7 @@ func TestPerClientCapsByAddressWithoutToken(t *testing.T) {
 func TestAccessLogEscapesControlCharacters(t *testing.T) {
 	t.Parallel()
 	for _, format := range []string{"text", "json"} {
-		var buf syncBuffer
+		var buf syncbuf.Buffer
 		app := newApp(t, logging.New(&buf, "info", format), nil)
 		_, base := testenv.Listen(t, app)
 		res := do(t, http.MethodGet, base+"/%1b%5d0;pwned%07/x%0aforged", nil, nil)

@@ -2,11 +2,9 @@ package tracing_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,26 +14,10 @@ import (
 	"github.com/convirza/convirza-mcp/internal/logging"
 	"github.com/convirza/convirza-mcp/internal/server"
 	"github.com/convirza/convirza-mcp/internal/testenv"
+	"github.com/convirza/convirza-mcp/internal/testenv/syncbuf"
 	"github.com/convirza/convirza-mcp/internal/tracing"
 	"github.com/convirza/convirza-mcp/internal/tracing/otlptest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A client's traceparent in _meta (the 2026-07-28 way) makes the tool
 // call a child of the client's span; every JSON log line of the call
@@ -53,7 +35,7 @@ func TestTraceparentInMetaAndLogLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := logging.New(&logs, "debug", "json")
 	app, err := server.New(testenv.Config(t, testenv.Options{}), log, server.WithTracing(p))
 	if err != nil {

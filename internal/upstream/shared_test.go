@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/convirza/convirza-mcp/internal/store"
+	"github.com/convirza/convirza-mcp/internal/testenv/syncbuf"
 )
 
 func testSealer(t *testing.T) *store.Sealer {
@@ -139,7 +140,7 @@ func TestSharedRecordUnderAnotherKeyFailsClosed(t *testing.T) {
 func TestSharedStoreDownRenewsAlone(t *testing.T) {
 	st := openStores(t, 1)[0]
 	_ = st.Close()
-	var logged lockedBuffer
+	var logged syncbuf.Buffer
 	s := &Shared{Store: st, Sealer: testSealer(t), Key: "upstream/test/w", Hold: time.Second, What: "Test", Log: logTo(&logged)}
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
@@ -177,24 +178,6 @@ func TestSharedNilKeepsNothing(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// lockedBuffer is a log destination safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func logTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
