@@ -19,11 +19,7 @@ func TestOAuthDemotedApproverIsRefused(t *testing.T) {
 	t.Parallel()
 	clk := &testenv.Clock{}
 	base, app := oauthAppWith(t, testenv.Options{ConfirmMode: "approval", Now: clk.Now})
-	first := structured(t, callTool(t, personClient(t, base, sandbox.DemoEmail), "delete_group", map[string]any{"id": 1042}))
-	id, _ := first["approval_id"].(string)
-	if id == "" {
-		t.Fatalf("first call: %v", first)
-	}
+	id := adminAsksToDeleteGroup(t, base)
 	b, code := approverBrowser(t, base, sandbox.DemoEmail)
 	if code != http.StatusSeeOther {
 		t.Fatalf("the Admin's sign-in answered %d", code)
@@ -95,11 +91,7 @@ func TestOAuthApproverRoleUnconfirmedDecidesNothing(t *testing.T) {
 	t.Parallel()
 	clk := &testenv.Clock{}
 	base, app := oauthAppWith(t, testenv.Options{ConfirmMode: "approval", Now: clk.Now})
-	first := structured(t, callTool(t, personClient(t, base, sandbox.DemoEmail), "delete_group", map[string]any{"id": 1042}))
-	id, _ := first["approval_id"].(string)
-	if id == "" {
-		t.Fatalf("first call: %v", first)
-	}
+	id := adminAsksToDeleteGroup(t, base)
 	b, _ := approverBrowser(t, base, sandbox.DemoEmail)
 	clk.Advance(oauth.IdentityMaxAge + time.Second)
 	app.Sandbox.AddFault(sandbox.Fault{Method: http.MethodPost, PathPrefix: "/oauth/refresh-token", Status: http.StatusBadGateway})

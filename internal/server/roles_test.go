@@ -33,6 +33,18 @@ func personClient(t *testing.T, base, email string) *client.Client {
 	return dial(t, base, "http", testenv.SignIn(t, base, email, base+"/mcp")["access_token"].(string), mcp.ProtocolVersion20250618)
 }
 
+// adminAsksToDeleteGroup: the Admin demo user's assistant asks to delete
+// group 1042 on base; the answer is a pending approval, whose id this is.
+func adminAsksToDeleteGroup(t *testing.T, base string) string {
+	t.Helper()
+	first := structured(t, callTool(t, personClient(t, base, sandbox.DemoEmail), "delete_group", map[string]any{"id": 1042}))
+	id, _ := first["approval_id"].(string)
+	if id == "" {
+		t.Fatalf("first call: %v", first)
+	}
+	return id
+}
+
 func listedNames(t *testing.T, c *client.Client) []string {
 	t.Helper()
 	lr, err := c.ListTools(t.Context(), mcp.ListToolsRequest{})
@@ -143,11 +155,7 @@ func TestOAuthAdminOnlyToolsAreForAdmins(t *testing.T) {
 func TestOAuthStandardApproverCannotApproveAdminOnly(t *testing.T) {
 	t.Parallel()
 	base, app := oauthApp(t, nil, "approval", "")
-	first := structured(t, callTool(t, personClient(t, base, sandbox.DemoEmail), "delete_group", map[string]any{"id": 1042}))
-	id, _ := first["approval_id"].(string)
-	if id == "" {
-		t.Fatalf("first call: %v", first)
-	}
+	id := adminAsksToDeleteGroup(t, base)
 	standardRefusedAdminApproves(t, base, app, id, "delete_group is for Convirza Admin users")
 }
 
