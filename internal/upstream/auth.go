@@ -68,35 +68,57 @@ type renewing struct {
 // renewal by obtain, shared with every caller that asks meanwhile. current
 // is checked under the renewal's lock, so a renewal that just finished is
 // seen and not repeated. what names the credential in errors.
+//
+// A renewal's result is looked at again before it is handed out: one that
+// started before this caller's token was refused (obtain makes its token
+// current before it returns, and a caller may use it, see it refused and
+// ask again in between) may bring back that very token, which current no
+// longer calls usable; the caller then waits for one more renewal.
 func (r *Renewal) Token(ctx context.Context, what string, current func() (string, bool), obtain func(ctx context.Context) (string, error)) (string, error) {
-	r.mu.Lock()
-	if tok, ok := current(); ok {
-		r.mu.Unlock()
-		return tok, nil
-	}
-	p := r.pending
-	if p == nil {
-		p = &renewing{done: make(chan struct{})}
-		r.pending = p
-		timeout := r.Timeout
-		if timeout <= 0 {
-			timeout = 30 * time.Second
-		}
-		go func(ctx context.Context) {
-			ctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			p.tok, p.err = obtain(ctx)
-			r.mu.Lock()
-			r.pending = nil
+	for again := false; ; again = true {
+		r.mu.Lock()
+		if tok, ok := current(); ok {
 			r.mu.Unlock()
-			close(p.done)
-		}(context.WithoutCancel(ctx))
+			return tok, nil
+		}
+		p := r.pending
+		if p == nil {
+			p = r.start(ctx, obtain)
+		}
+		r.mu.Unlock()
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return "", fmt.Errorf("waiting for a %s token: %w", what, ctx.Err())
+		}
+		if p.err != nil || again {
+			return p.tok, p.err
+		}
+		r.mu.Lock()
+		tok, ok := current()
+		r.mu.Unlock()
+		if ok {
+			return tok, nil
+		}
 	}
-	r.mu.Unlock()
-	select {
-	case <-p.done:
-		return p.tok, p.err
-	case <-ctx.Done():
-		return "", fmt.Errorf("waiting for a %s token: %w", what, ctx.Err())
+}
+
+// start starts a renewal by obtain; r.mu is held.
+func (r *Renewal) start(ctx context.Context, obtain func(ctx context.Context) (string, error)) *renewing {
+	p := &renewing{done: make(chan struct{})}
+	r.pending = p
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
 	}
+	go func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		p.tok, p.err = obtain(ctx)
+		r.mu.Lock()
+		r.pending = nil
+		r.mu.Unlock()
+		close(p.done)
+	}(context.WithoutCancel(ctx))
+	return p
 }

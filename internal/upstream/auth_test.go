@@ -97,3 +97,60 @@ func TestDoAuthorizedRenewsOnceOn401(t *testing.T) {
 		t.Fatalf("no renewal possible: %d %v", resp.Status, seen)
 	}
 }
+
+// A renewal makes its token current before it returns; a caller may use
+// that token, see it refused and ask again while the renewal is still
+// finishing. Joining that renewal would hand the refused token back (its
+// retry fails again); the caller waits for a renewal of its own instead.
+func TestRenewalDoesNotHandBackARefusedToken(t *testing.T) {
+	var r Renewal
+	var mu sync.Mutex
+	tok, rejected := "", ""
+	current := func() (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return tok, tok != "" && tok != rejected
+	}
+	adopted, finish := make(chan struct{}), make(chan struct{})
+	var obtained atomic.Int32
+	obtain := func(ctx context.Context) (string, error) {
+		n := obtained.Add(1)
+		next := "T0"
+		if n > 1 {
+			next = "T1"
+		}
+		mu.Lock()
+		tok = next
+		mu.Unlock()
+		if n == 1 {
+			close(adopted)
+			<-finish // the first renewal is slow to finish
+		}
+		return next, nil
+	}
+	first := make(chan string, 1)
+	go func() { v, _ := r.Token(context.Background(), "test", current, obtain); first <- v }()
+	<-adopted
+	// Meanwhile a caller gets T0 straight from current, and Convirza
+	// refuses it.
+	used, ok := current()
+	if !ok || used != "T0" {
+		t.Fatalf("current = %q, %v", used, ok)
+	}
+	mu.Lock()
+	rejected, tok = used, ""
+	mu.Unlock()
+	again := make(chan string, 1)
+	go func() { v, _ := r.Token(context.Background(), "test", current, obtain); again <- v }()
+	close(finish)
+	// Known refused by the time the first renewal ends, T0 goes to no one.
+	if v := <-first; v != "T1" {
+		t.Errorf("the first caller got %q, want T1", v)
+	}
+	if v := <-again; v != "T1" {
+		t.Fatalf("the caller whose T0 was refused got %q back, want a new token", v)
+	}
+	if n := obtained.Load(); n != 2 {
+		t.Errorf("%d renewals, want 2", n)
+	}
+}
